@@ -1,0 +1,77 @@
+//! The embedded default: the mock in-process on a free loopback port, with every capability
+//! on, and a target that points the suite at it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use crate::error::MockError;
+use crate::mock::{MockConfig, MockServer};
+use crate::model::{Identities, Mutant, Rules};
+use crate::suite::{Persona, Target};
+
+/// The member quota of the embedded mock (small, so the quota case stays fast).
+pub const MEMBER_QUOTA: u32 = 5;
+/// Requests per second per token, method and path before the embedded mock answers 413.
+pub const RATE_LIMIT: u32 = 20;
+
+/// The built-in personas and their tokens (see README).
+const PERSONAS: &[(&str, &str)] = &[
+    ("owner", "owner-token"),
+    ("member", "member-token"),
+    ("other_member", "other-member-token"),
+    ("stranger", "stranger-token"),
+    ("admin", "admin-token"),
+];
+
+/// The configuration of the embedded mock, optionally with a broken rule.
+pub fn config(mutant: Option<Mutant>) -> MockConfig {
+    MockConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        identities: Identities::builtin(),
+        rules: Rules {
+            member_quota: MEMBER_QUOTA as i64,
+            mutant,
+        },
+        faults: true,
+        rate_limit: Some(RATE_LIMIT),
+    }
+}
+
+/// A target for a mock that uses the built-in identities, with the given quota and
+/// capabilities.
+pub fn target_for(uri: &str, member_quota: Option<u32>, capabilities: &[&str]) -> Target {
+    let ids = Identities::builtin();
+    let personas: BTreeMap<String, Persona> = PERSONAS
+        .iter()
+        .map(|(name, token)| {
+            let project_id = ids
+                .get(token)
+                .map(|i| i.project_id.clone())
+                .unwrap_or_default();
+            (
+                name.to_string(),
+                Persona {
+                    token: token.to_string(),
+                    project_id,
+                },
+            )
+        })
+        .collect();
+    Target {
+        endpoint: uri.to_string(),
+        personas,
+        member_quota,
+        capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+/// Starts the embedded mock on the current runtime and returns it with its target.
+pub async fn start(mutant: Option<Mutant>) -> Result<(MockServer, Target), MockError> {
+    let server = MockServer::start(config(mutant)).await?;
+    let target = target_for(
+        &server.uri(),
+        Some(MEMBER_QUOTA),
+        &["fault-injection", "rate-limit"],
+    );
+    Ok((server, target))
+}

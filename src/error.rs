@@ -1,0 +1,144 @@
+//! Error types, one per kind of failure, each carrying the context needed to act on it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A problem with one data file (spec, case, target or identities file).
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML, or does not have the expected shape.
+    #[error("{}: {message}", at(path, *line, *column))]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// 1-based column, when known.
+        column: Option<usize>,
+        /// What was expected.
+        message: String,
+    },
+}
+
+fn at(path: &std::path::Path, line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
+        (Some(l), None) => format!("{}:{l}", path.display()),
+        _ => path.display().to_string(),
+    }
+}
+
+impl DataError {
+    /// A YAML error, with its location when the parser knows it.
+    pub(crate) fn yaml(path: impl Into<PathBuf>, err: &serde_yaml::Error) -> Self {
+        let loc = err.location();
+        let mut message = err.to_string();
+        // The parser appends " at line L column C"; the location is already in front.
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        DataError::Parse {
+            path: path.into(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            message,
+        }
+    }
+
+    /// A semantic problem found after parsing; `line` from [`line_of`] when it can be found.
+    pub(crate) fn invalid(
+        path: impl Into<PathBuf>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        DataError::Parse {
+            path: path.into(),
+            line,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// The 1-based line of the first `key:` in a YAML text (for messages about valid YAML with
+/// invalid values).
+pub(crate) fn line_of(src: &str, key: &str) -> Option<usize> {
+    src.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
+        .map(|i| i + 1)
+}
+
+/// Every problem found while loading a set of files; loading reports them all at once.
+#[derive(Debug)]
+pub struct LoadErrors(pub Vec<DataError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadErrors {}
+
+impl From<DataError> for LoadErrors {
+    fn from(e: DataError) -> Self {
+        LoadErrors(vec![e])
+    }
+}
+
+/// The mock could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The run could not start (bad options, unreachable target, unwritable report).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A data file is bad.
+    #[error("{0}")]
+    Load(#[from] LoadErrors),
+    /// The embedded mock could not start.
+    #[error("embedded mock: {0}")]
+    Mock(#[from] MockError),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    /// A report could not be written.
+    #[error("cannot write {path}: {source}")]
+    Report {
+        /// The report file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,323 @@
+//! Images: visibility, the image object, the create body and the list filters.
+
+use serde_json::{Map, Value, json};
+
+use super::member::json_object;
+use super::{ApiError, MemberStatus, Outcome};
+
+/// Who may see an image. Only `shared` images have members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// The owner only.
+    Private,
+    /// The owner and member projects (the default on create).
+    Shared,
+    /// Everyone, but not listed by default.
+    Community,
+    /// Everyone; only admins may create such images.
+    Public,
+}
+
+impl Visibility {
+    /// Every visibility.
+    pub const ALL: [Visibility; 4] = [
+        Visibility::Private,
+        Visibility::Shared,
+        Visibility::Community,
+        Visibility::Public,
+    ];
+
+    /// Parses the wire value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Visibility::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Shared => "shared",
+            Visibility::Community => "community",
+            Visibility::Public => "public",
+        }
+    }
+}
+
+/// An image record (metadata only: this API never uploads data, so `status` stays `queued`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Image {
+    /// UUID, lower-case.
+    pub id: String,
+    /// Display name, may be unset.
+    pub name: Option<String>,
+    /// Owning project id.
+    pub owner: String,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// Protected images cannot be deleted.
+    pub protected: bool,
+    /// Hidden from default lists.
+    pub os_hidden: bool,
+    /// Disk format, may be unset.
+    pub disk_format: Option<String>,
+    /// Container format, may be unset.
+    pub container_format: Option<String>,
+    /// Minimum RAM (MB).
+    pub min_ram: u64,
+    /// Minimum disk (GB).
+    pub min_disk: u64,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Properties the creator sent beyond the known ones (returned as top-level keys).
+    pub extra: Map<String, Value>,
+    /// Creation time, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+impl Image {
+    /// The image object as the reference returns it; unset values are `null`.
+    pub fn to_json(&self) -> Value {
+        let mut obj = self.extra.clone();
+        let fixed = json!({
+            "id": self.id,
+            "name": self.name,
+            "status": "queued",
+            "visibility": self.visibility.as_str(),
+            "owner": self.owner,
+            "protected": self.protected,
+            "os_hidden": self.os_hidden,
+            "disk_format": self.disk_format,
+            "container_format": self.container_format,
+            "size": null,
+            "virtual_size": null,
+            "checksum": null,
+            "os_hash_algo": null,
+            "os_hash_value": null,
+            "min_ram": self.min_ram,
+            "min_disk": self.min_disk,
+            "tags": self.tags,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "self": format!("/v2/images/{}", self.id),
+            "file": format!("/v2/images/{}/file", self.id),
+            "schema": "/v2/schemas/image",
+        });
+        if let Value::Object(fixed) = fixed {
+            obj.extend(fixed);
+        }
+        Value::Object(obj)
+    }
+}
+
+/// Keys the server sets; a create that sends them is refused (403, as the reference does).
+const READ_ONLY: &[&str] = &[
+    "status",
+    "size",
+    "virtual_size",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "created_at",
+    "updated_at",
+    "self",
+    "file",
+    "schema",
+    "direct_url",
+    "locations",
+];
+
+const DISK_FORMATS: &[&str] = &[
+    "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop",
+];
+const CONTAINER_FORMATS: &[&str] = &[
+    "ami",
+    "ari",
+    "aki",
+    "bare",
+    "ovf",
+    "ova",
+    "docker",
+    "compressed",
+];
+
+/// A validated create request.
+#[derive(Debug)]
+pub(crate) struct CreateRequest {
+    pub(crate) id: Option<String>,
+    pub(crate) owner: Option<String>,
+    pub(crate) visibility: Visibility,
+    name: Option<String>,
+    protected: bool,
+    os_hidden: bool,
+    disk_format: Option<String>,
+    container_format: Option<String>,
+    min_ram: u64,
+    min_disk: u64,
+    tags: Vec<String>,
+    extra: Map<String, Value>,
+}
+
+fn bad(key: &str, what: &str) -> ApiError {
+    ApiError::bad_request(format!("Invalid value for '{key}': {what}"))
+}
+
+fn opt_string(key: &str, v: Value) -> Outcome<Option<String>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        _ => Err(bad(key, "expected a string or null")),
+    }
+}
+
+fn enum_string(key: &str, v: Value, allowed: &[&str]) -> Outcome<Option<String>> {
+    let s = opt_string(key, v)?;
+    match &s {
+        Some(x) if !allowed.contains(&x.as_str()) => {
+            Err(bad(key, &format!("expected one of {}", allowed.join(", "))))
+        }
+        _ => Ok(s),
+    }
+}
+
+fn boolean(key: &str, v: Value) -> Outcome<bool> {
+    v.as_bool().ok_or_else(|| bad(key, "expected a boolean"))
+}
+
+fn count(key: &str, v: Value) -> Outcome<u64> {
+    v.as_u64()
+        .ok_or_else(|| bad(key, "expected a non-negative integer"))
+}
+
+impl CreateRequest {
+    pub(crate) fn parse(body: &[u8]) -> Outcome<Self> {
+        let map = json_object(body)?;
+        let mut req = CreateRequest {
+            id: None,
+            owner: None,
+            visibility: Visibility::Shared,
+            name: None,
+            protected: false,
+            os_hidden: false,
+            disk_format: None,
+            container_format: None,
+            min_ram: 0,
+            min_disk: 0,
+            tags: Vec::new(),
+            extra: Map::new(),
+        };
+        for (key, v) in map {
+            if READ_ONLY.contains(&key.as_str()) {
+                return Err(ApiError::forbidden(format!(
+                    "Attribute '{key}' is read-only."
+                )));
+            }
+            match key.as_str() {
+                "id" => {
+                    let id = opt_string(&key, v)?.ok_or_else(|| bad("id", "expected a UUID"))?;
+                    let parsed =
+                        uuid::Uuid::parse_str(&id).map_err(|_| bad("id", "expected a UUID"))?;
+                    req.id = Some(parsed.hyphenated().to_string());
+                }
+                "owner" => req.owner = opt_string(&key, v)?,
+                "visibility" => {
+                    let s = opt_string(&key, v)?.unwrap_or_default();
+                    req.visibility = Visibility::parse(&s).ok_or_else(|| {
+                        bad(
+                            "visibility",
+                            "expected private, shared, community or public",
+                        )
+                    })?;
+                }
+                "name" => {
+                    req.name = opt_string(&key, v)?;
+                    if req.name.as_ref().is_some_and(|n| n.chars().count() > 255) {
+                        return Err(bad("name", "longer than 255 characters"));
+                    }
+                }
+                "protected" => req.protected = boolean(&key, v)?,
+                "os_hidden" => req.os_hidden = boolean(&key, v)?,
+                "disk_format" => req.disk_format = enum_string(&key, v, DISK_FORMATS)?,
+                "container_format" => {
+                    req.container_format = enum_string(&key, v, CONTAINER_FORMATS)?
+                }
+                "min_ram" => req.min_ram = count(&key, v)?,
+                "min_disk" => req.min_disk = count(&key, v)?,
+                "tags" => {
+                    let Value::Array(items) = v else {
+                        return Err(bad("tags", "expected a list of strings"));
+                    };
+                    req.tags = items
+                        .into_iter()
+                        .map(|t| match t {
+                            Value::String(s) => Ok(s),
+                            _ => Err(bad("tags", "expected a list of strings")),
+                        })
+                        .collect::<Outcome<_>>()?;
+                }
+                _ => match v {
+                    Value::String(_) => {
+                        req.extra.insert(key, v);
+                    }
+                    _ => return Err(bad(&key, "extra properties must be strings")),
+                },
+            }
+        }
+        Ok(req)
+    }
+
+    pub(crate) fn into_image(self, id: String, owner: String, now: String) -> Image {
+        Image {
+            id,
+            name: self.name,
+            owner,
+            visibility: self.visibility,
+            protected: self.protected,
+            os_hidden: self.os_hidden,
+            disk_format: self.disk_format,
+            container_format: self.container_format,
+            min_ram: self.min_ram,
+            min_disk: self.min_disk,
+            tags: self.tags,
+            extra: self.extra,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+/// Filters of the image list: `visibility` and `member_status` (default `accepted`).
+#[derive(Debug)]
+pub(crate) struct ListFilter {
+    pub(crate) visibility: Option<Visibility>,
+    /// `None` means `all`.
+    pub(crate) member_status: Option<MemberStatus>,
+}
+
+impl ListFilter {
+    pub(crate) fn parse(query: &[(String, String)]) -> Outcome<Self> {
+        let mut f = ListFilter {
+            visibility: None,
+            member_status: Some(MemberStatus::Accepted),
+        };
+        for (k, v) in query {
+            match k.as_str() {
+                "visibility" if v == "all" => f.visibility = None,
+                "visibility" => {
+                    f.visibility = Some(Visibility::parse(v).ok_or_else(|| {
+                        ApiError::bad_request(format!("Invalid visibility value: {v}"))
+                    })?)
+                }
+                "member_status" if v == "all" => f.member_status = None,
+                "member_status" => {
+                    f.member_status = Some(MemberStatus::parse(v).ok_or_else(|| {
+                        ApiError::bad_request(format!("Invalid status value: {v}"))
+                    })?)
+                }
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+}

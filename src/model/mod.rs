@@ -1,0 +1,421 @@
+//! The reference rules of the image-sharing API, with no HTTP in sight.
+//!
+//! This module is the one source of truth for how the reference implementation (OpenStack
+//! Glance) answers: who a token is, who can see an image, which images have members, the
+//! member quota, the member status lifecycle, and the order in which the checks run. The mock
+//! is a thin warp layer over [`Model`]; model-based tests drive it directly.
+//!
+//! Inputs are plain values (tokens, ids, raw body bytes, query pairs); outputs are domain
+//! values or an [`ApiError`] carrying the documented status code. All state lives in
+//! [`State`](state::State), so a persistent store replaces one module.
+
+mod identity;
+mod image;
+mod member;
+mod mutant;
+mod state;
+
+pub use identity::{Identities, Identity};
+pub use image::{Image, Visibility};
+pub use member::{Member, MemberStatus};
+pub use mutant::Mutant;
+
+use state::State;
+
+/// The class of a refusal; each maps to one documented status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 400: the request is malformed.
+    BadRequest,
+    /// 401: no valid token.
+    Unauthorized,
+    /// 403: the caller may not do this, or the image has no members.
+    Forbidden,
+    /// 404: the resource does not exist or is not visible to the caller.
+    NotFound,
+    /// 409: the resource exists already.
+    Conflict,
+    /// 413: a limit (the member quota) would be exceeded.
+    OverLimit,
+}
+
+impl ErrorKind {
+    /// The status code the reference answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::OverLimit => 413,
+        }
+    }
+}
+
+/// A refusal: its kind (hence status code) and a human-readable message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// What kind of refusal.
+    pub kind: ErrorKind,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadRequest, message)
+    }
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+}
+
+/// Tunable parts of the rules.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Most members an image may have; negative means unlimited (Glance's
+    /// `image_member_quota`, default 128).
+    pub member_quota: i64,
+    /// A deliberately broken rule, for proving that the suite notices (self-test only).
+    pub mutant: Option<Mutant>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            member_quota: 128,
+            mutant: None,
+        }
+    }
+}
+
+/// Result of a model operation.
+pub type Outcome<T> = Result<T, ApiError>;
+
+/// The reference behaviour: identities, rules and state.
+#[derive(Debug)]
+pub struct Model {
+    identities: Identities,
+    rules: Rules,
+    state: State,
+}
+
+/// Current time in the reference's timestamp format, `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+impl Model {
+    /// A model with no images.
+    pub fn new(identities: Identities, rules: Rules) -> Self {
+        Model {
+            identities,
+            rules,
+            state: State::default(),
+        }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    fn mutated(&self, m: Mutant) -> bool {
+        self.rules.mutant == Some(m)
+    }
+
+    /// Resolves a token to an identity. Missing, empty or unknown tokens are refused (401).
+    pub fn authenticate(&self, token: Option<&str>) -> Outcome<&Identity> {
+        match token {
+            None | Some("") => Err(ApiError::new(
+                ErrorKind::Unauthorized,
+                "This server could not verify that you are authorized to access the document you requested.",
+            )),
+            Some(t) => self.identities.get(t).ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::Unauthorized,
+                    "The request you have made requires authentication.",
+                )
+            }),
+        }
+    }
+
+    /// Whether `who` can see `image` at all.
+    fn can_see(&self, who: &Identity, image: &Image) -> bool {
+        if who.is_admin() || image.owner == who.project_id {
+            return true;
+        }
+        match image.visibility {
+            Visibility::Public | Visibility::Community => true,
+            Visibility::Private => false,
+            Visibility::Shared => self.state.member(&image.id, &who.project_id).is_some(),
+        }
+    }
+
+    /// The image `image_id` as `who` may see it, or 404.
+    fn visible_image(&self, who: &Identity, image_id: &str) -> Outcome<&Image> {
+        match self.state.image(image_id) {
+            Some(img) if self.can_see(who, img) => Ok(img),
+            Some(_) if self.mutated(Mutant::HiddenImageForbidden) => Err(ApiError::forbidden(
+                "You are not authorized to access this image.",
+            )),
+            _ => Err(ApiError::not_found(format!(
+                "No image found with ID {image_id}"
+            ))),
+        }
+    }
+
+    /// Members exist only on shared images (403 otherwise).
+    fn require_shared(&self, image: &Image) -> Outcome<()> {
+        if image.visibility == Visibility::Shared || self.mutated(Mutant::MembersOnAnyImage) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("Only shared images have members."))
+        }
+    }
+
+    fn is_owner_or_admin(who: &Identity, image: &Image) -> bool {
+        who.is_admin() || image.owner == who.project_id
+    }
+
+    /// The member row `member_id` of `image`, if `who` may see it: owners and admins see every
+    /// row, a member only its own.
+    fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Outcome<&Member> {
+        let sees_all =
+            Self::is_owner_or_admin(who, image) || self.mutated(Mutant::MemberSeesAllEntries);
+        match self.state.member(&image.id, member_id) {
+            Some(m) if sees_all || m.member_id == who.project_id => Ok(m),
+            _ => Err(ApiError::not_found(format!(
+                "{member_id} not found in the member list of the image {}.",
+                image.id
+            ))),
+        }
+    }
+
+    // ----- images -----------------------------------------------------------------------
+
+    /// `POST /v2/images`: creates an image from a JSON object body.
+    pub fn create_image(&mut self, who: &Identity, body: &[u8]) -> Outcome<Image> {
+        let req = image::CreateRequest::parse(body)?;
+        if req.visibility == Visibility::Public && !who.is_admin() {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete publicize_image action.",
+            ));
+        }
+        let owner = match &req.owner {
+            Some(o) if o != &who.project_id && !who.is_admin() => {
+                return Err(ApiError::forbidden(
+                    "You are not permitted to create images owned by another project.",
+                ));
+            }
+            Some(o) => o.clone(),
+            None => who.project_id.clone(),
+        };
+        let id = match &req.id {
+            Some(id) if self.state.image(id).is_some() => {
+                return Err(ApiError::new(
+                    ErrorKind::Conflict,
+                    format!("An image with identifier {id} already exists"),
+                ));
+            }
+            Some(id) => id.clone(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let image = req.into_image(id, owner, now());
+        self.state.insert_image(image.clone());
+        Ok(image)
+    }
+
+    /// `GET /v2/images/{image_id}`.
+    pub fn show_image(&self, who: &Identity, image_id: &str) -> Outcome<&Image> {
+        self.visible_image(who, image_id)
+    }
+
+    /// `GET /v2/images`: the images `who` sees, filtered by `visibility` and `member_status`.
+    pub fn list_images<'a>(
+        &'a self,
+        who: &Identity,
+        query: &[(String, String)],
+    ) -> Outcome<Vec<&'a Image>> {
+        let filter = image::ListFilter::parse(query)?;
+        let mut out: Vec<&Image> = self
+            .state
+            .images()
+            .filter(|img| self.listed(who, img, &filter))
+            .collect();
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(out)
+    }
+
+    fn listed(&self, who: &Identity, img: &Image, f: &image::ListFilter) -> bool {
+        if let Some(v) = f.visibility
+            && img.visibility != v
+        {
+            return false;
+        }
+        if who.is_admin() || img.owner == who.project_id {
+            return true;
+        }
+        match img.visibility {
+            Visibility::Public => true,
+            Visibility::Community => f.visibility == Some(Visibility::Community),
+            Visibility::Private => false,
+            Visibility::Shared => match self.state.member(&img.id, &who.project_id) {
+                Some(m) => f.member_status.is_none_or(|s| s == m.status),
+                None => false,
+            },
+        }
+    }
+
+    /// `DELETE /v2/images/{image_id}`: the owner or an admin deletes an image and its
+    /// memberships.
+    pub fn delete_image(&mut self, who: &Identity, image_id: &str) -> Outcome<()> {
+        let image = self.visible_image(who, image_id)?;
+        if !Self::is_owner_or_admin(who, image) {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete delete_image action.",
+            ));
+        }
+        if image.protected {
+            return Err(ApiError::forbidden(format!(
+                "Image {image_id} is protected and cannot be deleted."
+            )));
+        }
+        let id = image.id.clone();
+        self.state.remove_image(&id);
+        Ok(())
+    }
+
+    // ----- members ----------------------------------------------------------------------
+
+    /// `POST /v2/images/{image_id}/members` with body `{"member": "<project id>"}`.
+    pub fn add_member(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Outcome<Member> {
+        let member_id = member::parse_add_body(body)?;
+        let image = self.visible_image(who, image_id)?;
+        self.require_shared(image)?;
+        if !Self::is_owner_or_admin(who, image) {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete add_member action.",
+            ));
+        }
+        let count = self.state.members(&image.id).len() as i64;
+        let quota = self.rules.member_quota;
+        if quota >= 0 && count + 1 > quota {
+            return Err(ApiError::new(
+                ErrorKind::OverLimit,
+                format!(
+                    "The number of members of image {image_id} would exceed the limit of {quota}."
+                ),
+            ));
+        }
+        if self.state.member(&image.id, &member_id).is_some() {
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!("{member_id} is already a member of image {image_id}."),
+            ));
+        }
+        let now = now();
+        let member = Member {
+            image_id: image.id.clone(),
+            member_id,
+            status: MemberStatus::Pending,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        self.state.insert_member(member.clone());
+        Ok(member)
+    }
+
+    /// `GET /v2/images/{image_id}/members`: every row for owners and admins, the caller's own
+    /// row for a member.
+    pub fn list_members(&self, who: &Identity, image_id: &str) -> Outcome<Vec<&Member>> {
+        let image = self.visible_image(who, image_id)?;
+        self.require_shared(image)?;
+        let sees_all =
+            Self::is_owner_or_admin(who, image) || self.mutated(Mutant::MemberSeesAllEntries);
+        Ok(self
+            .state
+            .members(&image.id)
+            .iter()
+            .filter(|m| sees_all || m.member_id == who.project_id)
+            .collect())
+    }
+
+    /// `GET /v2/images/{image_id}/members/{member_id}`. A non-shared image answers 404 here.
+    pub fn show_member(&self, who: &Identity, image_id: &str, member_id: &str) -> Outcome<&Member> {
+        let image = self.visible_image(who, image_id)?;
+        self.require_shared(image)
+            .map_err(|e| ApiError::not_found(e.message))?;
+        self.visible_member(who, image, member_id)
+    }
+
+    /// `PUT /v2/images/{image_id}/members/{member_id}` with body `{"status": "..."}`: only the
+    /// member itself (or an admin) sets the status; the value is checked after the policy.
+    pub fn update_member(
+        &mut self,
+        who: &Identity,
+        image_id: &str,
+        member_id: &str,
+        body: &[u8],
+    ) -> Outcome<Member> {
+        let raw_status = member::parse_update_body(body)?;
+        let image = self.visible_image(who, image_id)?;
+        self.require_shared(image)?;
+        let row = self.visible_member(who, image, member_id)?;
+        let is_self = row.member_id == who.project_id;
+        if !(is_self || who.is_admin() || self.mutated(Mutant::OwnerSetsStatus)) {
+            return Err(ApiError::forbidden(
+                "You are not permitted to modify 'status' on this image member.",
+            ));
+        }
+        let status = MemberStatus::parse(&raw_status)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid status value: {raw_status}")))?;
+        let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
+        Ok(self
+            .state
+            .update_member(&image_id, &member_id, status, now())
+            .expect("row was just found"))
+    }
+
+    /// `DELETE /v2/images/{image_id}/members/{member_id}`: only the owner (or an admin)
+    /// removes a membership; a request body is refused first.
+    pub fn delete_member(
+        &mut self,
+        who: &Identity,
+        image_id: &str,
+        member_id: &str,
+        body: &[u8],
+    ) -> Outcome<()> {
+        if !body.is_empty() && !self.mutated(Mutant::DeleteBodyIgnored) {
+            return Err(ApiError::bad_request(
+                "A body is not expected with this request.",
+            ));
+        }
+        let image = self.visible_image(who, image_id)?;
+        self.require_shared(image)?;
+        let row = self.visible_member(who, image, member_id)?;
+        let allowed = Self::is_owner_or_admin(who, image)
+            || (self.mutated(Mutant::MemberCanDeleteSelf) && row.member_id == who.project_id);
+        if !allowed {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete delete_member action.",
+            ));
+        }
+        let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
+        self.state.remove_member(&image_id, &member_id);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

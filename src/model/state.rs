@@ -1,0 +1,73 @@
+//! Where the model keeps images and memberships. In memory today; a persistent store
+//! replaces this module alone.
+
+use std::collections::HashMap;
+
+use super::{Image, Member, MemberStatus};
+
+/// Images by id, and the member rows of each image in the order they were added.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    images: HashMap<String, Image>,
+    members: HashMap<String, Vec<Member>>,
+}
+
+impl State {
+    pub(crate) fn image(&self, id: &str) -> Option<&Image> {
+        self.images.get(id)
+    }
+
+    pub(crate) fn images(&self) -> impl Iterator<Item = &Image> {
+        self.images.values()
+    }
+
+    pub(crate) fn insert_image(&mut self, image: Image) {
+        self.images.insert(image.id.clone(), image);
+    }
+
+    /// Removes an image and every membership it had.
+    pub(crate) fn remove_image(&mut self, id: &str) {
+        self.images.remove(id);
+        self.members.remove(id);
+    }
+
+    pub(crate) fn members(&self, image_id: &str) -> &[Member] {
+        self.members.get(image_id).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn member(&self, image_id: &str, member_id: &str) -> Option<&Member> {
+        self.members(image_id)
+            .iter()
+            .find(|m| m.member_id == member_id)
+    }
+
+    pub(crate) fn insert_member(&mut self, member: Member) {
+        self.members
+            .entry(member.image_id.clone())
+            .or_default()
+            .push(member);
+    }
+
+    pub(crate) fn update_member(
+        &mut self,
+        image_id: &str,
+        member_id: &str,
+        status: MemberStatus,
+        now: String,
+    ) -> Option<Member> {
+        let row = self
+            .members
+            .get_mut(image_id)?
+            .iter_mut()
+            .find(|m| m.member_id == member_id)?;
+        row.status = status;
+        row.updated_at = now;
+        Some(row.clone())
+    }
+
+    pub(crate) fn remove_member(&mut self, image_id: &str, member_id: &str) {
+        if let Some(rows) = self.members.get_mut(image_id) {
+            rows.retain(|m| m.member_id != member_id);
+        }
+    }
+}

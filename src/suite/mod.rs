@@ -1,0 +1,259 @@
+//! The conformance suite: specs and cases as data, a driver that runs a case against any
+//! target over HTTP, and a libtest-mimic runner with JUnit output.
+//!
+//! The suite knows nothing of the mock: it talks to whatever [`Target`] it is given. Only
+//! the CLI and the tests wire it to the embedded mock.
+
+mod case;
+mod exec;
+mod junit;
+mod runner;
+mod spec;
+mod target;
+
+use std::path::{Path, PathBuf};
+
+pub use case::{Case, CaseFile, PERSONAS};
+pub use exec::CaseFailure;
+pub use runner::{RunOptions, run};
+pub use spec::{CAPABILITIES, Operation, Response};
+pub use target::{Persona, Target};
+
+use crate::error::{DataError, LoadErrors, RunError};
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+
+/// Specs and cases, loaded and cross-checked.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    /// Every operation under `specs/`, sorted by name.
+    pub operations: Vec<Operation>,
+    /// Every case under `cases/`, sorted by trial name.
+    pub cases: Vec<Case>,
+}
+
+impl Suite {
+    /// The specs and cases compiled into this binary.
+    pub fn bundled() -> Result<Suite, LoadErrors> {
+        let files = bundled::BUNDLED
+            .iter()
+            .map(|(p, s)| (PathBuf::from(p), (*s).to_string()));
+        Suite::from_files(files)
+    }
+
+    /// Specs and cases from a folder holding `specs/` and `cases/`.
+    pub fn from_dir(root: &Path) -> Result<Suite, LoadErrors> {
+        let mut files = Vec::new();
+        let mut errs = Vec::new();
+        for top in ["specs", "cases"] {
+            let dir = root.join(top);
+            if !dir.is_dir() {
+                errs.push(DataError::invalid(&dir, None, "folder not found"));
+                continue;
+            }
+            walk(&dir, &mut files, &mut errs);
+        }
+        let mut loaded = Vec::new();
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(s) => loaded.push((f.strip_prefix(root).unwrap_or(&f).to_path_buf(), s)),
+                Err(source) => errs.push(DataError::Read { path: f, source }),
+            }
+        }
+        if !errs.is_empty() {
+            return Err(LoadErrors(errs));
+        }
+        Suite::from_files(loaded.into_iter()).map_err(|e| {
+            // Report real paths, not paths relative to the root.
+            LoadErrors(
+                e.0.into_iter()
+                    .map(|d| match d {
+                        DataError::Parse {
+                            path,
+                            line,
+                            column,
+                            message,
+                        } => DataError::Parse {
+                            path: root.join(path),
+                            line,
+                            column,
+                            message,
+                        },
+                        other => other,
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    /// Loads from (relative path, text) pairs: `specs/*.yaml` then `cases/**.yaml`.
+    fn from_files(files: impl Iterator<Item = (PathBuf, String)>) -> Result<Suite, LoadErrors> {
+        let (mut spec_files, mut case_files) = (Vec::new(), Vec::new());
+        let mut errs = Vec::new();
+        for (path, src) in files {
+            match path.iter().next().and_then(|c| c.to_str()) {
+                Some("specs") => spec_files.push((path, src)),
+                Some("cases") => case_files.push((path, src)),
+                _ => errs.push(DataError::invalid(
+                    &path,
+                    None,
+                    "not under specs/ or cases/",
+                )),
+            }
+        }
+        let mut operations = Vec::new();
+        for (path, src) in &spec_files {
+            match Operation::parse(path, src) {
+                Ok(op) => operations.push(op),
+                Err(e) => errs.extend(e),
+            }
+        }
+        operations.sort_by(|a, b| a.operation.cmp(&b.operation));
+        for w in operations.windows(2) {
+            if w[0].operation == w[1].operation {
+                errs.push(DataError::invalid(
+                    "specs",
+                    None,
+                    format!("operation `{}` is specified twice", w[0].operation),
+                ));
+            }
+        }
+        let mut cases: Vec<Case> = Vec::new();
+        for (path, src) in &case_files {
+            let rel = path.strip_prefix("cases").unwrap_or(path);
+            match Case::parse(path, rel, src, &operations) {
+                Ok(c) => cases.push(c),
+                Err(e) => errs.extend(e),
+            }
+        }
+        cases.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut ids: Vec<(&str, &Path)> = cases
+            .iter()
+            .map(|c| (c.file.id.as_str(), c.path.as_path()))
+            .collect();
+        ids.sort();
+        for w in ids.windows(2) {
+            if w[0].0 == w[1].0 {
+                errs.push(DataError::invalid(
+                    w[1].1,
+                    Some(1),
+                    format!("id `{}` is also used by {}", w[0].0, w[0].1.display()),
+                ));
+            }
+        }
+        if operations.is_empty() {
+            errs.push(DataError::invalid(
+                "specs",
+                None,
+                "no operation specs found",
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(LoadErrors(errs));
+        }
+        Ok(Suite { operations, cases })
+    }
+
+    /// Table rows that have neither a case nor a reasoned `not_provokable` entry.
+    pub fn uncovered(&self) -> Vec<(String, u16)> {
+        let mut out = Vec::new();
+        for op in &self.operations {
+            for r in &op.responses {
+                let has_case = self
+                    .cases
+                    .iter()
+                    .any(|c| c.file.operation == op.operation && c.file.code == r.code);
+                if !has_case && r.not_provokable.is_none() {
+                    out.push((op.operation.clone(), r.code));
+                }
+            }
+        }
+        out
+    }
+
+    /// The case with this trial name.
+    pub fn case(&self, name: &str) -> Option<&Case> {
+        self.cases.iter().find(|c| c.name == name)
+    }
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errs: &mut Vec<DataError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(source) => {
+            errs.push(DataError::Read {
+                path: dir.to_path_buf(),
+                source,
+            });
+            return;
+        }
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, files, errs);
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            files.push(p);
+        } else {
+            errs.push(DataError::invalid(
+                &p,
+                None,
+                "not a .yaml file; only case and spec files belong here",
+            ));
+        }
+    }
+}
+
+/// Runs cases against one target: the shared HTTP client and what every case needs.
+#[derive(Debug)]
+pub struct Driver {
+    env: exec::Env,
+}
+
+impl Driver {
+    /// A driver for `target`, with a fresh run id.
+    pub fn new(target: Target) -> Result<Driver, RunError> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(RunError::Client)?;
+        let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        Ok(Driver {
+            env: exec::Env {
+                client,
+                target,
+                run_id,
+            },
+        })
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.env.target
+    }
+
+    /// The id that names everything this run creates (`sharecheck-<run id>-...`).
+    pub fn run_id(&self) -> &str {
+        &self.env.run_id
+    }
+
+    /// Why the target cannot run `case`, or `None` when it can.
+    pub fn skip_reason(&self, case: &Case) -> Option<String> {
+        let reasons: Vec<String> = case
+            .needs
+            .iter()
+            .filter_map(|n| self.env.target.lacks(n))
+            .collect();
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// Runs one case; the error says what was sent, what came back and what was expected.
+    pub async fn run_case(&self, case: &Case) -> Result<(), CaseFailure> {
+        exec::run_case(&self.env, case).await
+    }
+}
