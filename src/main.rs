@@ -82,8 +82,8 @@ enum Command {
         rate_limit: Option<u32>,
         /// Break one rule on purpose, to see the suite catch it (self-test). One of:
         /// member-can-delete-self, delete-body-ignored, hidden-image-forbidden,
-        /// members-on-any-image, member-sees-all-entries, owner-sets-status,
-        /// missing-allow, delete-answers-200.
+        /// members-on-any-image, member-sees-all-entries, missing-allow,
+        /// delete-answers-200.
         #[arg(long, value_name = "NAME")]
         mutant: Option<Mutant>,
     },

@@ -94,7 +94,8 @@ impl Documents {
         });
         let version = |id: &str, status: &str| json!({"id": id, "status": status, "links": [{"rel": "self", "href": format!("{base}/v2/")}]});
         let versions = json!({"versions": [
-            version("v2.17", "CURRENT"),
+            version("v2.18", "CURRENT"),
+            version("v2.17", "SUPPORTED"),
             version("v2.16", "SUPPORTED"),
             version("v2.15", "SUPPORTED"),
             version("v2.0", "SUPPORTED"),

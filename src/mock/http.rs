@@ -228,7 +228,7 @@ fn route(path: &str) -> Route {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     match s.as_slice() {
         [""] => Route::Root,
-        ["versions"] | ["v2"] | ["v2", ""] => Route::Versions,
+        ["versions"] => Route::Versions,
         ["v2", "images"] => Route::Images,
         ["v2", "images", id] => Route::Image(id.to_string()),
         ["v2", "images", id, "members"] => Route::Members(id.to_string()),
@@ -289,9 +289,21 @@ pub(crate) fn handle(
             .insert("retry-after", HeaderValue::from(retry_after));
         return r;
     }
+    // Version discovery and OPTIONS are answered before auth and carry no request id.
+    if method == Method::OPTIONS {
+        out.request_id = None;
+        return out.empty(StatusCode::OK);
+    }
     match route {
-        Route::Root => return out.json(StatusCode::MULTIPLE_CHOICES, app.docs.versions()),
-        Route::Versions => return out.json(StatusCode::OK, app.docs.versions()),
+        Route::Root | Route::Versions => {
+            out.request_id = None;
+            let status = if matches!(route, Route::Root) {
+                StatusCode::MULTIPLE_CHOICES
+            } else {
+                StatusCode::OK
+            };
+            return out.json(status, app.docs.versions());
+        }
         _ => {}
     }
 

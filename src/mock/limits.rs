@@ -5,7 +5,7 @@
 //! traffic.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -28,9 +28,7 @@ impl RateLimiter {
 
     /// Counts one request; `Some(seconds to wait)` when it is over the limit.
     pub(crate) fn check(&self, token: &str, method: &str, path: &str) -> Option<u64> {
-        let mut h = self.hasher.build_hasher();
-        (token, method, path).hash(&mut h);
-        let key = h.finish();
+        let key = self.hasher.hash_one((token, method, path));
         let mut w = self.window.lock().expect("rate limiter lock");
         let now = Instant::now();
         if now.duration_since(w.0) >= WINDOW {

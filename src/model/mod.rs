@@ -263,12 +263,14 @@ impl Model {
         {
             return false;
         }
-        if who.is_admin() || img.owner == who.project_id {
+        if img.owner == who.project_id {
             return true;
         }
         match img.visibility {
             Visibility::Public => true,
+            // Listed only when asked for, even for admins.
             Visibility::Community => f.visibility == Some(Visibility::Community),
+            _ if who.is_admin() => true,
             Visibility::Private => false,
             Visibility::Shared => match self.state.member(&img.id, &who.project_id) {
                 Some(m) => f.member_status.is_none_or(|s| s == m.status),
@@ -373,7 +375,7 @@ impl Model {
         self.require_shared(image)?;
         let row = self.visible_member(who, image, member_id)?;
         let is_self = row.member_id == who.project_id;
-        if !(is_self || who.is_admin() || self.mutated(Mutant::OwnerSetsStatus)) {
+        if !(is_self || who.is_admin()) {
             return Err(ApiError::forbidden(
                 "You are not permitted to modify 'status' on this image member.",
             ));

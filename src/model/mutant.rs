@@ -17,8 +17,6 @@ pub enum Mutant {
     MembersOnAnyImage,
     /// A member sees every member row, not only its own.
     MemberSeesAllEntries,
-    /// The image owner may set a member's status (should be 403).
-    OwnerSetsStatus,
     /// The mock forgets the `Allow` header on 405 answers.
     MissingAllow,
     /// The mock answers a successful member removal with 200 and a body instead of 204.
@@ -33,7 +31,6 @@ impl Mutant {
         Mutant::HiddenImageForbidden,
         Mutant::MembersOnAnyImage,
         Mutant::MemberSeesAllEntries,
-        Mutant::OwnerSetsStatus,
         Mutant::MissingAllow,
         Mutant::DeleteAnswers200,
     ];
@@ -46,7 +43,6 @@ impl Mutant {
             Mutant::HiddenImageForbidden => "hidden-image-forbidden",
             Mutant::MembersOnAnyImage => "members-on-any-image",
             Mutant::MemberSeesAllEntries => "member-sees-all-entries",
-            Mutant::OwnerSetsStatus => "owner-sets-status",
             Mutant::MissingAllow => "missing-allow",
             Mutant::DeleteAnswers200 => "delete-answers-200",
         }

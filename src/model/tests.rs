@@ -1,1 +1,295 @@
+//! Unit tests of the rules, one behaviour each, straight on the model (no HTTP).
 
+use super::*;
+
+fn model(quota: i64) -> Model {
+    Model::new(
+        Identities::builtin(),
+        Rules {
+            member_quota: quota,
+            mutant: None,
+        },
+    )
+}
+
+fn who(m: &Model, token: &str) -> Identity {
+    m.authenticate(Some(token)).expect("known token").clone()
+}
+
+/// Creates an image as `owner-token` with the given visibility; returns its id.
+fn image(m: &mut Model, visibility: &str) -> String {
+    let owner = who(m, "owner-token");
+    let body = format!(r#"{{"name": "t", "visibility": "{visibility}"}}"#);
+    m.create_image(&owner, body.as_bytes()).expect("create").id
+}
+
+fn shared_with_member(m: &mut Model) -> String {
+    let id = image(m, "shared");
+    let owner = who(m, "owner-token");
+    m.add_member(&owner, &id, br#"{"member": "proj-member"}"#)
+        .expect("add");
+    id
+}
+
+fn kind<T: std::fmt::Debug>(r: Outcome<T>) -> ErrorKind {
+    r.expect_err("should be refused").kind
+}
+
+#[test]
+fn tokens_resolve_or_are_refused() {
+    let m = model(5);
+    assert_eq!(m.authenticate(Some("owner-token")).unwrap().project_id, "proj-owner");
+    assert!(m.authenticate(Some("admin-token")).unwrap().is_admin());
+    for t in [None, Some(""), Some("nope")] {
+        assert_eq!(kind(m.authenticate(t)), ErrorKind::Unauthorized);
+    }
+}
+
+#[test]
+fn owner_removes_member_and_the_member_loses_sight() {
+    let mut m = model(5);
+    let id = shared_with_member(&mut m);
+    let (owner, member) = (who(&m, "owner-token"), who(&m, "member-token"));
+    assert!(m.show_image(&member, &id).is_ok());
+    m.delete_member(&owner, &id, "proj-member", b"").unwrap();
+    assert_eq!(kind(m.show_member(&owner, &id, "proj-member")), ErrorKind::NotFound);
+    assert_eq!(kind(m.show_image(&member, &id)), ErrorKind::NotFound);
+    assert_eq!(
+        kind(m.delete_member(&owner, &id, "proj-member", b"")),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn member_cannot_remove_itself_but_admin_can() {
+    let mut m = model(5);
+    let id = shared_with_member(&mut m);
+    let member = who(&m, "member-token");
+    assert_eq!(
+        kind(m.delete_member(&member, &id, "proj-member", b"")),
+        ErrorKind::Forbidden
+    );
+    let admin = who(&m, "admin-token");
+    m.delete_member(&admin, &id, "proj-member", b"").unwrap();
+}
+
+#[test]
+fn checks_run_in_the_reference_order() {
+    let mut m = model(5);
+    let id = shared_with_member(&mut m);
+    let (stranger, member) = (who(&m, "stranger-token"), who(&m, "member-token"));
+    // A body is refused before visibility is looked at.
+    assert_eq!(
+        kind(m.delete_member(&stranger, &id, "proj-member", b"{}")),
+        ErrorKind::BadRequest
+    );
+    // A stranger learns nothing: 404, not 403.
+    assert_eq!(
+        kind(m.delete_member(&stranger, &id, "proj-member", b"")),
+        ErrorKind::NotFound
+    );
+    // A member does not see another member's row: 404 before the policy's 403.
+    let owner = who(&m, "owner-token");
+    m.add_member(&owner, &id, br#"{"member": "proj-other-member"}"#)
+        .unwrap();
+    assert_eq!(
+        kind(m.delete_member(&member, &id, "proj-other-member", b"")),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn only_shared_images_have_members() {
+    let mut m = model(5);
+    let owner = who(&m, "owner-token");
+    for vis in ["private", "community"] {
+        let id = image(&mut m, vis);
+        assert_eq!(
+            kind(m.delete_member(&owner, &id, "proj-member", b"")),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            kind(m.add_member(&owner, &id, br#"{"member": "x"}"#)),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(kind(m.list_members(&owner, &id)), ErrorKind::Forbidden);
+        // Show turns the 403 into a 404.
+        assert_eq!(
+            kind(m.show_member(&owner, &id, "proj-member")),
+            ErrorKind::NotFound
+        );
+    }
+}
+
+#[test]
+fn only_admins_publish_and_name_other_owners() {
+    let mut m = model(5);
+    let (owner, admin) = (who(&m, "owner-token"), who(&m, "admin-token"));
+    assert_eq!(
+        kind(m.create_image(&owner, br#"{"visibility": "public"}"#)),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(m.create_image(&owner, br#"{"owner": "proj-other"}"#)),
+        ErrorKind::Forbidden
+    );
+    let img = m
+        .create_image(&admin, br#"{"visibility": "public", "owner": "proj-owner"}"#)
+        .unwrap();
+    assert_eq!(img.owner, "proj-owner");
+    assert_eq!(img.visibility, Visibility::Public);
+}
+
+#[test]
+fn quota_comes_before_duplicate() {
+    let mut m = model(2);
+    let id = shared_with_member(&mut m);
+    let owner = who(&m, "owner-token");
+    assert_eq!(
+        kind(m.add_member(&owner, &id, br#"{"member": "proj-member"}"#)),
+        ErrorKind::Conflict
+    );
+    m.add_member(&owner, &id, br#"{"member": "second"}"#).unwrap();
+    // Full: the duplicate now answers 413, not 409.
+    assert_eq!(
+        kind(m.add_member(&owner, &id, br#"{"member": "proj-member"}"#)),
+        ErrorKind::OverLimit
+    );
+    assert_eq!(
+        kind(m.add_member(&owner, &id, br#"{"member": "third"}"#)),
+        ErrorKind::OverLimit
+    );
+}
+
+#[test]
+fn negative_quota_is_unlimited() {
+    let mut m = model(-1);
+    let id = image(&mut m, "shared");
+    let owner = who(&m, "owner-token");
+    for i in 0..200 {
+        m.add_member(&owner, &id, format!(r#"{{"member": "p{i}"}}"#).as_bytes())
+            .unwrap();
+    }
+}
+
+#[test]
+fn add_body_must_name_a_member() {
+    let mut m = model(5);
+    let id = image(&mut m, "shared");
+    let owner = who(&m, "owner-token");
+    for body in [&b""[..], b"not json", b"[]", b"{}", br#"{"member": ""}"#] {
+        assert_eq!(kind(m.add_member(&owner, &id, body)), ErrorKind::BadRequest);
+    }
+}
+
+#[test]
+fn status_lifecycle_belongs_to_the_member() {
+    let mut m = model(5);
+    let id = shared_with_member(&mut m);
+    let (owner, member) = (who(&m, "owner-token"), who(&m, "member-token"));
+    for s in ["accepted", "rejected", "pending", "accepted"] {
+        let body = format!(r#"{{"status": "{s}"}}"#);
+        let row = m
+            .update_member(&member, &id, "proj-member", body.as_bytes())
+            .unwrap();
+        assert_eq!(row.status.as_str(), s);
+    }
+    // The owner is refused by policy even with a nonsense value.
+    assert_eq!(
+        kind(m.update_member(&owner, &id, "proj-member", br#"{"status": "bogus"}"#)),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(m.update_member(&member, &id, "proj-member", br#"{"status": "bogus"}"#)),
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        kind(m.update_member(&member, &id, "proj-member", br#"{}"#)),
+        ErrorKind::BadRequest
+    );
+}
+
+#[test]
+fn member_list_shows_a_member_only_its_own_row() {
+    let mut m = model(5);
+    let id = shared_with_member(&mut m);
+    let owner = who(&m, "owner-token");
+    m.add_member(&owner, &id, br#"{"member": "proj-other-member"}"#)
+        .unwrap();
+    assert_eq!(m.list_members(&owner, &id).unwrap().len(), 2);
+    let member = who(&m, "member-token");
+    let rows = m.list_members(&member, &id).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].member_id, "proj-member");
+    let stranger = who(&m, "stranger-token");
+    assert_eq!(kind(m.list_members(&stranger, &id)), ErrorKind::NotFound);
+}
+
+#[test]
+fn member_image_list_needs_acceptance() {
+    let mut m = model(5);
+    let id = shared_with_member(&mut m);
+    let member = who(&m, "member-token");
+    let listed = |m: &Model, q: &[(&str, &str)]| {
+        let q: Vec<(String, String)> = q.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        m.list_images(&member, &q)
+            .unwrap()
+            .iter()
+            .any(|i| i.id == id)
+    };
+    assert!(!listed(&m, &[]));
+    assert!(listed(&m, &[("member_status", "pending")]));
+    assert!(listed(&m, &[("member_status", "all"), ("visibility", "shared")]));
+    m.update_member(&member, &id, "proj-member", br#"{"status": "accepted"}"#)
+        .unwrap();
+    assert!(listed(&m, &[]));
+    assert!(!listed(&m, &[("member_status", "pending")]));
+    let q = vec![("member_status".to_string(), "maybe".to_string())];
+    assert_eq!(kind(m.list_images(&member, &q)), ErrorKind::BadRequest);
+}
+
+#[test]
+fn deleting_an_image_takes_its_memberships() {
+    let mut m = model(5);
+    let id = shared_with_member(&mut m);
+    let (owner, member) = (who(&m, "owner-token"), who(&m, "member-token"));
+    assert_eq!(kind(m.delete_image(&member, &id)), ErrorKind::Forbidden);
+    m.delete_image(&owner, &id).unwrap();
+    assert_eq!(kind(m.show_member(&owner, &id, "proj-member")), ErrorKind::NotFound);
+    assert_eq!(kind(m.show_image(&member, &id)), ErrorKind::NotFound);
+}
+
+#[test]
+fn every_mutant_changes_an_answer_or_is_an_http_mutant() {
+    // Each model-level mutant flips at least one of these answers.
+    let probe = |mutant: Option<Mutant>| -> Vec<u16> {
+        let mut m = Model::new(
+            Identities::builtin(),
+            Rules {
+                member_quota: 5,
+                mutant,
+            },
+        );
+        let id = shared_with_member(&mut m);
+        let owner = who(&m, "owner-token");
+        m.add_member(&owner, &id, br#"{"member": "proj-other-member"}"#)
+            .unwrap();
+        let private = image(&mut m, "private");
+        let (member, stranger) = (who(&m, "member-token"), who(&m, "stranger-token"));
+        let code = |r: Outcome<()>| r.map_or_else(|e| e.kind.status(), |_| 200);
+        vec![
+            code(m.show_member(&member, &id, "proj-other-member").map(|_| ())),
+            code(m.show_image(&stranger, &private).map(|_| ())),
+            code(m.list_members(&owner, &private).map(|_| ())),
+            code(m.delete_member(&owner, &id, "proj-member", b"{}")),
+            code(m.delete_member(&member, &id, "proj-member", b"")),
+        ]
+    };
+    let reference = probe(None);
+    for &mutant in Mutant::ALL {
+        if matches!(mutant, Mutant::MissingAllow | Mutant::DeleteAnswers200) {
+            continue; // these break the HTTP layer, not the rules
+        }
+        assert_ne!(probe(Some(mutant)), reference, "{mutant} changes nothing");
+    }
+}

@@ -1,0 +1,59 @@
+//! Invariants of the code layout, stated as absences (see ARCHITECTURE.md).
+
+use std::path::Path;
+
+fn sources(dir: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no sources under {dir}");
+    out
+}
+
+fn assert_absent(dir: &str, needles: &[&str], why: &str) {
+    for (path, text) in sources(dir) {
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for n in needles {
+                assert!(!code.contains(n), "{path}:{}: `{n}` — {why}", i + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_model_has_no_http_types() {
+    assert_absent(
+        "src/model",
+        &["warp", "reqwest", "hyper", "http::", "tokio", "crate::mock", "crate::suite"],
+        "the model holds the rules only; HTTP lives in the mock",
+    );
+}
+
+#[test]
+fn the_suite_never_imports_the_mock() {
+    assert_absent(
+        "src/suite",
+        &["crate::mock", "crate::embedded", "crate::model", "warp"],
+        "the suite talks to any target over HTTP; only the CLI and tests wire the mock",
+    );
+}
+
+#[test]
+fn the_mock_reaches_state_only_through_the_model() {
+    assert_absent(
+        "src/mock",
+        &["model::state", "state::State", "State::default"],
+        "state lives behind the model, so a persistent store replaces one module",
+    );
+}

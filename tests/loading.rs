@@ -1,0 +1,210 @@
+//! The loaders: bundled data is valid and covers every table row; bad files are refused with
+//! the file, line and column and what was expected.
+
+use std::path::{Path, PathBuf};
+
+use sharecheck::suite::{Suite, Target};
+
+/// A scratch copy of the repository's specs/ and cases/ that a test may break.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("sharecheck-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for top in ["specs", "cases"] {
+            copy(&root.join(top), &dir.join(top));
+        }
+        Scratch(dir)
+    }
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+    fn errors(&self) -> String {
+        Suite::from_dir(&self.0).expect_err("must be refused").to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+const GOOD: &str = "\
+id: test-case
+operation: delete_image_member
+code: 404
+purpose: A test case.
+request:
+  as: stranger
+  method: DELETE
+  path: /v2/images/{random_uuid}/members/{member}
+expect:
+  status: 404
+";
+
+#[test]
+fn bundled_suite_loads_and_matches_the_files_on_disk() {
+    let bundled = Suite::bundled().expect("bundled suite is valid");
+    let disk = Suite::from_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("valid on disk");
+    let names = |s: &Suite| s.cases.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&bundled), names(&disk));
+    assert!(bundled.cases.len() >= 30);
+}
+
+#[test]
+fn every_table_row_has_a_case_or_a_reason() {
+    let suite = Suite::bundled().unwrap();
+    assert_eq!(suite.uncovered(), Vec::<(String, u16)>::new());
+    let delete = suite
+        .operations
+        .iter()
+        .find(|o| o.operation == "delete_image_member")
+        .unwrap();
+    let codes: Vec<u16> = delete.responses.iter().map(|r| r.code).collect();
+    assert_eq!(codes, [204, 400, 401, 403, 404, 405, 413, 500, 503]);
+    for code in codes {
+        assert!(
+            suite
+                .cases
+                .iter()
+                .any(|c| c.file.operation == "delete_image_member" && c.file.code == code),
+            "no case for delete_image_member {code}"
+        );
+    }
+}
+
+#[test]
+fn a_row_without_case_or_reason_is_reported() {
+    let s = Scratch::new("uncovered");
+    for f in std::fs::read_dir(s.0.join("cases/delete_image_member/405")).unwrap() {
+        std::fs::remove_file(f.unwrap().path()).unwrap();
+    }
+    let suite = Suite::from_dir(&s.0).unwrap();
+    assert_eq!(suite.uncovered(), vec![("delete_image_member".to_string(), 405)]);
+}
+
+#[test]
+fn a_good_extra_case_loads() {
+    let s = Scratch::new("good");
+    s.write("cases/delete_image_member/404/extra.yaml", GOOD);
+    let suite = Suite::from_dir(&s.0).unwrap();
+    assert!(suite.case("delete_image_member::404::extra").is_some());
+}
+
+#[test]
+fn unknown_key_names_file_line_and_column() {
+    let s = Scratch::new("unknown-key");
+    let p = s.write(
+        "cases/delete_image_member/404/extra.yaml",
+        &GOOD.replace("  status: 404\n", "  status: 404\n  bodyy: {kind: empty}\n"),
+    );
+    let err = s.errors();
+    assert!(
+        err.contains(&format!("{}:11:3: expect: unknown field `bodyy`", p.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_values_are_refused_with_a_line() {
+    let cases = [
+        ("  as: stranger\n", "  as: nobody\n", "caller `nobody` is not one of", 6),
+        ("code: 404\n", "code: 418\n", "code 418 does not match the folder `404`", 3),
+        ("{member}", "{membr}", "unknown placeholder `{membr}`", 8),
+        ("  method: DELETE\n", "  method: FETCH\n", "method `FETCH` is not one of", 7),
+        ("  status: 404\n", "  status: 204\n", "expects 204 but the case cites code 404", 10),
+    ];
+    for (from, to, want, line) in cases {
+        let s = Scratch::new("bad-value");
+        let p = s.write("cases/delete_image_member/404/extra.yaml", &GOOD.replace(from, to));
+        let err = s.errors();
+        assert!(err.contains(want), "{to:?}: {err}");
+        assert!(err.contains(&format!("{}:{line}", p.display())), "{to:?}: {err}");
+    }
+}
+
+#[test]
+fn wrong_type_and_broken_yaml_are_refused() {
+    let s = Scratch::new("types");
+    let p = s.write(
+        "cases/delete_image_member/404/extra.yaml",
+        &GOOD.replace("code: 404", "code: four"),
+    );
+    let err = s.errors();
+    assert!(err.contains(&format!("{}:3:7: code: invalid type", p.display())), "{err}");
+
+    let s = Scratch::new("yaml");
+    let p = s.write("cases/delete_image_member/404/extra.yaml", "id: [unclosed\n");
+    let err = s.errors();
+    assert!(err.contains(&p.display().to_string()), "{err}");
+}
+
+#[test]
+fn duplicate_ids_and_misplaced_files_are_refused() {
+    let s = Scratch::new("dup");
+    s.write("cases/delete_image_member/404/one.yaml", GOOD);
+    s.write("cases/delete_image_member/404/two.yaml", GOOD);
+    assert!(s.errors().contains("id `test-case` is also used by"));
+
+    let s = Scratch::new("misplaced");
+    s.write("cases/delete_image_member/extra.yaml", GOOD);
+    assert!(s.errors().contains("must live at cases/<operation>/<code>/<name>.yaml"));
+
+    let s = Scratch::new("stray");
+    s.write("cases/delete_image_member/404/notes.txt", "hello");
+    assert!(s.errors().contains("not a .yaml file"));
+}
+
+#[test]
+fn spec_problems_are_refused() {
+    let s = Scratch::new("spec");
+    let p = s.0.join("specs/delete_image_member.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replace("  - code: 413", "  - code: 404")).unwrap();
+    let err = s.errors();
+    assert!(err.contains("code 404 appears twice in the table"), "{err}");
+}
+
+#[test]
+fn target_files_are_validated() {
+    let dir = std::env::temp_dir().join(format!("sharecheck-target-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |text: &str| {
+        let p = dir.join("target.yaml");
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let good = "endpoint: http://127.0.0.1:9292\npersonas:\n  owner: {token: a, project_id: p1}\n  member: {token: b, project_id: p2}\n  stranger: {token: c, project_id: p3}\n";
+    assert!(Target::load(&write(good)).is_ok());
+    let bad = [
+        (good.replace("http://", "ftp://"), "is not an http:// or https:// URL"),
+        (good.replace("  stranger: {token: c, project_id: p3}\n", ""), "persona `stranger` is required"),
+        (good.replace("p3", "p2"), "personas must be distinct projects"),
+        (format!("{good}capabilities: [teleport]\n"), "unknown capability `teleport`"),
+        (format!("{good}colour: blue\n"), "unknown field `colour`"),
+    ];
+    for (text, want) in bad {
+        let err = Target::load(&write(&text)).unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+        assert!(err.contains("target.yaml:"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
