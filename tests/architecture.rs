@@ -12,7 +12,10 @@ fn sources(dir: &str) -> Vec<(String, String)> {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
             }
         }
     }
@@ -35,7 +38,15 @@ fn assert_absent(dir: &str, needles: &[&str], why: &str) {
 fn the_model_has_no_http_types() {
     assert_absent(
         "src/model",
-        &["warp", "reqwest", "hyper", "http::", "tokio", "crate::mock", "crate::suite"],
+        &[
+            "warp",
+            "reqwest",
+            "hyper",
+            "http::",
+            "tokio",
+            "crate::mock",
+            "crate::suite",
+        ],
         "the model holds the rules only; HTTP lives in the mock",
     );
 }

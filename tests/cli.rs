@@ -62,7 +62,10 @@ impl Drop for Mock {
 }
 
 fn sharecheck(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run sharecheck")
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run sharecheck")
 }
 
 fn text(o: &Output) -> String {
@@ -135,12 +138,26 @@ fn missing_capabilities_are_ignored_with_the_reason() {
 
 #[test]
 fn a_mutant_mock_fails_the_run_with_a_clear_message() {
-    let mock = Mock::start(&["--faults", "--rate-limit", "20", "--member-quota", "5", "--mutant", "member-can-delete-self"]);
-    let target = mock.target_file("mutant", "member_quota: 5\ncapabilities: [fault-injection, rate-limit]\n");
+    let mock = Mock::start(&[
+        "--faults",
+        "--rate-limit",
+        "20",
+        "--member-quota",
+        "5",
+        "--mutant",
+        "member-can-delete-self",
+    ]);
+    let target = mock.target_file(
+        "mutant",
+        "member_quota: 5\ncapabilities: [fault-injection, rate-limit]\n",
+    );
     let out = sharecheck(&["run", "--target", target.to_str().unwrap()]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("---- delete_image_member::403::member_cannot_remove_itself ----"), "{t}");
+    assert!(
+        t.contains("---- delete_image_member::403::member_cannot_remove_itself ----"),
+        "{t}"
+    );
     assert!(t.contains("expected status 403, got 204"), "{t}");
     assert!(t.contains("1 failed"), "{t}");
 }
@@ -151,32 +168,71 @@ fn libtest_options_work() {
     let t = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = t.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), case_count(), "{t}");
-    assert!(lines.iter().all(|l| l.ends_with(": test") && l.split("::").count() == 3), "{t}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.ends_with(": test") && l.split("::").count() == 3),
+        "{t}"
+    );
 
     let out = sharecheck(&["run", "--exact", "delete_image_member::404::unknown_member"]);
-    assert!(text(&out).contains("1 passed; 0 failed; 0 ignored; 0 measured; "), "{}", text(&out));
+    assert!(
+        text(&out).contains("1 passed; 0 failed; 0 ignored; 0 measured; "),
+        "{}",
+        text(&out)
+    );
 
     let out = sharecheck(&["run", "delete_image_member::405", "--skip", "patch"]);
     assert!(text(&out).contains("2 passed"), "{}", text(&out));
 
-    let out = sharecheck(&["run", "--format", "json", "-Z", "unstable-options", "--exact", "delete_image_member::401::no_token"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains(r#""event": "ok""#), "{}", text(&out));
+    let out = sharecheck(&[
+        "run",
+        "--format",
+        "json",
+        "-Z",
+        "unstable-options",
+        "--exact",
+        "delete_image_member::401::no_token",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(r#""event": "ok""#),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn bad_input_exits_2_with_the_file() {
     let out = sharecheck(&["run", "--target", "/nonexistent/target.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("/nonexistent/target.yaml: cannot read"), "{}", text(&out));
+    assert!(
+        text(&out).contains("/nonexistent/target.yaml: cannot read"),
+        "{}",
+        text(&out)
+    );
 
     let dir = std::env::temp_dir().join(format!("sharecheck-cli-ids-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ids = dir.join("ids.yaml");
-    std::fs::write(&ids, "tokens:\n  t: {project_id: p, user_id: u, rolez: [x]}\n").unwrap();
-    let out = sharecheck(&["mock", "--listen", "127.0.0.1:0", "--identities", ids.to_str().unwrap()]);
+    std::fs::write(
+        &ids,
+        "tokens:\n  t: {project_id: p, user_id: u, rolez: [x]}\n",
+    )
+    .unwrap();
+    let out = sharecheck(&[
+        "mock",
+        "--listen",
+        "127.0.0.1:0",
+        "--identities",
+        ids.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("ids.yaml:2:"), "{}", text(&out));
-    assert!(text(&out).contains("unknown field `rolez`"), "{}", text(&out));
+    assert!(
+        text(&out).contains("unknown field `rolez`"),
+        "{}",
+        text(&out)
+    );
 
     let out = sharecheck(&["mock", "--mutant", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
@@ -184,7 +240,11 @@ fn bad_input_exits_2_with_the_file() {
 
     let out = sharecheck(&["run", "--suite", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("specs: folder not found"), "{}", text(&out));
+    assert!(
+        text(&out).contains("specs: folder not found"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -204,10 +264,17 @@ fn mock_uses_an_identities_file() {
         format!("endpoint: {}\npersonas:\n  owner: {{token: alpha, project_id: pa}}\n  member: {{token: beta, project_id: pb}}\n  stranger: {{token: gamma, project_id: pc}}\n", mock.uri),
     )
     .unwrap();
-    let out = sharecheck(&["run", "--target", target.to_str().unwrap(), "delete_image_member::40"]);
+    let out = sharecheck(&[
+        "run",
+        "--target",
+        target.to_str().unwrap(),
+        "delete_image_member::40",
+    ]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    assert!(trial_line(&t, "delete_image_member::404::stranger_cannot_see_image").ends_with("... ok"));
+    assert!(
+        trial_line(&t, "delete_image_member::404::stranger_cannot_see_image").ends_with("... ok")
+    );
     assert!(
         trial_line(&t, "delete_image_member::404::member_removes_other_member")
             .ends_with("... ignored (target has no `other_member` persona)")

@@ -25,7 +25,9 @@ impl Scratch {
         p
     }
     fn errors(&self) -> String {
-        Suite::from_dir(&self.0).expect_err("must be refused").to_string()
+        Suite::from_dir(&self.0)
+            .expect_err("must be refused")
+            .to_string()
     }
 }
 
@@ -98,7 +100,10 @@ fn a_row_without_case_or_reason_is_reported() {
         std::fs::remove_file(f.unwrap().path()).unwrap();
     }
     let suite = Suite::from_dir(&s.0).unwrap();
-    assert_eq!(suite.uncovered(), vec![("delete_image_member".to_string(), 405)]);
+    assert_eq!(
+        suite.uncovered(),
+        vec![("delete_image_member".to_string(), 405)]
+    );
 }
 
 #[test]
@@ -118,7 +123,10 @@ fn unknown_key_names_file_line_and_column() {
     );
     let err = s.errors();
     assert!(
-        err.contains(&format!("{}:11:3: expect: unknown field `bodyy`", p.display())),
+        err.contains(&format!(
+            "{}:11:3: expect: unknown field `bodyy`",
+            p.display()
+        )),
         "{err}"
     );
 }
@@ -126,18 +134,44 @@ fn unknown_key_names_file_line_and_column() {
 #[test]
 fn bad_values_are_refused_with_a_line() {
     let cases = [
-        ("  as: stranger\n", "  as: nobody\n", "caller `nobody` is not one of", 6),
-        ("code: 404\n", "code: 418\n", "code 418 does not match the folder `404`", 3),
+        (
+            "  as: stranger\n",
+            "  as: nobody\n",
+            "caller `nobody` is not one of",
+            6,
+        ),
+        (
+            "code: 404\n",
+            "code: 418\n",
+            "code 418 does not match the folder `404`",
+            3,
+        ),
         ("{member}", "{membr}", "unknown placeholder `{membr}`", 8),
-        ("  method: DELETE\n", "  method: FETCH\n", "method `FETCH` is not one of", 7),
-        ("  status: 404\n", "  status: 204\n", "expects 204 but the case cites code 404", 10),
+        (
+            "  method: DELETE\n",
+            "  method: FETCH\n",
+            "method `FETCH` is not one of",
+            7,
+        ),
+        (
+            "  status: 404\n",
+            "  status: 204\n",
+            "expects 204 but the case cites code 404",
+            10,
+        ),
     ];
     for (from, to, want, line) in cases {
         let s = Scratch::new("bad-value");
-        let p = s.write("cases/delete_image_member/404/extra.yaml", &GOOD.replace(from, to));
+        let p = s.write(
+            "cases/delete_image_member/404/extra.yaml",
+            &GOOD.replace(from, to),
+        );
         let err = s.errors();
         assert!(err.contains(want), "{to:?}: {err}");
-        assert!(err.contains(&format!("{}:{line}", p.display())), "{to:?}: {err}");
+        assert!(
+            err.contains(&format!("{}:{line}", p.display())),
+            "{to:?}: {err}"
+        );
     }
 }
 
@@ -149,10 +183,16 @@ fn wrong_type_and_broken_yaml_are_refused() {
         &GOOD.replace("code: 404", "code: four"),
     );
     let err = s.errors();
-    assert!(err.contains(&format!("{}:3:7: code: invalid type", p.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}:3:7: code: invalid type", p.display())),
+        "{err}"
+    );
 
     let s = Scratch::new("yaml");
-    let p = s.write("cases/delete_image_member/404/extra.yaml", "id: [unclosed\n");
+    let p = s.write(
+        "cases/delete_image_member/404/extra.yaml",
+        "id: [unclosed\n",
+    );
     let err = s.errors();
     assert!(err.contains(&p.display().to_string()), "{err}");
 }
@@ -166,7 +206,10 @@ fn duplicate_ids_and_misplaced_files_are_refused() {
 
     let s = Scratch::new("misplaced");
     s.write("cases/delete_image_member/extra.yaml", GOOD);
-    assert!(s.errors().contains("must live at cases/<operation>/<code>/<name>.yaml"));
+    assert!(
+        s.errors()
+            .contains("must live at cases/<operation>/<code>/<name>.yaml")
+    );
 
     let s = Scratch::new("stray");
     s.write("cases/delete_image_member/404/notes.txt", "hello");
@@ -195,10 +238,22 @@ fn target_files_are_validated() {
     let good = "endpoint: http://127.0.0.1:9292\npersonas:\n  owner: {token: a, project_id: p1}\n  member: {token: b, project_id: p2}\n  stranger: {token: c, project_id: p3}\n";
     assert!(Target::load(&write(good)).is_ok());
     let bad = [
-        (good.replace("http://", "ftp://"), "is not an http:// or https:// URL"),
-        (good.replace("  stranger: {token: c, project_id: p3}\n", ""), "persona `stranger` is required"),
-        (good.replace("p3", "p2"), "personas must be distinct projects"),
-        (format!("{good}capabilities: [teleport]\n"), "unknown capability `teleport`"),
+        (
+            good.replace("http://", "ftp://"),
+            "is not an http:// or https:// URL",
+        ),
+        (
+            good.replace("  stranger: {token: c, project_id: p3}\n", ""),
+            "persona `stranger` is required",
+        ),
+        (
+            good.replace("p3", "p2"),
+            "personas must be distinct projects",
+        ),
+        (
+            format!("{good}capabilities: [teleport]\n"),
+            "unknown capability `teleport`",
+        ),
         (format!("{good}colour: blue\n"), "unknown field `colour`"),
     ];
     for (text, want) in bad {

@@ -9,7 +9,9 @@ use sharecheck::suite::{Driver, Suite};
 
 /// Runs every case against the embedded mock with `mutant`; returns (trial name, failure).
 async fn failures(suite: &Suite, mutant: Option<Mutant>) -> Vec<(String, String)> {
-    let (_mock, target) = sharecheck::embedded::start(mutant).await.expect("mock starts");
+    let (_mock, target) = sharecheck::embedded::start(mutant)
+        .await
+        .expect("mock starts");
     let driver = Arc::new(Driver::new(target).expect("client"));
     let mut set = tokio::task::JoinSet::new();
     for case in suite.cases.clone() {
@@ -34,7 +36,10 @@ async fn failures(suite: &Suite, mutant: Option<Mutant>) -> Vec<(String, String)
 async fn the_reference_passes_and_every_mutant_is_killed() {
     let suite = Suite::bundled().unwrap();
     let baseline = failures(&suite, None).await;
-    assert!(baseline.is_empty(), "the unmutated mock fails: {baseline:#?}");
+    assert!(
+        baseline.is_empty(),
+        "the unmutated mock fails: {baseline:#?}"
+    );
 
     let mut survivors = Vec::new();
     println!("mutant → killed by");
@@ -53,7 +58,10 @@ async fn the_reference_passes_and_every_mutant_is_killed() {
         total,
         100.0 * (total - survivors.len()) as f64 / total as f64
     );
-    assert!(survivors.is_empty(), "mutants not caught by any case: {survivors:?}");
+    assert!(
+        survivors.is_empty(),
+        "mutants not caught by any case: {survivors:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,8 +75,17 @@ async fn a_member_deleting_itself_is_reported_clearly() {
         .await
         .unwrap();
     let driver = Driver::new(target).unwrap();
-    let msg = driver.run_case(&case).await.expect_err("mutant must be caught").to_string();
-    for want in ["DELETE /v2/images/", "/members/proj-member as member", "expected status 403, got 204", "body: (empty)"] {
+    let msg = driver
+        .run_case(&case)
+        .await
+        .expect_err("mutant must be caught")
+        .to_string();
+    for want in [
+        "DELETE /v2/images/",
+        "/members/proj-member as member",
+        "expected status 403, got 204",
+        "body: (empty)",
+    ] {
         assert!(msg.contains(want), "missing {want:?} in:\n{msg}");
     }
 }

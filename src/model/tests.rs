@@ -38,7 +38,10 @@ fn kind<T: std::fmt::Debug>(r: Outcome<T>) -> ErrorKind {
 #[test]
 fn tokens_resolve_or_are_refused() {
     let m = model(5);
-    assert_eq!(m.authenticate(Some("owner-token")).unwrap().project_id, "proj-owner");
+    assert_eq!(
+        m.authenticate(Some("owner-token")).unwrap().project_id,
+        "proj-owner"
+    );
     assert!(m.authenticate(Some("admin-token")).unwrap().is_admin());
     for t in [None, Some(""), Some("nope")] {
         assert_eq!(kind(m.authenticate(t)), ErrorKind::Unauthorized);
@@ -52,7 +55,10 @@ fn owner_removes_member_and_the_member_loses_sight() {
     let (owner, member) = (who(&m, "owner-token"), who(&m, "member-token"));
     assert!(m.show_image(&member, &id).is_ok());
     m.delete_member(&owner, &id, "proj-member", b"").unwrap();
-    assert_eq!(kind(m.show_member(&owner, &id, "proj-member")), ErrorKind::NotFound);
+    assert_eq!(
+        kind(m.show_member(&owner, &id, "proj-member")),
+        ErrorKind::NotFound
+    );
     assert_eq!(kind(m.show_image(&member, &id)), ErrorKind::NotFound);
     assert_eq!(
         kind(m.delete_member(&owner, &id, "proj-member", b"")),
@@ -134,7 +140,10 @@ fn only_admins_publish_and_name_other_owners() {
         ErrorKind::Forbidden
     );
     let img = m
-        .create_image(&admin, br#"{"visibility": "public", "owner": "proj-owner"}"#)
+        .create_image(
+            &admin,
+            br#"{"visibility": "public", "owner": "proj-owner"}"#,
+        )
         .unwrap();
     assert_eq!(img.owner, "proj-owner");
     assert_eq!(img.visibility, Visibility::Public);
@@ -149,7 +158,8 @@ fn quota_comes_before_duplicate() {
         kind(m.add_member(&owner, &id, br#"{"member": "proj-member"}"#)),
         ErrorKind::Conflict
     );
-    m.add_member(&owner, &id, br#"{"member": "second"}"#).unwrap();
+    m.add_member(&owner, &id, br#"{"member": "second"}"#)
+        .unwrap();
     // Full: the duplicate now answers 413, not 409.
     assert_eq!(
         kind(m.add_member(&owner, &id, br#"{"member": "proj-member"}"#)),
@@ -231,7 +241,10 @@ fn member_image_list_needs_acceptance() {
     let id = shared_with_member(&mut m);
     let member = who(&m, "member-token");
     let listed = |m: &Model, q: &[(&str, &str)]| {
-        let q: Vec<(String, String)> = q.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let q: Vec<(String, String)> = q
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         m.list_images(&member, &q)
             .unwrap()
             .iter()
@@ -239,7 +252,10 @@ fn member_image_list_needs_acceptance() {
     };
     assert!(!listed(&m, &[]));
     assert!(listed(&m, &[("member_status", "pending")]));
-    assert!(listed(&m, &[("member_status", "all"), ("visibility", "shared")]));
+    assert!(listed(
+        &m,
+        &[("member_status", "all"), ("visibility", "shared")]
+    ));
     m.update_member(&member, &id, "proj-member", br#"{"status": "accepted"}"#)
         .unwrap();
     assert!(listed(&m, &[]));
@@ -255,7 +271,10 @@ fn deleting_an_image_takes_its_memberships() {
     let (owner, member) = (who(&m, "owner-token"), who(&m, "member-token"));
     assert_eq!(kind(m.delete_image(&member, &id)), ErrorKind::Forbidden);
     m.delete_image(&owner, &id).unwrap();
-    assert_eq!(kind(m.show_member(&owner, &id, "proj-member")), ErrorKind::NotFound);
+    assert_eq!(
+        kind(m.show_member(&owner, &id, "proj-member")),
+        ErrorKind::NotFound
+    );
     assert_eq!(kind(m.show_image(&member, &id)), ErrorKind::NotFound);
 }
 
