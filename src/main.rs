@@ -180,12 +180,12 @@ fn run(
             Err(e) => return fail(e),
         },
     };
-    let driver = match Driver::new(target) {
+    let driver = match Driver::new(target, &suite) {
         Ok(d) => Arc::new(d),
         Err(e) => return fail(e),
     };
     let opts = RunOptions { args, junit };
-    match sharecheck::suite::run(&suite, driver, rt.handle().clone(), opts) {
+    match sharecheck::suite::run(&Arc::new(suite), driver, rt.handle().clone(), opts) {
         Ok(conclusion) => {
             if conclusion.has_failed() {
                 ExitCode::from(1)

@@ -19,9 +19,9 @@ fn main() -> ExitCode {
     let (_mock, target) = rt
         .block_on(sharecheck::embedded::start(None))
         .expect("embedded mock starts");
-    let driver = Arc::new(Driver::new(target).expect("HTTP client"));
+    let driver = Arc::new(Driver::new(target, &suite).expect("HTTP client"));
     let opts = RunOptions { args, junit: None };
-    match sharecheck::suite::run(&suite, driver, rt.handle().clone(), opts) {
+    match sharecheck::suite::run(&Arc::new(suite), driver, rt.handle().clone(), opts) {
         Ok(c) => c.exit_code(),
         Err(e) => {
             eprintln!("{e}");

@@ -12,7 +12,7 @@ async fn failures(suite: &Suite, mutant: Option<Mutant>) -> Vec<(String, String)
     let (_mock, target) = sharecheck::embedded::start(mutant)
         .await
         .expect("mock starts");
-    let driver = Arc::new(Driver::new(target).expect("client"));
+    let driver = Arc::new(Driver::new(target, &suite).expect("client"));
     let mut set = tokio::task::JoinSet::new();
     for case in suite.cases.clone() {
         let driver = driver.clone();
@@ -74,7 +74,7 @@ async fn a_member_deleting_itself_is_reported_clearly() {
     let (_mock, target) = sharecheck::embedded::start(Some(Mutant::MemberCanDeleteSelf))
         .await
         .unwrap();
-    let driver = Driver::new(target).unwrap();
+    let driver = Driver::new(target, &suite).unwrap();
     let msg = driver
         .run_case(&case)
         .await

@@ -170,6 +170,9 @@ pub struct BodyExpect {
     /// JSON pointer → length of the array there.
     #[serde(default)]
     pub lengths: BTreeMap<String, usize>,
+    /// The body must validate against `specs/schemas/<schema>.yaml` (json or error).
+    #[serde(default)]
+    pub schema: Option<String>,
 }
 
 /// A header check.
@@ -236,6 +239,7 @@ impl Case {
         rel: &Path,
         src: &str,
         ops: &[Operation],
+        schemas: &[String],
     ) -> Result<Case, Vec<DataError>> {
         let file: CaseFile =
             serde_yaml::from_str(src).map_err(|e| vec![DataError::yaml(path, &e)])?;
@@ -477,6 +481,16 @@ impl Case {
                         "kind",
                         "keys, only_keys, values and lengths need kind: json".into(),
                     );
+                }
+                if let Some(s) = &b.schema {
+                    if b.kind == BodyKind::Empty {
+                        bad("schema", "an empty body has no schema".into());
+                    } else if !schemas.contains(s) {
+                        bad(
+                            "schema",
+                            format!("unknown schema `{s}`; known: {}", schemas.join(", ")),
+                        );
+                    }
                 }
                 for p in b.values.keys().chain(b.lengths.keys()) {
                     if !p.starts_with('/') {

@@ -1,13 +1,15 @@
 //! Running one case against a target over HTTP: set-up, the request, the checks, the
 //! follow-ups, and the clean-up that runs whatever happened.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::fmt::Write as _;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::case::{BodyExpect, BodyKind, Case, Expect, ImageSetup, Request};
+use super::schema::Schema;
 use super::target::Target;
 
 /// Why a case failed: what was sent, what came back, what was expected.
@@ -15,12 +17,34 @@ use super::target::Target;
 #[error("{0}")]
 pub struct CaseFailure(pub String);
 
-/// What one case run shares with every other: the HTTP client, the target, the run id.
+/// What one case run shares with every other: the HTTP client, the target, the run id, the
+/// response schemas.
 #[derive(Debug)]
 pub(crate) struct Env {
     pub(crate) client: reqwest::Client,
     pub(crate) target: Target,
     pub(crate) run_id: String,
+    pub(crate) schemas: BTreeMap<String, Arc<Schema>>,
+}
+
+/// One request of a case run and the status it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    /// HTTP method.
+    pub method: String,
+    /// Path as sent (placeholders expanded).
+    pub path: String,
+    /// Status of the answer.
+    pub status: u16,
+}
+
+/// The outcome of one case run, with every exchange it made.
+#[derive(Debug)]
+pub struct CaseRun {
+    /// Passed, or why not.
+    pub result: Result<(), CaseFailure>,
+    /// Every request sent (set-up, steps, clean-up) and its status, in order.
+    pub exchanges: Vec<Exchange>,
 }
 
 /// An answer, fully read.
@@ -69,10 +93,11 @@ struct Run<'a> {
     case: &'a Case,
     vars: HashMap<String, String>,
     created: Vec<Created>,
+    exchanges: Mutex<Vec<Exchange>>,
 }
 
 /// Runs `case` against the target; cleans up whatever it created, also when it fails.
-pub(crate) async fn run_case(env: &Env, case: &Case) -> Result<(), CaseFailure> {
+pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
     let mut vars = HashMap::new();
     for (name, p) in &env.target.personas {
         vars.insert(name.clone(), p.project_id.clone());
@@ -88,13 +113,18 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> Result<(), CaseFailure> 
         case,
         vars,
         created: Vec::new(),
+        exchanges: Mutex::default(),
     };
     let result = run.body().await;
     let cleanup = run.cleanup().await;
-    match (result, cleanup) {
+    let result = match (result, cleanup) {
         (Err(e), _) => Err(e),
         (Ok(()), Err(e)) => Err(e),
         (Ok(()), Ok(())) => Ok(()),
+    };
+    CaseRun {
+        result,
+        exchanges: run.exchanges.into_inner().unwrap_or_default(),
     }
 }
 
@@ -255,6 +285,13 @@ impl Run<'_> {
             .await
             .map_err(|e| CaseFailure(format!("{sent}: no answer: {}", error_chain(&e))))?;
         let status = resp.status().as_u16();
+        if let Ok(mut x) = self.exchanges.lock() {
+            x.push(Exchange {
+                method: method.to_string(),
+                path: path.to_string(),
+                status,
+            });
+        }
         let headers = resp.headers().clone();
         let body = resp
             .bytes()
@@ -489,6 +526,17 @@ impl Run<'_> {
                 return problems.push("expected a JSON object body, got something else".into());
             }
         };
+        if let Some(name) = &b.schema {
+            match self.env.schemas.get(name) {
+                Some(schema) => {
+                    let doc = Value::Object(json.clone());
+                    for v in schema.violations(&doc, 5) {
+                        problems.push(format!("body does not match schema `{name}`: {v}"));
+                    }
+                }
+                None => problems.push(format!("schema `{name}` is not loaded")),
+            }
+        }
         if b.kind == BodyKind::Error {
             for k in ["message", "code", "title"] {
                 if !json.contains_key(k) {

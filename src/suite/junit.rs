@@ -5,23 +5,8 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::record::{Record, Verdict};
 use crate::error::RunError;
-
-/// How one trial ended.
-#[derive(Clone, Debug)]
-pub(crate) enum Verdict {
-    Passed,
-    Failed(String),
-    Ignored(String),
-}
-
-/// One trial that ran.
-#[derive(Clone, Debug)]
-pub(crate) struct Record {
-    pub(crate) name: String,
-    pub(crate) duration: Duration,
-    pub(crate) verdict: Verdict,
-}
 
 /// Writes one testcase per record, grouped in one suite per operation.
 pub(crate) fn write(path: &Path, records: &[Record], total: Duration) -> Result<(), RunError> {

@@ -7,15 +7,20 @@
 mod case;
 mod exec;
 mod junit;
+mod record;
 mod runner;
+mod schema;
 mod spec;
 mod target;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use case::{Case, CaseFile, PERSONAS};
-pub use exec::CaseFailure;
+pub use exec::{CaseFailure, CaseRun, Exchange};
 pub use runner::{RunOptions, run};
+pub use schema::Schema;
 pub use spec::{CAPABILITIES, Operation, Response};
 pub use target::{Persona, Target};
 
@@ -32,6 +37,8 @@ pub struct Suite {
     pub operations: Vec<Operation>,
     /// Every case under `cases/`, sorted by trial name.
     pub cases: Vec<Case>,
+    /// Response schemas under `specs/schemas/`, by name.
+    pub schemas: BTreeMap<String, Arc<Schema>>,
 }
 
 impl Suite {
@@ -90,10 +97,12 @@ impl Suite {
 
     /// Loads from (relative path, text) pairs: `specs/*.yaml` then `cases/**.yaml`.
     fn from_files(files: impl Iterator<Item = (PathBuf, String)>) -> Result<Suite, LoadErrors> {
-        let (mut spec_files, mut case_files) = (Vec::new(), Vec::new());
+        let (mut spec_files, mut case_files, mut schema_files) = (Vec::new(), Vec::new(), Vec::new());
         let mut errs = Vec::new();
         for (path, src) in files {
-            match path.iter().next().and_then(|c| c.to_str()) {
+            let mut parts = path.iter().filter_map(|c| c.to_str());
+            match parts.next() {
+                Some("specs") if parts.next() == Some("schemas") => schema_files.push((path, src)),
                 Some("specs") => spec_files.push((path, src)),
                 Some("cases") => case_files.push((path, src)),
                 _ => errs.push(DataError::invalid(
@@ -103,6 +112,16 @@ impl Suite {
                 )),
             }
         }
+        let mut schemas = BTreeMap::new();
+        for (path, src) in &schema_files {
+            match Schema::parse(path, src) {
+                Ok(s) => {
+                    schemas.insert(s.name.clone(), Arc::new(s));
+                }
+                Err(e) => errs.push(e),
+            }
+        }
+        let schema_names: Vec<String> = schemas.keys().cloned().collect();
         let mut operations = Vec::new();
         for (path, src) in &spec_files {
             match Operation::parse(path, src) {
@@ -123,7 +142,7 @@ impl Suite {
         let mut cases: Vec<Case> = Vec::new();
         for (path, src) in &case_files {
             let rel = path.strip_prefix("cases").unwrap_or(path);
-            match Case::parse(path, rel, src, &operations) {
+            match Case::parse(path, rel, src, &operations, &schema_names) {
                 Ok(c) => cases.push(c),
                 Err(e) => errs.extend(e),
             }
@@ -153,7 +172,11 @@ impl Suite {
         if !errs.is_empty() {
             return Err(LoadErrors(errs));
         }
-        Ok(Suite { operations, cases })
+        Ok(Suite {
+            operations,
+            cases,
+            schemas,
+        })
     }
 
     /// Table rows that have neither a case nor a reasoned `not_provokable` entry.
@@ -171,6 +194,14 @@ impl Suite {
             }
         }
         out
+    }
+
+    /// The operation a request is an instance of (method and path template match).
+    pub fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
+        let path = path.split('?').next().unwrap_or(path);
+        self.operations
+            .iter()
+            .find(|o| o.method == method && o.matches_path(path))
     }
 
     /// The case with this trial name.
@@ -213,8 +244,8 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// A driver for `target`, with a fresh run id.
-    pub fn new(target: Target) -> Result<Driver, RunError> {
+    /// A driver for `target`, validating bodies with `suite`'s schemas, with a fresh run id.
+    pub fn new(target: Target, suite: &Suite) -> Result<Driver, RunError> {
         let client = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(std::time::Duration::from_secs(10))
@@ -228,6 +259,7 @@ impl Driver {
                 client,
                 target,
                 run_id,
+                schemas: suite.schemas.clone(),
             },
         })
     }
@@ -254,6 +286,11 @@ impl Driver {
 
     /// Runs one case; the error says what was sent, what came back and what was expected.
     pub async fn run_case(&self, case: &Case) -> Result<(), CaseFailure> {
+        exec::run_case(&self.env, case).await.result
+    }
+
+    /// Runs one case and also returns every exchange it made (set-up and clean-up included).
+    pub async fn run_case_recorded(&self, case: &Case) -> CaseRun {
         exec::run_case(&self.env, case).await
     }
 }

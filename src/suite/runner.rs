@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
-use super::junit::{self, Record, Verdict};
+use super::junit;
+use super::record::{Record, Verdict};
 use super::{Driver, Suite};
 use crate::error::RunError;
 
@@ -25,7 +26,7 @@ const DEFAULT_THREADS: usize = 8;
 /// Runs every case of `suite` through `driver` as libtest trials. Cases the target cannot
 /// run are reported ignored with the reason. Blocks on `rt` for the HTTP work.
 pub fn run(
-    suite: &Suite,
+    suite: &Arc<Suite>,
     driver: Arc<Driver>,
     rt: tokio::runtime::Handle,
     mut opts: RunOptions,
@@ -38,27 +39,50 @@ pub fn run(
         .cases
         .iter()
         .map(|case| {
-            let (case, driver, rt, records) =
-                (case.clone(), driver.clone(), rt.clone(), records.clone());
+            let (case, driver, rt, records, suite) = (
+                case.clone(),
+                driver.clone(),
+                rt.clone(),
+                records.clone(),
+                suite.clone(),
+            );
             Trial::ignorable_test(case.name.clone(), move || {
                 let start = Instant::now();
+                let mut observed = Vec::new();
                 let (verdict, result) = match driver.skip_reason(&case) {
                     Some(reason) => (
                         Verdict::Ignored(reason.clone()),
                         Ok(Completion::ignored_with(reason)),
                     ),
-                    None => match rt.block_on(driver.run_case(&case)) {
-                        Ok(()) => (Verdict::Passed, Ok(Completion::Completed)),
-                        Err(e) => {
-                            let msg = format!("[{}] {}\n{}", case.file.id, case.file.purpose, e);
-                            (Verdict::Failed(msg.clone()), Err(Failed::from(msg)))
+                    None => {
+                        let run = rt.block_on(driver.run_case_recorded(&case));
+                        observed = run
+                            .exchanges
+                            .iter()
+                            .filter_map(|x| {
+                                suite
+                                    .operation_for(&x.method, &x.path)
+                                    .map(|op| (op.operation.clone(), x.status))
+                            })
+                            .collect();
+                        match run.result {
+                            Ok(()) => (Verdict::Passed, Ok(Completion::Completed)),
+                            Err(e) => {
+                                let msg =
+                                    format!("[{}] {}\n{}", case.file.id, case.file.purpose, e);
+                                (Verdict::Failed(msg.clone()), Err(Failed::from(msg)))
+                            }
                         }
-                    },
+                    }
                 };
                 records.lock().expect("records lock").push(Record {
                     name: case.name.clone(),
+                    id: case.file.id.clone(),
+                    operation: case.file.operation.clone(),
+                    code: case.file.code,
                     duration: start.elapsed(),
                     verdict,
+                    observed,
                 });
                 result
             })

@@ -228,6 +228,16 @@ impl Operation {
         if errs.is_empty() { Ok(op) } else { Err(errs) }
     }
 
+    /// Whether a concrete path fits this operation's template (`{x}` matches one segment).
+    pub fn matches_path(&self, path: &str) -> bool {
+        let t: Vec<&str> = self.path.split('/').collect();
+        let p: Vec<&str> = path.split('/').collect();
+        t.len() == p.len()
+            && t.iter().zip(&p).all(|(t, p)| {
+                (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
+            })
+    }
+
     /// The table row for `code`, if the table lists it.
     pub fn response(&self, code: u16) -> Option<&Response> {
         self.responses.iter().find(|r| r.code == code)
