@@ -170,6 +170,9 @@ impl Out {
     }
 
     fn not_allowed(&self, allow: &'static str, mutant: Option<Mutant>) -> Reply {
+        if mutant == Some(Mutant::WrongMethodIs404) {
+            return self.error(StatusCode::NOT_FOUND, "The resource could not be found.");
+        }
         let mut r = self.error(
             StatusCode::METHOD_NOT_ALLOWED,
             "The method is not allowed for the requested resource.",
@@ -247,10 +250,15 @@ pub(crate) fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Reply {
-    let format = format_of(headers);
+    let m = app.mutant;
+    let format = if m == Some(Mutant::ErrorsIgnoreAccept) {
+        Format::Text
+    } else {
+        format_of(headers)
+    };
     let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
     let mut out = Out {
-        request_id: Some(request_id(headers)),
+        request_id: (m != Some(Mutant::MissingRequestId)).then(|| request_id(headers)),
         format,
     };
 
@@ -314,12 +322,13 @@ pub(crate) fn handle(
             // Authentication runs before the layer that adds request ids.
             out.request_id = None;
             let mut r = out.api_error(&e);
-            r.headers_mut()
-                .insert("www-authenticate", app.www_authenticate.clone());
+            if m != Some(Mutant::MissingWwwAuthenticate) {
+                r.headers_mut()
+                    .insert("www-authenticate", app.www_authenticate.clone());
+            }
             return r;
         }
     };
-    let m = app.mutant;
     match (route, method) {
         (Route::Member(img, mid), &Method::GET) => match model.show_member(&who, &img, &mid) {
             Ok(member) => out.json(StatusCode::OK, member),
@@ -398,6 +407,9 @@ fn write(
                 .expect("model lock")
                 .add_member(who, &img, body);
             match r {
+                Ok(member) if m == Some(Mutant::AddAnswers201) => {
+                    out.json(StatusCode::CREATED, &member)
+                }
                 Ok(member) => out.json(StatusCode::OK, &member),
                 Err(e) => out.api_error(&e),
             }

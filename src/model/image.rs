@@ -287,9 +287,10 @@ impl CreateRequest {
     }
 }
 
-/// Filters of the image list: `visibility` and `member_status` (default `accepted`).
+/// Filters of the image list: `name`, `visibility` and `member_status` (default `accepted`).
 #[derive(Debug)]
 pub(crate) struct ListFilter {
+    pub(crate) name: Option<String>,
     pub(crate) visibility: Option<Visibility>,
     /// `None` means `all`.
     pub(crate) member_status: Option<MemberStatus>,
@@ -298,6 +299,7 @@ pub(crate) struct ListFilter {
 impl ListFilter {
     pub(crate) fn parse(query: &[(String, String)]) -> Outcome<Self> {
         let mut f = ListFilter {
+            name: None,
             visibility: None,
             member_status: Some(MemberStatus::Accepted),
         };
@@ -309,6 +311,7 @@ impl ListFilter {
                         ApiError::bad_request(format!("Invalid visibility value: {v}"))
                     })?)
                 }
+                "name" => f.name = Some(v.clone()),
                 "member_status" if v == "all" => f.member_status = None,
                 "member_status" => {
                     f.member_status = Some(MemberStatus::parse(v).ok_or_else(|| {

@@ -87,17 +87,20 @@ pub(crate) fn json_object(body: &[u8]) -> Outcome<serde_json::Map<String, Value>
     }
 }
 
-/// The body of an add: `{"member": "<non-empty project id>"}`.
-pub(crate) fn parse_add_body(body: &[u8]) -> Outcome<String> {
+/// The body of an add: `{"member": "<non-empty project id>"}` (`allow_empty`: a mutant).
+pub(crate) fn parse_add_body(body: &[u8], allow_empty: bool) -> Outcome<String> {
     let map = json_object(body)?;
     match map.get("member") {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() || allow_empty => Ok(s.clone()),
         Some(Value::String(_)) | None | Some(Value::Null) => {
             Err(ApiError::bad_request("Member to be added not specified"))
         }
         Some(_) => Err(ApiError::bad_request("Member must be a string.")),
     }
 }
+
+/// The refusal of an update body without `status`.
+pub(crate) const NO_STATUS: &str = "Status not specified";
 
 /// The body of an update: `{"status": ...}`. Only presence is checked here; the value is
 /// validated after the policy check (an owner with a bad value gets 403, not 400).
@@ -106,6 +109,6 @@ pub(crate) fn parse_update_body(body: &[u8]) -> Outcome<String> {
     match map.get("status") {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(other) => Ok(other.to_string()),
-        None => Err(ApiError::bad_request("Status not specified")),
+        None => Err(ApiError::bad_request(NO_STATUS)),
     }
 }

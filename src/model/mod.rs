@@ -18,7 +18,7 @@ mod state;
 pub use identity::{Identities, Identity};
 pub use image::{Image, Visibility};
 pub use member::{Member, MemberStatus};
-pub use mutant::Mutant;
+pub use mutant::{Layer, Mutant};
 
 use state::State;
 
@@ -108,6 +108,8 @@ pub struct Model {
     identities: Identities,
     rules: Rules,
     state: State,
+    /// Who a missing token is taken for under the `anonymous-is-stranger` mutant.
+    anonymous: Identity,
 }
 
 /// Current time in the reference's timestamp format, `YYYY-MM-DDTHH:MM:SSZ`.
@@ -122,6 +124,11 @@ impl Model {
             identities,
             rules,
             state: State::default(),
+            anonymous: Identity {
+                project_id: "anonymous".into(),
+                user_id: "anonymous".into(),
+                roles: Vec::new(),
+            },
         }
     }
 
@@ -134,9 +141,14 @@ impl Model {
         self.rules.mutant == Some(m)
     }
 
+    fn is_admin(&self, who: &Identity) -> bool {
+        who.is_admin() && !self.mutated(Mutant::AdminIsOrdinary)
+    }
+
     /// Resolves a token to an identity. Missing, empty or unknown tokens are refused (401).
     pub fn authenticate(&self, token: Option<&str>) -> Outcome<&Identity> {
         match token {
+            None | Some("") if self.mutated(Mutant::AnonymousIsStranger) => Ok(&self.anonymous),
             None | Some("") => Err(ApiError::new(
                 ErrorKind::Unauthorized,
                 "This server could not verify that you are authorized to access the document you requested.",
@@ -152,7 +164,7 @@ impl Model {
 
     /// Whether `who` can see `image` at all.
     fn can_see(&self, who: &Identity, image: &Image) -> bool {
-        if who.is_admin() || image.owner == who.project_id {
+        if self.is_admin(who) || image.owner == who.project_id {
             return true;
         }
         match image.visibility {
@@ -184,15 +196,18 @@ impl Model {
         }
     }
 
-    fn is_owner_or_admin(who: &Identity, image: &Image) -> bool {
-        who.is_admin() || image.owner == who.project_id
+    /// The owner's policy: the owning project or an admin.
+    fn is_owner_or_admin(&self, who: &Identity, image: &Image) -> bool {
+        self.is_admin(who)
+            || image.owner == who.project_id
+            || (self.mutated(Mutant::OwnerCheckIsVisibility) && self.can_see(who, image))
     }
 
     /// The member row `member_id` of `image`, if `who` may see it: owners and admins see every
     /// row, a member only its own.
     fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Outcome<&Member> {
         let sees_all =
-            Self::is_owner_or_admin(who, image) || self.mutated(Mutant::MemberSeesAllEntries);
+            self.is_owner_or_admin(who, image) || self.mutated(Mutant::MemberSeesOtherEntries);
         match self.state.member(&image.id, member_id) {
             Some(m) if sees_all || m.member_id == who.project_id => Ok(m),
             _ => Err(ApiError::not_found(format!(
@@ -207,13 +222,13 @@ impl Model {
     /// `POST /v2/images`: creates an image from a JSON object body.
     pub fn create_image(&mut self, who: &Identity, body: &[u8]) -> Outcome<Image> {
         let req = image::CreateRequest::parse(body)?;
-        if req.visibility == Visibility::Public && !who.is_admin() {
+        if req.visibility == Visibility::Public && !self.is_admin(who) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete publicize_image action.",
             ));
         }
         let owner = match &req.owner {
-            Some(o) if o != &who.project_id && !who.is_admin() => {
+            Some(o) if o != &who.project_id && !self.is_admin(who) => {
                 return Err(ApiError::forbidden(
                     "You are not permitted to create images owned by another project.",
                 ));
@@ -241,7 +256,8 @@ impl Model {
         self.visible_image(who, image_id)
     }
 
-    /// `GET /v2/images`: the images `who` sees, filtered by `visibility` and `member_status`.
+    /// `GET /v2/images`: the images `who` sees, filtered by `name`, `visibility` and
+    /// `member_status`, newest first.
     pub fn list_images<'a>(
         &'a self,
         who: &Identity,
@@ -258,8 +274,10 @@ impl Model {
     }
 
     fn listed(&self, who: &Identity, img: &Image, f: &image::ListFilter) -> bool {
-        if let Some(v) = f.visibility
-            && img.visibility != v
+        if f.visibility.is_some_and(|v| img.visibility != v)
+            || f.name
+                .as_ref()
+                .is_some_and(|n| img.name.as_ref() != Some(n))
         {
             return false;
         }
@@ -270,10 +288,13 @@ impl Model {
             Visibility::Public => true,
             // Listed only when asked for, even for admins.
             Visibility::Community => f.visibility == Some(Visibility::Community),
-            _ if who.is_admin() => true,
+            _ if self.is_admin(who) => true,
             Visibility::Private => false,
             Visibility::Shared => match self.state.member(&img.id, &who.project_id) {
-                Some(m) => f.member_status.is_none_or(|s| s == m.status),
+                Some(m) => {
+                    f.member_status.is_none_or(|s| s == m.status)
+                        || self.mutated(Mutant::ImageListIgnoresMemberStatus)
+                }
                 None => false,
             },
         }
@@ -283,7 +304,7 @@ impl Model {
     /// memberships.
     pub fn delete_image(&mut self, who: &Identity, image_id: &str) -> Outcome<()> {
         let image = self.visible_image(who, image_id)?;
-        if !Self::is_owner_or_admin(who, image) {
+        if !self.is_owner_or_admin(who, image) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete delete_image action.",
             ));
@@ -302,35 +323,60 @@ impl Model {
 
     /// `POST /v2/images/{image_id}/members` with body `{"member": "<project id>"}`.
     pub fn add_member(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Outcome<Member> {
-        let member_id = member::parse_add_body(body)?;
+        let early = if self.mutated(Mutant::BodyParsedLate) {
+            None
+        } else {
+            Some(member::parse_add_body(
+                body,
+                self.mutated(Mutant::EmptyMemberAllowed),
+            )?)
+        };
         let image = self.visible_image(who, image_id)?;
+        let member_id = match early {
+            Some(m) => m,
+            None => member::parse_add_body(body, false)?,
+        };
         self.require_shared(image)?;
-        if !Self::is_owner_or_admin(who, image) {
+        if !self.is_owner_or_admin(who, image) && !self.mutated(Mutant::MemberCanAdd) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete add_member action.",
             ));
         }
         let count = self.state.members(&image.id).len() as i64;
-        let quota = self.rules.member_quota;
-        if quota >= 0 && count + 1 > quota {
+        let quota = self.rules.member_quota + i64::from(self.mutated(Mutant::QuotaOffByOne));
+        let duplicate = self.state.member(&image.id, &member_id).is_some()
+            && !self.mutated(Mutant::DuplicateAllowed);
+        if duplicate && self.mutated(Mutant::DuplicateBeforeQuota) {
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!("{member_id} is already a member of image {image_id}."),
+            ));
+        }
+        if self.rules.member_quota >= 0 && count + 1 > quota {
             return Err(ApiError::new(
                 ErrorKind::OverLimit,
                 format!(
-                    "The number of members of image {image_id} would exceed the limit of {quota}."
+                    "The number of members of image {image_id} would exceed the limit of {}.",
+                    self.rules.member_quota
                 ),
             ));
         }
-        if self.state.member(&image.id, &member_id).is_some() {
+        if duplicate {
             return Err(ApiError::new(
                 ErrorKind::Conflict,
                 format!("{member_id} is already a member of image {image_id}."),
             ));
         }
         let now = now();
+        let status = if self.mutated(Mutant::NewMemberAccepted) {
+            MemberStatus::Accepted
+        } else {
+            MemberStatus::Pending
+        };
         let member = Member {
             image_id: image.id.clone(),
             member_id,
-            status: MemberStatus::Pending,
+            status,
             created_at: now.clone(),
             updated_at: now,
         };
@@ -344,7 +390,7 @@ impl Model {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
         let sees_all =
-            Self::is_owner_or_admin(who, image) || self.mutated(Mutant::MemberSeesAllEntries);
+            self.is_owner_or_admin(who, image) || self.mutated(Mutant::MemberListsAllEntries);
         Ok(self
             .state
             .members(&image.id)
@@ -356,8 +402,12 @@ impl Model {
     /// `GET /v2/images/{image_id}/members/{member_id}`. A non-shared image answers 404 here.
     pub fn show_member(&self, who: &Identity, image_id: &str, member_id: &str) -> Outcome<&Member> {
         let image = self.visible_image(who, image_id)?;
-        self.require_shared(image)
-            .map_err(|e| ApiError::not_found(e.message))?;
+        if !self.mutated(Mutant::ShowMemberForbidden) {
+            self.require_shared(image)
+                .map_err(|e| ApiError::not_found(e.message))?;
+        } else {
+            self.require_shared(image)?;
+        }
         self.visible_member(who, image, member_id)
     }
 
@@ -370,18 +420,46 @@ impl Model {
         member_id: &str,
         body: &[u8],
     ) -> Outcome<Member> {
-        let raw_status = member::parse_update_body(body)?;
+        let raw_status = match member::parse_update_body(body) {
+            Ok(s) => Some(s),
+            Err(e)
+                if e.message == member::NO_STATUS && self.mutated(Mutant::MissingStatusAllowed) =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let parse_status = |raw: &Option<String>, current: MemberStatus| match raw {
+            None => Ok(current),
+            Some(raw) => match MemberStatus::parse(raw) {
+                Some(s) => Ok(s),
+                None if self.mutated(Mutant::InvalidStatusAccepted) => Ok(MemberStatus::Pending),
+                None => Err(ApiError::bad_request(format!(
+                    "Invalid status value: {raw}"
+                ))),
+            },
+        };
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
         let row = self.visible_member(who, image, member_id)?;
+        if self.mutated(Mutant::StatusValueCheckedFirst) {
+            parse_status(&raw_status, row.status)?;
+        }
         let is_self = row.member_id == who.project_id;
-        if !(is_self || who.is_admin()) {
+        if !(is_self || self.is_admin(who) || self.mutated(Mutant::OwnerSetsStatus)) {
             return Err(ApiError::forbidden(
                 "You are not permitted to modify 'status' on this image member.",
             ));
         }
-        let status = MemberStatus::parse(&raw_status)
-            .ok_or_else(|| ApiError::bad_request(format!("Invalid status value: {raw_status}")))?;
+        let status = parse_status(&raw_status, row.status)?;
+        if self.mutated(Mutant::StatusOneWay)
+            && status == MemberStatus::Pending
+            && row.status != MemberStatus::Pending
+        {
+            return Err(ApiError::forbidden(
+                "An answered membership cannot become pending again.",
+            ));
+        }
         let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
         Ok(self
             .state
@@ -406,12 +484,15 @@ impl Model {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
         let row = self.visible_member(who, image, member_id)?;
-        let allowed = Self::is_owner_or_admin(who, image)
+        let allowed = self.is_owner_or_admin(who, image)
             || (self.mutated(Mutant::MemberCanDeleteSelf) && row.member_id == who.project_id);
         if !allowed {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete delete_member action.",
             ));
+        }
+        if self.mutated(Mutant::DeleteMemberNoop) {
+            return Ok(());
         }
         let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
         self.state.remove_member(&image_id, &member_id);

@@ -1,52 +1,111 @@
-//! Deliberately broken rules. Each mutant breaks exactly one rule of the model so the
-//! self-test can prove that some case notices.
+//! Deliberately broken rules. Each mutant breaks exactly one rule, of the model or of the mock's
+//! HTTP layer, so the self-test can prove that some case notices.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// One broken rule. Names are kebab-case on the command line (`--mutant member-can-delete-self`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutant {
-    /// A member may remove its own membership (should be 403).
-    MemberCanDeleteSelf,
-    /// A request body on DELETE is ignored (should be 400).
-    DeleteBodyIgnored,
-    /// An image the caller cannot see answers 403 instead of 404 (an information leak).
-    HiddenImageForbidden,
-    /// Member calls work on images that are not `shared` (should be 403).
-    MembersOnAnyImage,
-    /// A member sees every member row, not only its own.
-    MemberSeesAllEntries,
-    /// The mock forgets the `Allow` header on 405 answers.
-    MissingAllow,
-    /// The mock answers a successful member removal with 200 and a body instead of 204.
-    DeleteAnswers200,
+/// Where a mutant breaks a rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// In the model's rules.
+    Rules,
+    /// In the mock's HTTP layer (status codes, headers, formats).
+    Http,
 }
 
-impl Mutant {
-    /// Every mutant, in a stable order.
-    pub const ALL: &'static [Mutant] = &[
-        Mutant::MemberCanDeleteSelf,
-        Mutant::DeleteBodyIgnored,
-        Mutant::HiddenImageForbidden,
-        Mutant::MembersOnAnyImage,
-        Mutant::MemberSeesAllEntries,
-        Mutant::MissingAllow,
-        Mutant::DeleteAnswers200,
-    ];
-
-    /// The kebab-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mutant::MemberCanDeleteSelf => "member-can-delete-self",
-            Mutant::DeleteBodyIgnored => "delete-body-ignored",
-            Mutant::HiddenImageForbidden => "hidden-image-forbidden",
-            Mutant::MembersOnAnyImage => "members-on-any-image",
-            Mutant::MemberSeesAllEntries => "member-sees-all-entries",
-            Mutant::MissingAllow => "missing-allow",
-            Mutant::DeleteAnswers200 => "delete-answers-200",
+macro_rules! mutants {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $layer:ident;)*) => {
+        /// One broken rule. Names are kebab-case on the command line
+        /// (`--mutant member-can-delete-self`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Mutant {
+            $($(#[doc = $doc])* $variant,)*
         }
-    }
+
+        impl Mutant {
+            /// Every mutant, in a stable order.
+            pub const ALL: &'static [Mutant] = &[$(Mutant::$variant),*];
+
+            /// The kebab-case name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Mutant::$variant => $name,)*
+                }
+            }
+
+            /// Where it breaks a rule.
+            pub fn layer(self) -> Layer {
+                match self {
+                    $(Mutant::$variant => Layer::$layer,)*
+                }
+            }
+        }
+    };
+}
+
+mutants! {
+    /// A member may remove its own membership (should be 403).
+    MemberCanDeleteSelf = "member-can-delete-self", Rules;
+    /// A request body on DELETE is ignored (should be 400).
+    DeleteBodyIgnored = "delete-body-ignored", Rules;
+    /// An image the caller cannot see answers 403 instead of 404 (an information leak).
+    HiddenImageForbidden = "hidden-image-forbidden", Rules;
+    /// Member calls work on images that are not `shared` (should be 403).
+    MembersOnAnyImage = "members-on-any-image", Rules;
+    /// A member's member list shows every member, not only itself.
+    MemberListsAllEntries = "member-lists-all-entries", Rules;
+    /// A member may address other members' entries (show, update, delete).
+    MemberSeesOtherEntries = "member-sees-other-entries", Rules;
+    /// The image owner may set a member's status (should be 403).
+    OwnerSetsStatus = "owner-sets-status", Rules;
+    /// The status value is validated before the policy (an owner with a bad value gets 400).
+    StatusValueCheckedFirst = "status-value-checked-first", Rules;
+    /// Adding an existing member succeeds (should be 409).
+    DuplicateAllowed = "duplicate-allowed", Rules;
+    /// The member quota lets one member too many in.
+    QuotaOffByOne = "quota-off-by-one", Rules;
+    /// A duplicate on a full image answers 409 (the quota check should come first: 413).
+    DuplicateBeforeQuota = "duplicate-before-quota", Rules;
+    /// A new member starts accepted instead of pending.
+    NewMemberAccepted = "new-member-accepted", Rules;
+    /// A member may add further members (should be 403).
+    MemberCanAdd = "member-can-add", Rules;
+    /// An empty member id is accepted (should be 400).
+    EmptyMemberAllowed = "empty-member-allowed", Rules;
+    /// An update without `status` keeps the current status (should be 400).
+    MissingStatusAllowed = "missing-status-allowed", Rules;
+    /// An unknown status value is taken as pending (should be 400).
+    InvalidStatusAccepted = "invalid-status-accepted", Rules;
+    /// Once answered, a membership cannot go back to pending.
+    StatusOneWay = "status-one-way", Rules;
+    /// A request without a token is served as a stranger (should be 401).
+    AnonymousIsStranger = "anonymous-is-stranger", Rules;
+    /// A member's image list shows shared images whatever the member status.
+    ImageListIgnoresMemberStatus = "image-list-ignores-member-status", Rules;
+    /// Showing a member of a non-shared image answers 403 (should be 404).
+    ShowMemberForbidden = "show-member-forbidden", Rules;
+    /// The admin role grants nothing.
+    AdminIsOrdinary = "admin-is-ordinary", Rules;
+    /// Removing a member answers 204 but keeps the membership.
+    DeleteMemberNoop = "delete-member-noop", Rules;
+    /// Anyone who can see the image passes the owner's policy checks.
+    OwnerCheckIsVisibility = "owner-check-is-visibility", Rules;
+    /// The body is parsed after the visibility check (a stranger's bad body gets 404, not 400).
+    BodyParsedLate = "body-parsed-late", Rules;
+    /// 405 answers lack the `Allow` header.
+    MissingAllow = "missing-allow", Http;
+    /// A successful member removal answers 200 with a body instead of 204.
+    DeleteAnswers200 = "delete-answers-200", Http;
+    /// Adding a member answers 201 instead of the reference's 200.
+    AddAnswers201 = "add-answers-201", Http;
+    /// 401 answers lack `WWW-Authenticate`.
+    MissingWwwAuthenticate = "missing-www-authenticate", Http;
+    /// Answers lack `x-openstack-request-id`.
+    MissingRequestId = "missing-request-id", Http;
+    /// Error bodies are plain text even when the client asked for JSON.
+    ErrorsIgnoreAccept = "errors-ignore-accept", Http;
+    /// An unsupported method answers 404 instead of 405.
+    WrongMethodIs404 = "wrong-method-is-404", Http;
 }
 
 impl fmt::Display for Mutant {

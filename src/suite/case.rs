@@ -71,6 +71,11 @@ pub struct Setup {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSetup {
+    /// The image's name (placeholders allowed); by default
+    /// `sharecheck-<run id>-<case id>-<image>`. Give several images one name, unique to the
+    /// run (e.g. `sharecheck-{run_id}-{random_uuid}`), to find exactly them with `?name=`.
+    #[serde(default)]
+    pub name: Option<String>,
     /// `private`, `shared` (default), `community` or `public`. Public images are created by
     /// the admin on behalf of the owner (only admins may publish).
     #[serde(default = "shared")]
@@ -503,6 +508,7 @@ impl Case {
             }
             // Every placeholder must be known.
             let mut texts: Vec<String> = vec![req.path.clone()];
+            texts.extend(file.setup.images.values().filter_map(|i| i.name.clone()));
             texts.extend(req.headers.values().cloned());
             if let Some(b) = &req.body {
                 json_strings(b, &mut texts);

@@ -2,8 +2,8 @@
 //! follow-ups, and the clean-up that runs whatever happened.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
@@ -345,10 +345,13 @@ impl Run<'_> {
     }
 
     async fn setup_image(&mut self, name: &str, img: &ImageSetup) -> Result<(), CaseFailure> {
-        let image_name = format!(
-            "sharecheck-{}-{}-{name}",
-            self.env.run_id, self.case.file.id
-        );
+        let image_name = match &img.name {
+            Some(n) => self.expand(n),
+            None => format!(
+                "sharecheck-{}-{}-{name}",
+                self.env.run_id, self.case.file.id
+            ),
+        };
         let mut body = serde_json::json!({"name": image_name, "visibility": img.visibility});
         let creator = if img.visibility == "public" {
             body["owner"] = Value::String(self.vars["owner"].clone());

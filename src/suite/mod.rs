@@ -97,7 +97,8 @@ impl Suite {
 
     /// Loads from (relative path, text) pairs: `specs/*.yaml` then `cases/**.yaml`.
     fn from_files(files: impl Iterator<Item = (PathBuf, String)>) -> Result<Suite, LoadErrors> {
-        let (mut spec_files, mut case_files, mut schema_files) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut spec_files, mut case_files, mut schema_files) =
+            (Vec::new(), Vec::new(), Vec::new());
         let mut errs = Vec::new();
         for (path, src) in files {
             let mut parts = path.iter().filter_map(|c| c.to_str());

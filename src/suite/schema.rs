@@ -22,9 +22,8 @@ impl Schema {
     pub(crate) fn parse(path: &Path, src: &str) -> Result<Schema, DataError> {
         let doc: serde_json::Value =
             serde_yaml::from_str(src).map_err(|e| DataError::yaml(path, &e))?;
-        let validator = jsonschema::validator_for(&doc).map_err(|e| {
-            DataError::invalid(path, None, format!("not a valid JSON schema: {e}"))
-        })?;
+        let validator = jsonschema::validator_for(&doc)
+            .map_err(|e| DataError::invalid(path, None, format!("not a valid JSON schema: {e}")))?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

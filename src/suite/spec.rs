@@ -233,9 +233,9 @@ impl Operation {
         let t: Vec<&str> = self.path.split('/').collect();
         let p: Vec<&str> = path.split('/').collect();
         t.len() == p.len()
-            && t.iter().zip(&p).all(|(t, p)| {
-                (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
-            })
+            && t.iter()
+                .zip(&p)
+                .all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
     }
 
     /// The table row for `code`, if the table lists it.
