@@ -57,12 +57,10 @@ pub fn target_for(uri: &str, member_quota: Option<u32>, capabilities: &[&str]) -
             )
         })
         .collect();
-    Target {
-        endpoint: uri.to_string(),
-        personas,
-        member_quota,
-        capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
-    }
+    let mut target = Target::new(uri, personas);
+    target.member_quota = member_quota;
+    target.capabilities = capabilities.iter().map(|c| c.to_string()).collect();
+    target
 }
 
 /// Starts the embedded mock on the current runtime and returns it with its target.

@@ -120,6 +120,52 @@ pub enum MockError {
     },
 }
 
+/// The target failed a check made before any case runs.
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    /// A persona's credentials did not yield a token, or its token is refused.
+    #[error("persona `{persona}`: {message}")]
+    Persona {
+        /// The persona.
+        persona: String,
+        /// What went wrong (never the token or password).
+        message: String,
+    },
+    /// The catalog has no image endpoint for the interface and region.
+    #[error("persona `{persona}`: the service catalog has no image endpoint for interface `{interface}`{}", region.as_ref().map(|r| format!(" in region `{r}`")).unwrap_or_default())]
+    Catalog {
+        /// Whose token carried the catalog.
+        persona: String,
+        /// Interface asked for.
+        interface: String,
+        /// Region asked for.
+        region: Option<String>,
+    },
+    /// No endpoint in the file and no catalog to find one in.
+    #[error("no image endpoint: set `endpoint` or authenticate a persona with Keystone")]
+    NoEndpoint,
+    /// Two personas are the same project.
+    #[error(
+        "personas `{first}` and `{second}` are both project `{project}`; personas must be distinct projects"
+    )]
+    SameProject {
+        /// One persona.
+        first: String,
+        /// The other.
+        second: String,
+        /// Their project.
+        project: String,
+    },
+    /// The endpoint does not answer like an image service.
+    #[error("{endpoint}: {message}")]
+    Endpoint {
+        /// The image endpoint.
+        endpoint: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
 /// The run could not start (bad options, unreachable target, unwritable report).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -132,6 +178,25 @@ pub enum RunError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
+    /// A TLS file could not be used.
+    #[error("{}: {message}", path.display())]
+    Tls {
+        /// The CA, certificate or key file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The proxy setting is not usable.
+    #[error("proxy `{proxy}`: {message}")]
+    Proxy {
+        /// As configured.
+        proxy: String,
+        /// Why.
+        message: String,
+    },
+    /// The target is not usable: credentials, endpoint or personas.
+    #[error("preflight: {0}")]
+    Preflight(#[from] PreflightError),
     /// A report could not be written.
     #[error("cannot write {path}: {source}")]
     Report {

@@ -16,6 +16,7 @@ pub mod embedded;
 mod error;
 pub mod mock;
 pub mod model;
+pub mod specimport;
 pub mod suite;
 
-pub use error::{DataError, LoadErrors, MockError, RunError};
+pub use error::{DataError, LoadErrors, MockError, PreflightError, RunError};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use sharecheck::mock::{MockConfig, MockServer, load_identities};
 use sharecheck::model::{Identities, Mutant, Rules};
-use sharecheck::suite::{Driver, RunOptions, Suite, Target};
+use sharecheck::suite::{Driver, Expectations, RunOptions, Suite, Target, TargetFile};
 
 /// Exit code for configuration and usage errors (failures of the suite exit with 1).
 const USAGE: u8 = 2;
@@ -44,6 +44,17 @@ enum Command {
         /// Write a JUnit XML report of the trials that ran to PATH.
         #[arg(long, value_name = "PATH")]
         junit: Option<PathBuf>,
+        /// Write one JSON record per case (id, operation, code, result, duration, the
+        /// requests' method, path and status; never tokens) to PATH.
+        #[arg(long, value_name = "PATH")]
+        json: Option<PathBuf>,
+        /// Known deviations: YAML `expectations: {CASE: {expect: expected-fail|skip,
+        /// reason: ...}}` keyed by case id or trial name. Expected failures do not fail the run.
+        #[arg(long, value_name = "FILE")]
+        expect: Option<PathBuf>,
+        /// With --expect: a case listed as expected-fail that passes fails the run.
+        #[arg(long)]
+        strict: bool,
         /// Load specs/ and cases/ from DIR instead of the ones built into this binary.
         #[arg(long, value_name = "DIR")]
         suite: Option<PathBuf>,
@@ -80,13 +91,33 @@ enum Command {
         /// `rate-limit`).
         #[arg(long, value_name = "N")]
         rate_limit: Option<u32>,
-        /// Break one rule on purpose, to see the suite catch it (self-test). One of:
-        /// member-can-delete-self, delete-body-ignored, hidden-image-forbidden,
-        /// members-on-any-image, member-sees-all-entries, missing-allow,
-        /// delete-answers-200.
-        #[arg(long, value_name = "NAME")]
+        /// Break one rule on purpose, to see the suite catch it (self-test).
+        #[arg(long, value_name = "NAME", value_parser = mutant_names())]
         mutant: Option<Mutant>,
     },
+    /// Work with spec files: `spec import PAGE.rst... [--out DIR]` turns documentation
+    /// pages into spec YAML drafts.
+    /// Delete what earlier runs left on a target: every image named `sharecheck-…` (or
+    /// `sharecheck-<RUN ID>-…`) that a persona of the target owns.
+    Cleanup {
+        /// Target file.
+        #[arg(long, value_name = "FILE")]
+        target: PathBuf,
+        /// Only the leftovers of this run (the id in `sharecheck-<run id>-…` names).
+        #[arg(long, value_name = "ID")]
+        run_id: Option<String>,
+    },
+    Spec {
+        #[command(subcommand)]
+        command: sharecheck::specimport::SpecCommand,
+    },
+}
+
+/// `--mutant` accepts the mutants' names, and `--help` lists them.
+fn mutant_names() -> impl clap::builder::TypedValueParser<Value = Mutant> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Mutant::ALL.iter().map(|m| m.name()))
+        .map(|s| s.parse::<Mutant>().expect("only listed names get here"))
 }
 
 fn main() -> ExitCode {
@@ -102,9 +133,23 @@ fn main() -> ExitCode {
         Command::Run {
             target,
             junit,
+            json,
+            expect,
+            strict,
             suite,
             libtest,
-        } => run(&rt, target, junit, suite, libtest),
+        } => run(
+            &rt,
+            target,
+            suite,
+            Outputs {
+                junit,
+                json,
+                expect,
+                strict,
+            },
+            libtest,
+        ),
         Command::Mock {
             listen,
             identities,
@@ -132,6 +177,8 @@ fn main() -> ExitCode {
             };
             rt.block_on(serve(config))
         }
+        Command::Spec { command } => sharecheck::specimport::run(command),
+        Command::Cleanup { target, run_id } => cleanup(&rt, &target, run_id.as_deref()),
     }
 }
 
@@ -154,11 +201,105 @@ async fn serve(config: MockConfig) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn cleanup(rt: &tokio::runtime::Runtime, path: &std::path::Path, run_id: Option<&str>) -> ExitCode {
+    let suite = match Suite::bundled() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let target = match open_target(rt, path) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let driver = match Driver::new(target, &suite) {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    let prefix = match run_id {
+        Some(id) => format!("{}{id}-", sharecheck::suite::PREFIX),
+        None => sharecheck::suite::PREFIX.to_string(),
+    };
+    let done = rt.block_on(driver.delete_leftovers(&prefix));
+    for (persona, id, name) in &done.deleted {
+        println!("deleted {id} {name} (as {persona})");
+    }
+    for (what, why) in &done.failed {
+        eprintln!("sharecheck: could not clean up {what}: {why}");
+    }
+    println!(
+        "cleanup: {} image(s) named {prefix}… deleted, {} failure(s)",
+        done.deleted.len(),
+        done.failed.len()
+    );
+    if done.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Set by whichever of the run and the signal handler first does the final clean-up.
+static CLEANING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Deletes what this run still left and exits 130 (once, whoever calls first).
+async fn finish_interrupted(driver: &Driver) {
+    if CLEANING.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return std::future::pending().await;
+    }
+    let prefix = format!("{}{}-", sharecheck::suite::PREFIX, driver.run_id());
+    let done = driver.delete_leftovers(&prefix).await;
+    eprintln!(
+        "sharecheck: deleted {} leftover image(s) of run {}, {} failure(s)",
+        done.deleted.len(),
+        driver.run_id(),
+        done.failed.len()
+    );
+    std::process::exit(130);
+}
+
+/// On Ctrl-C or SIGTERM: stop creating, let running cases clean up (the run then ends and
+/// cleans up the rest), or after 10 s clean up from here; exit 130.
+fn on_interrupt(rt: &tokio::runtime::Runtime, driver: Arc<Driver>) {
+    rt.spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        sharecheck::suite::interrupt();
+        eprintln!("sharecheck: interrupted; cleaning up");
+        // Running cases notice, fail fast and clean up their own images; the run then ends.
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        finish_interrupted(&driver).await;
+    });
+}
+
+/// Reads a target file and resolves its personas (Keystone, clouds.yaml) into tokens.
+fn open_target(rt: &tokio::runtime::Runtime, path: &std::path::Path) -> Result<Target, String> {
+    let file = TargetFile::load(path).map_err(|e| e.to_string())?;
+    rt.block_on(file.resolve())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// What `run` writes and how it judges, besides libtest's options.
+struct Outputs {
+    junit: Option<PathBuf>,
+    json: Option<PathBuf>,
+    expect: Option<PathBuf>,
+    strict: bool,
+}
+
 fn run(
     rt: &tokio::runtime::Runtime,
     target: Option<PathBuf>,
-    junit: Option<PathBuf>,
     suite_dir: Option<PathBuf>,
+    out: Outputs,
     args: libtest_mimic::Arguments,
 ) -> ExitCode {
     let suite = match &suite_dir {
@@ -171,7 +312,7 @@ fn run(
     };
     // The embedded mock lives until the run ends.
     let (_mock, target): (Option<MockServer>, Target) = match target {
-        Some(path) => match Target::load(&path) {
+        Some(path) => match open_target(rt, &path) {
             Ok(t) => (None, t),
             Err(e) => return fail(e),
         },
@@ -184,15 +325,33 @@ fn run(
         Ok(d) => Arc::new(d),
         Err(e) => return fail(e),
     };
-    let opts = RunOptions { args, junit };
-    match sharecheck::suite::run(&Arc::new(suite), driver, rt.handle().clone(), opts) {
-        Ok(conclusion) => {
-            if conclusion.has_failed() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
+    if !args.list
+        && let Err(e) = rt.block_on(driver.preflight())
+    {
+        return fail(format!("preflight: {e}"));
+    }
+    on_interrupt(rt, driver.clone());
+    let expectations = match &out.expect {
+        Some(path) => match Expectations::load(path, &suite) {
+            Ok(e) => e,
+            Err(e) => return fail(e),
+        },
+        None => Expectations::default(),
+    };
+    let opts = RunOptions {
+        args,
+        junit: out.junit,
+        json: out.json,
+        expectations,
+        strict: out.strict,
+    };
+    let result =
+        sharecheck::suite::run(&Arc::new(suite), driver.clone(), rt.handle().clone(), opts);
+    if sharecheck::suite::interrupted() {
+        rt.block_on(finish_interrupted(&driver));
+    }
+    match result {
+        Ok(summary) => ExitCode::from(summary.exit_code()),
         Err(e) => fail(e),
     }
 }

@@ -1,80 +1,8 @@
 //! The `sharecheck` command end to end: the mock in one process, the runner in another.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sharecheck");
-
-/// A `sharecheck mock` child process, killed on drop.
-struct Mock {
-    child: Child,
-    uri: String,
-}
-
-impl Mock {
-    fn start(args: &[&str]) -> Mock {
-        let mut child = Command::new(BIN)
-            .args(["mock", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn mock");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("mock prints its address within 20 s");
-        let uri = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Mock { child, uri }
-    }
-
-    fn target_file(&self, dir: &str, extra: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("sharecheck-cli-{dir}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("target.yaml");
-        let text = format!(
-            "endpoint: {}\npersonas:\n  owner: {{token: owner-token, project_id: proj-owner}}\n  member: {{token: member-token, project_id: proj-member}}\n  other_member: {{token: other-member-token, project_id: proj-other-member}}\n  stranger: {{token: stranger-token, project_id: proj-stranger}}\n  admin: {{token: admin-token, project_id: proj-admin}}\n{extra}",
-            self.uri
-        );
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sharecheck(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run sharecheck")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{Mock, sharecheck, text};
 
 /// The report line of one trial, padding removed.
 fn trial_line(t: &str, name: &str) -> String {
@@ -236,7 +164,7 @@ fn bad_input_exits_2_with_the_file() {
 
     let out = sharecheck(&["mock", "--mutant", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("unknown mutant `nonsense`"));
+    assert!(text(&out).contains("invalid value 'nonsense' for '--mutant <NAME>'"));
 
     let out = sharecheck(&["run", "--suite", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));

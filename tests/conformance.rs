@@ -20,9 +20,12 @@ fn main() -> ExitCode {
         .block_on(sharecheck::embedded::start(None))
         .expect("embedded mock starts");
     let driver = Arc::new(Driver::new(target, &suite).expect("HTTP client"));
-    let opts = RunOptions { args, junit: None };
+    let opts = RunOptions {
+        args,
+        ..Default::default()
+    };
     match sharecheck::suite::run(&Arc::new(suite), driver, rt.handle().clone(), opts) {
-        Ok(c) => c.exit_code(),
+        Ok(summary) => ExitCode::from(summary.exit_code()),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sharecheck::suite::{Suite, Target};
+use sharecheck::suite::{Suite, TargetFile};
 
 /// A scratch copy of the repository's specs/ and cases/ that a test may break.
 struct Scratch(PathBuf);
@@ -236,7 +236,7 @@ fn target_files_are_validated() {
         p
     };
     let good = "endpoint: http://127.0.0.1:9292\npersonas:\n  owner: {token: a, project_id: p1}\n  member: {token: b, project_id: p2}\n  stranger: {token: c, project_id: p3}\n";
-    assert!(Target::load(&write(good)).is_ok());
+    assert!(TargetFile::load(&write(good)).is_ok());
     let bad = [
         (
             good.replace("http://", "ftp://"),
@@ -257,7 +257,7 @@ fn target_files_are_validated() {
         (format!("{good}colour: blue\n"), "unknown field `colour`"),
     ];
     for (text, want) in bad {
-        let err = Target::load(&write(&text)).unwrap_err().to_string();
+        let err = TargetFile::load(&write(&text)).unwrap_err().to_string();
         assert!(err.contains(want), "{err}");
         assert!(err.contains("target.yaml:"), "{err}");
     }

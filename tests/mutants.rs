@@ -12,7 +12,7 @@ async fn failures(suite: &Suite, mutant: Option<Mutant>) -> Vec<(String, String)
     let (_mock, target) = sharecheck::embedded::start(mutant)
         .await
         .expect("mock starts");
-    let driver = Arc::new(Driver::new(target, &suite).expect("client"));
+    let driver = Arc::new(Driver::new(target, suite).expect("client"));
     let mut set = tokio::task::JoinSet::new();
     for case in suite.cases.clone() {
         let driver = driver.clone();

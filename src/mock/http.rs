@@ -1,5 +1,6 @@
 //! Requests in, model calls, responses out. One handler sees every request, so the order of
-//! the edge checks is in one place: fault → rate limit (member resources) → version discovery → auth → route.
+//! the edge checks is in one place: fault → rate limit (member resources) → version discovery
+//! → Keystone (`/v3`, see `keystone`) → auth → route.
 
 use std::sync::{Arc, RwLock};
 
@@ -10,6 +11,7 @@ use warp::hyper::body::Bytes;
 
 use super::FAULT_HEADER;
 use super::documents::Documents;
+use super::keystone;
 use super::limits::RateLimiter;
 use crate::model::{ApiError, ErrorKind, Identity, Model, Mutant};
 
@@ -223,6 +225,7 @@ enum Route {
     Members(String),
     Member(String, String),
     Schema(String),
+    Keystone(keystone::Route),
     Unknown,
 }
 
@@ -237,6 +240,7 @@ fn route(path: &str) -> Route {
         ["v2", "images", id, "members"] => Route::Members(id.to_string()),
         ["v2", "images", id, "members", m] => Route::Member(id.to_string(), m.to_string()),
         ["v2", "schemas", name] => Route::Schema(name.to_string()),
+        ["v3", rest @ ..] => Route::Keystone(keystone::route(rest)),
         _ => Route::Unknown,
     }
 }
@@ -303,6 +307,11 @@ pub(crate) fn handle(
         return out.empty(StatusCode::OK);
     }
     match route {
+        Route::Keystone(k) => {
+            return out.finish(keystone::handle(
+                &app.model, &app.base, method, k, query, headers, body,
+            ));
+        }
         Route::Root | Route::Versions => {
             out.request_id = None;
             let status = if matches!(route, Route::Root) {
@@ -443,7 +452,9 @@ fn write(
         (Route::Member(..), _) => out.not_allowed("GET, PUT, DELETE", m),
         (Route::Schema(_), _) => out.not_allowed("GET", m),
         (Route::Root | Route::Versions, _) => out.not_allowed("GET", m),
-        (Route::Unknown, _) => out.error(StatusCode::NOT_FOUND, "The resource could not be found."),
+        (Route::Keystone(_) | Route::Unknown, _) => {
+            out.error(StatusCode::NOT_FOUND, "The resource could not be found.")
+        }
     }
 }
 

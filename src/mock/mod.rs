@@ -3,11 +3,13 @@
 //! `http` turns requests into model calls and model outcomes into the reference's responses
 //! (status, error format chosen by `Accept`, `Allow`, `x-openstack-request-id`,
 //! `WWW-Authenticate`); `limits` holds the two capabilities a healthy server does not offer
-//! on demand (fault injection, a rate limit); `documents` the schemas and version discovery.
+//! on demand (fault injection, a rate limit); `documents` the schemas and version discovery;
+//! `keystone` a minimal Keystone v3 (tokens, projects, users) at `/v3`.
 //! State lives in the model, behind one lock.
 
 mod documents;
 mod http;
+mod keystone;
 mod limits;
 
 use std::net::SocketAddr;
@@ -49,16 +51,23 @@ impl Default for MockConfig {
 /// The request header that injects a fault when the mock runs with faults enabled.
 pub const FAULT_HEADER: &str = "x-sharecheck-fault";
 
-/// Reads an identities file (`tokens: {TOKEN: {project_id, user_id, roles}}`).
+/// Reads an identities file: static `tokens: {TOKEN: {project_id, user_id, roles}}`, and for
+/// the Keystone at `/v3` `projects: {ID: {name, domain_id}}`, `users: {NAME: {id, password,
+/// domain_id, project_id, roles}}` and `domains: {ID: {name}}` (see README).
 pub fn load_identities(path: &Path) -> Result<Identities, DataError> {
     let src = std::fs::read_to_string(path).map_err(|source| DataError::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let ids: Identities = serde_yaml::from_str(&src).map_err(|e| DataError::yaml(path, &e))?;
-    if ids.tokens.is_empty() {
-        return Err(DataError::invalid(path, Some(1), "no tokens defined"));
+    if ids.tokens.is_empty() && ids.users.is_empty() {
+        return Err(DataError::invalid(
+            path,
+            Some(1),
+            "no tokens and no users defined",
+        ));
     }
+    check_keystone_entries(path, &src, &ids)?;
     for (token, id) in &ids.tokens {
         if token.is_empty() || id.project_id.is_empty() || id.user_id.is_empty() {
             return Err(DataError::invalid(
@@ -69,6 +78,63 @@ pub fn load_identities(path: &Path) -> Result<Identities, DataError> {
         }
     }
     Ok(ids)
+}
+
+/// Users and projects refer to things that exist, and names are unique within a domain.
+fn check_keystone_entries(path: &Path, src: &str, ids: &Identities) -> Result<(), DataError> {
+    let err = |key: &str, msg: String| {
+        Err(DataError::invalid(
+            path,
+            crate::error::line_of(src, key),
+            msg,
+        ))
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (id, p) in &ids.projects {
+        if id.is_empty() || p.name.is_empty() {
+            return err(id, format!("project `{id}`: id and name must be non-empty"));
+        }
+        if ids.domain_name(&p.domain_id).is_none() {
+            return err(
+                id,
+                format!("project `{id}`: unknown domain `{}`", p.domain_id),
+            );
+        }
+        if !seen.insert((&p.domain_id, &p.name)) {
+            return err(
+                id,
+                format!("project `{id}`: name `{}` is taken in its domain", p.name),
+            );
+        }
+    }
+    let mut user_ids = std::collections::HashSet::new();
+    for (name, u) in &ids.users {
+        if u.id.is_empty() || u.password.is_empty() {
+            return err(
+                name,
+                format!("user `{name}`: id and password must be non-empty"),
+            );
+        }
+        if !user_ids.insert(&u.id) {
+            return err(name, format!("user `{name}`: id `{}` is taken", u.id));
+        }
+        if ids.domain_name(&u.domain_id).is_none() {
+            return err(
+                name,
+                format!("user `{name}`: unknown domain `{}`", u.domain_id),
+            );
+        }
+        if !ids.projects.contains_key(&u.project_id) {
+            return err(
+                name,
+                format!(
+                    "user `{name}`: project `{}` is not in `projects:`",
+                    u.project_id
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A running mock. Dropping it stops the server.

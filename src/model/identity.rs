@@ -1,6 +1,6 @@
-//! Who a token is.
+//! Who a token is, and the users and projects a minimal Keystone issues tokens for.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
@@ -24,50 +24,172 @@ impl Identity {
     }
 }
 
-/// The table of known tokens.
+/// The domain every user and project is in unless it says otherwise.
+pub const DEFAULT_DOMAIN: &str = "default";
+
+fn default_domain() -> String {
+    DEFAULT_DOMAIN.to_string()
+}
+
+/// A Keystone project (the key of `projects:` is its id).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// Display name, unique within its domain.
+    pub name: String,
+    /// Owning domain's id.
+    #[serde(default = "default_domain")]
+    pub domain_id: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A Keystone user (the key of `users:` is its name): password, home project and the roles
+/// it holds there. A user can scope tokens to its own project only.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The user's id (the `user_id` of the identities it gets).
+    pub id: String,
+    /// The password of the `password` auth method.
+    pub password: String,
+    /// The user's domain.
+    #[serde(default = "default_domain")]
+    pub domain_id: String,
+    /// The one project the user has roles on (also its default project).
+    pub project_id: String,
+    /// Role names on that project.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A Keystone domain (the key of `domains:` is its id).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// Display name.
+    pub name: String,
+}
+
+/// The identities file: static tokens, and the users, projects and domains a minimal
+/// Keystone issues tokens for. The domain `default` (named `Default`) always exists.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Identities {
     /// Token → identity.
+    #[serde(default)]
     pub tokens: HashMap<String, Identity>,
+    /// Project id → project.
+    #[serde(default)]
+    pub projects: BTreeMap<String, Project>,
+    /// User name → user.
+    #[serde(default)]
+    pub users: BTreeMap<String, User>,
+    /// Domain id → domain, besides `default`.
+    #[serde(default)]
+    pub domains: BTreeMap<String, Domain>,
 }
 
 impl Identities {
-    /// The identity a token stands for, if any.
+    /// The identity a static token stands for, if any.
     pub fn get(&self, token: &str) -> Option<&Identity> {
         self.tokens.get(token)
     }
 
+    /// The name of domain `id`, if it exists (`default` is `Default` unless renamed).
+    pub fn domain_name(&self, id: &str) -> Option<&str> {
+        match self.domains.get(id) {
+            Some(d) => Some(&d.name),
+            None if id == DEFAULT_DOMAIN => Some("Default"),
+            None => None,
+        }
+    }
+
+    /// The id of the domain named `name`, if any.
+    pub fn domain_id_by_name(&self, name: &str) -> Option<&str> {
+        self.domains
+            .iter()
+            .find(|(_, d)| d.name == name)
+            .map(|(id, _)| id.as_str())
+            .or_else(|| {
+                (name == "Default" && !self.domains.contains_key(DEFAULT_DOMAIN))
+                    .then_some(DEFAULT_DOMAIN)
+            })
+    }
+
+    /// The user with id `id` and its name.
+    pub fn user_by_id(&self, id: &str) -> Option<(&str, &User)> {
+        self.users
+            .iter()
+            .find(|(_, u)| u.id == id)
+            .map(|(n, u)| (n.as_str(), u))
+    }
+
+    /// The user named `name` in domain `domain_id`.
+    pub fn user_by_name(&self, name: &str, domain_id: &str) -> Option<&User> {
+        self.users.get(name).filter(|u| u.domain_id == domain_id)
+    }
+
+    /// The project named `name` in domain `domain_id`, with its id.
+    pub fn project_by_name(&self, name: &str, domain_id: &str) -> Option<(&str, &Project)> {
+        self.projects
+            .iter()
+            .find(|(_, p)| p.name == name && p.domain_id == domain_id)
+            .map(|(id, p)| (id.as_str(), p))
+    }
+
     /// The built-in set: owner, member, other member, stranger and admin, each its own
-    /// project, with tokens named `<persona>-token`.
+    /// project `proj-<persona>` in domain `default`, with static tokens `<persona>-token` and
+    /// users `<persona>` (id `user-<persona>`, password `<persona>-secret`).
     pub fn builtin() -> Self {
-        let person = |project: &str, user: &str, admin: bool| {
+        let mut ids = Identities::default();
+        for persona in ["owner", "member", "other-member", "stranger", "admin"] {
             let mut roles = vec!["member".to_string(), "reader".to_string()];
-            if admin {
+            if persona == "admin" {
                 roles.insert(0, "admin".to_string());
             }
-            Identity {
-                project_id: project.to_string(),
-                user_id: user.to_string(),
-                roles,
-            }
-        };
-        let tokens = [
-            ("owner-token", person("proj-owner", "user-owner", false)),
-            ("member-token", person("proj-member", "user-member", false)),
-            (
-                "other-member-token",
-                person("proj-other-member", "user-other-member", false),
-            ),
-            (
-                "stranger-token",
-                person("proj-stranger", "user-stranger", false),
-            ),
-            ("admin-token", person("proj-admin", "user-admin", true)),
-        ]
-        .into_iter()
-        .map(|(t, i)| (t.to_string(), i))
-        .collect();
-        Identities { tokens }
+            let (project_id, user_id) = (format!("proj-{persona}"), format!("user-{persona}"));
+            ids.tokens.insert(
+                format!("{persona}-token"),
+                Identity {
+                    project_id: project_id.clone(),
+                    user_id: user_id.clone(),
+                    roles: roles.clone(),
+                },
+            );
+            ids.projects.insert(
+                project_id.clone(),
+                Project {
+                    name: persona.to_string(),
+                    domain_id: default_domain(),
+                    description: format!("The {persona} persona's project."),
+                },
+            );
+            ids.users.insert(
+                persona.to_string(),
+                User {
+                    id: user_id,
+                    password: format!("{persona}-secret"),
+                    domain_id: default_domain(),
+                    project_id,
+                    roles,
+                },
+            );
+        }
+        ids
     }
+}
+
+/// A token the mock's Keystone issued: whom it stands for, how it was obtained, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The identity the image API sees.
+    pub identity: Identity,
+    /// The auth methods that produced it (`password`, `token`).
+    pub methods: Vec<String>,
+    /// When it was issued (`YYYY-MM-DDTHH:MM:SS.ffffffZ`).
+    pub issued_at: String,
+    /// When it expires, in the same format (stated, not enforced).
+    pub expires_at: String,
 }

@@ -15,7 +15,7 @@ mod member;
 mod mutant;
 mod state;
 
-pub use identity::{Identities, Identity};
+pub use identity::{DEFAULT_DOMAIN, Domain, Identities, Identity, IssuedToken, Project, User};
 pub use image::{Image, Visibility};
 pub use member::{Member, MemberStatus};
 pub use mutant::{Layer, Mutant};
@@ -108,6 +108,8 @@ pub struct Model {
     identities: Identities,
     rules: Rules,
     state: State,
+    /// Tokens issued at run time (by the mock's Keystone), besides the static ones.
+    issued: std::collections::HashMap<String, IssuedToken>,
     /// Who a missing token is taken for under the `anonymous-is-stranger` mutant.
     anonymous: Identity,
 }
@@ -124,6 +126,7 @@ impl Model {
             identities,
             rules,
             state: State::default(),
+            issued: std::collections::HashMap::new(),
             anonymous: Identity {
                 project_id: "anonymous".into(),
                 user_id: "anonymous".into(),
@@ -135,6 +138,21 @@ impl Model {
     /// The rules in force.
     pub fn rules(&self) -> &Rules {
         &self.rules
+    }
+
+    /// The static tokens, users, projects and domains.
+    pub fn identities(&self) -> &Identities {
+        &self.identities
+    }
+
+    /// Makes `token` stand for `issued.identity` from now on (a token Keystone issued).
+    pub fn register_token(&mut self, token: String, issued: IssuedToken) {
+        self.issued.insert(token, issued);
+    }
+
+    /// A token issued at run time, if `token` is one.
+    pub fn issued_token(&self, token: &str) -> Option<&IssuedToken> {
+        self.issued.get(token)
     }
 
     fn mutated(&self, m: Mutant) -> bool {
@@ -153,12 +171,16 @@ impl Model {
                 ErrorKind::Unauthorized,
                 "This server could not verify that you are authorized to access the document you requested.",
             )),
-            Some(t) => self.identities.get(t).ok_or_else(|| {
-                ApiError::new(
-                    ErrorKind::Unauthorized,
-                    "The request you have made requires authentication.",
-                )
-            }),
+            Some(t) => self
+                .identities
+                .get(t)
+                .or_else(|| self.issued.get(t).map(|i| &i.identity))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorKind::Unauthorized,
+                        "The request you have made requires authentication.",
+                    )
+                }),
         }
     }
 

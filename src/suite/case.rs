@@ -212,6 +212,8 @@ pub struct Step {
 pub const PSEUDO_CALLERS: &[&str] = &["anonymous", "empty_token", "bad_token"];
 /// Placeholders that are not images or personas.
 pub const SPECIAL_PLACEHOLDERS: &[&str] = &["random_uuid", "random_project", "run_id"];
+/// Every image a case names must start with this, so that clean-up can find it.
+const RUN_PREFIX: &str = "sharecheck-{run_id}-";
 const STATUSES: &[&str] = &["pending", "accepted", "rejected"];
 const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -365,6 +367,14 @@ impl Case {
                     ),
                 );
             }
+            if let Some(n) = &img.name
+                && !n.starts_with(RUN_PREFIX)
+            {
+                bad(
+                    "name",
+                    format!("image name `{n}` must start with `{RUN_PREFIX}` so clean-up finds it"),
+                );
+            }
             if !VISIBILITIES.contains(&img.visibility.as_str()) {
                 bad(
                     "visibility",
@@ -444,6 +454,21 @@ impl Case {
             }
             if !req.path.starts_with('/') {
                 bad("path", format!("path `{}` must start with /", req.path));
+            }
+            if req.method == "POST" && req.path.trim_end_matches('/') == "/v2/images" {
+                let name = req
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.get("name"))
+                    .and_then(|n| n.as_str());
+                if !name.is_some_and(|n| n.starts_with(RUN_PREFIX)) {
+                    bad(
+                        "path",
+                        format!(
+                            "an image a case creates must be named `{RUN_PREFIX}…` so clean-up finds it"
+                        ),
+                    );
+                }
             }
             if req.body.is_some() && req.raw_body.is_some() {
                 bad("raw_body", "give `body` or `raw_body`, not both".into());

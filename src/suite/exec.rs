@@ -256,7 +256,7 @@ impl Run<'_> {
                 .map_err(|_| CaseFailure(format!("header `{k}` has an invalid value")))?;
             headers.insert(name, value);
         }
-        self.raw(&req.caller, &req.method, &path, headers, body)
+        self.raw(&req.caller, &req.method, &path, headers, body, 0)
             .await
     }
 
@@ -267,6 +267,7 @@ impl Run<'_> {
         path: &str,
         headers: HeaderMap,
         body: Option<Vec<u8>>,
+        retries: u32,
     ) -> Result<(Sent, Answer), CaseFailure> {
         let sent = Sent {
             caller: caller.to_string(),
@@ -276,14 +277,32 @@ impl Run<'_> {
         let m = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| CaseFailure(format!("{sent}: invalid method")))?;
         let url = format!("{}{}", self.env.target.base(), path);
-        let mut rb = self.env.client.request(m, &url).headers(headers);
-        if let Some(b) = body {
-            rb = rb.body(b);
-        }
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| CaseFailure(format!("{sent}: no answer: {}", error_chain(&e))))?;
+        let mut attempt = 0;
+        let resp = loop {
+            let mut rb = self
+                .env
+                .client
+                .request(m.clone(), &url)
+                .headers(headers.clone());
+            if let Some(b) = &body {
+                rb = rb.body(b.clone());
+            }
+            match rb.send().await {
+                Ok(r) => break r,
+                // Only calls that are safe to repeat, and only when no connection was made.
+                Err(e) if e.is_connect() && attempt < retries => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
+                        .await;
+                }
+                Err(e) => {
+                    return Err(CaseFailure(format!(
+                        "{sent}: no answer: {}",
+                        error_chain(&e)
+                    )));
+                }
+            }
+        };
         let status = resp.status().as_u16();
         if let Ok(mut x) = self.exchanges.lock() {
             x.push(Exchange {
@@ -328,7 +347,14 @@ impl Run<'_> {
             headers.insert("content-type", HeaderValue::from_static("application/json"));
             b.to_string().into_bytes()
         });
-        let (sent, answer) = self.raw(caller, method, path, headers, bytes).await?;
+        let retries = if matches!(method, "GET" | "PUT" | "DELETE") {
+            self.env.target.network.retries
+        } else {
+            0
+        };
+        let (sent, answer) = self
+            .raw(caller, method, path, headers, bytes, retries)
+            .await?;
         if want.contains(&answer.status) {
             Ok(answer)
         } else {
@@ -345,6 +371,9 @@ impl Run<'_> {
     }
 
     async fn setup_image(&mut self, name: &str, img: &ImageSetup) -> Result<(), CaseFailure> {
+        if super::interrupted() {
+            return Err(CaseFailure("interrupted before set-up".into()));
+        }
         let image_name = match &img.name {
             Some(n) => self.expand(n),
             None => format!(
@@ -597,7 +626,7 @@ impl Run<'_> {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -33,6 +33,13 @@ pub(crate) fn write(path: &Path, records: &[Record], total: Duration) -> Result<
                 s.set_message(reason.clone());
                 s
             }
+            Verdict::ExpectedFail(reason, msg) => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("expected failure: {reason}"))
+                    .set_description(msg.clone());
+                s
+            }
+            Verdict::UnexpectedPass(_) => TestCaseStatus::success(),
         };
         let mut tc = TestCase::new(rest.to_string(), status);
         tc.set_classname(op.to_string()).set_time(r.duration);

@@ -5,8 +5,13 @@
 //! the CLI and the tests wire it to the embedded mock.
 
 mod case;
+mod cleanup;
+mod clouds;
 mod exec;
+mod expect;
+mod json;
 mod junit;
+mod keystone;
 mod record;
 mod runner;
 mod schema;
@@ -18,16 +23,31 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use case::{Case, CaseFile, PERSONAS};
+pub use cleanup::{Cleaned, PREFIX};
 pub use exec::{CaseFailure, CaseRun, Exchange};
-pub use runner::{RunOptions, run};
+pub use expect::{Expectation, Expectations, Expected};
+pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
 pub use spec::{CAPABILITIES, Operation, Response};
-pub use target::{Persona, Target};
+pub use target::{Network, Persona, PersonaSpec, Target, TargetFile, Tls};
 
-use crate::error::{DataError, LoadErrors, RunError};
+use crate::error::{DataError, LoadErrors, PreflightError, RunError};
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells every running case to stop creating resources (after Ctrl-C or SIGTERM); cases then
+/// fail fast and clean up what they made.
+pub fn interrupt() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Specs and cases, loaded and cross-checked.
@@ -247,13 +267,7 @@ pub struct Driver {
 impl Driver {
     /// A driver for `target`, validating bodies with `suite`'s schemas, with a fresh run id.
     pub fn new(target: Target, suite: &Suite) -> Result<Driver, RunError> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(30))
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(RunError::Client)?;
+        let client = target::http_client(&target.tls, &target.network)?;
         let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
         Ok(Driver {
             env: exec::Env {
@@ -273,6 +287,80 @@ impl Driver {
     /// The id that names everything this run creates (`sharecheck-<run id>-...`).
     pub fn run_id(&self) -> &str {
         &self.env.run_id
+    }
+
+    /// Checks, before any case runs, that the endpoint answers version discovery like an
+    /// image service with a v2 API, that every persona's token is accepted, and that the
+    /// personas are distinct projects.
+    pub async fn preflight(&self) -> Result<(), PreflightError> {
+        let base = self.env.target.base();
+        let bad = |message: String| PreflightError::Endpoint {
+            endpoint: base.to_string(),
+            message,
+        };
+        let resp = self
+            .env
+            .client
+            .get(format!("{base}/versions"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| {
+                bad(format!(
+                    "no answer to version discovery: {}",
+                    exec::error_chain(&e)
+                ))
+            })?;
+        let status = resp.status().as_u16();
+        let doc: serde_json::Value = resp.json().await.unwrap_or_default();
+        let has_v2 = doc
+            .get("versions")
+            .and_then(|v| v.as_array())
+            .is_some_and(|vs| {
+                vs.iter().any(|v| {
+                    v.get("id")
+                        .and_then(|i| i.as_str())
+                        .is_some_and(|i| i.starts_with("v2"))
+                })
+            });
+        if !(status == 200 || status == 300) || !has_v2 {
+            return Err(bad(format!(
+                "GET /versions answered {status} without an image API v2 version; is this an image service root?"
+            )));
+        }
+        for (name, p) in &self.env.target.personas {
+            let resp = self
+                .env
+                .client
+                .get(format!("{base}/v2/images?limit=1"))
+                .header("accept", "application/json")
+                .header("x-auth-token", &p.token)
+                .send()
+                .await
+                .map_err(|e| bad(format!("no answer: {}", exec::error_chain(&e))))?;
+            match resp.status().as_u16() {
+                200 => {}
+                401 => {
+                    return Err(PreflightError::Persona {
+                        persona: name.clone(),
+                        message: "the image service refuses its token (401)".into(),
+                    });
+                }
+                s => {
+                    return Err(PreflightError::Persona {
+                        persona: name.clone(),
+                        message: format!("GET /v2/images with its token answered {s}, not 200"),
+                    });
+                }
+            }
+        }
+        self.env.target.check_distinct()
+    }
+
+    /// Deletes the images of this target whose names start with `prefix`
+    /// (`sharecheck-` for every run, `sharecheck-<run id>-` for one).
+    pub async fn delete_leftovers(&self, prefix: &str) -> Cleaned {
+        cleanup::delete_by_prefix(&self.env.client, &self.env.target, prefix).await
     }
 
     /// Why the target cannot run `case`, or `None` when it can.

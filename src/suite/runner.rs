@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
-use super::junit;
+use super::expect::{Expectations, Expected};
 use super::record::{Record, Verdict};
-use super::{Driver, Suite};
+use super::{Case, Driver, Suite, json, junit};
 use crate::error::RunError;
 
 /// How to run.
@@ -18,72 +18,138 @@ pub struct RunOptions {
     pub args: Arguments,
     /// Write JUnit XML here.
     pub junit: Option<PathBuf>,
+    /// Write one JSON record per case here.
+    pub json: Option<PathBuf>,
+    /// Known deviations: expected failures and skips.
+    pub expectations: Expectations,
+    /// An expected failure that passes fails the run.
+    pub strict: bool,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// libtest's counts.
+    pub conclusion: Conclusion,
+    /// Cases listed as expected failures that passed.
+    pub unexpected_passes: Vec<String>,
+}
+
+impl RunSummary {
+    /// 0 when everything passed (or failed as expected), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.conclusion.has_failed())
+    }
 }
 
 /// Threads when `--test-threads` is not given: the work is waiting on the network.
 const DEFAULT_THREADS: usize = 8;
 
+/// Runs one case and decides its verdict, expectations applied.
+fn judge(
+    case: &Case,
+    suite: &Suite,
+    driver: &Driver,
+    rt: &tokio::runtime::Handle,
+    expected: Option<&super::Expectation>,
+    strict: bool,
+) -> (Record, Result<Completion, Failed>) {
+    let start = Instant::now();
+    let mut record = Record {
+        name: case.name.clone(),
+        id: case.file.id.clone(),
+        operation: case.file.operation.clone(),
+        code: case.file.code,
+        duration: Default::default(),
+        verdict: Verdict::Passed,
+        observed: Vec::new(),
+        exchanges: Vec::new(),
+    };
+    let skip = match (expected, driver.skip_reason(case)) {
+        (Some(e), _) if e.expect == Expected::Skip => Some(format!("skipped: {}", e.reason)),
+        (_, reason) => reason,
+    };
+    let result = match skip {
+        Some(reason) => {
+            record.verdict = Verdict::Ignored(reason.clone());
+            Ok(Completion::ignored_with(reason))
+        }
+        None => {
+            let run = rt.block_on(driver.run_case_recorded(case));
+            record.observed = run
+                .exchanges
+                .iter()
+                .filter_map(|x| {
+                    suite
+                        .operation_for(&x.method, &x.path)
+                        .map(|op| (op.operation.clone(), x.status))
+                })
+                .collect();
+            record.exchanges = run.exchanges;
+            let xfail = expected.filter(|e| e.expect == Expected::ExpectedFail);
+            match (run.result, xfail) {
+                (Ok(()), None) => Ok(Completion::Completed),
+                (Ok(()), Some(e)) => {
+                    record.verdict = Verdict::UnexpectedPass(e.reason.clone());
+                    if strict {
+                        Err(Failed::from(format!(
+                            "unexpected pass: listed as an expected failure ({}), but it passed; remove it from the expectations",
+                            e.reason
+                        )))
+                    } else {
+                        Ok(Completion::Completed)
+                    }
+                }
+                (Err(f), Some(e)) => {
+                    record.verdict = Verdict::ExpectedFail(e.reason.clone(), f.to_string());
+                    Ok(Completion::ignored_with(format!(
+                        "expected failure: {}",
+                        e.reason
+                    )))
+                }
+                (Err(f), None) => {
+                    let msg = format!("[{}] {}\n{}", case.file.id, case.file.purpose, f);
+                    record.verdict = Verdict::Failed(msg.clone());
+                    Err(Failed::from(msg))
+                }
+            }
+        }
+    };
+    record.duration = start.elapsed();
+    (record, result)
+}
+
 /// Runs every case of `suite` through `driver` as libtest trials. Cases the target cannot
-/// run are reported ignored with the reason. Blocks on `rt` for the HTTP work.
+/// run, or that the expectations skip, are reported ignored with the reason. Blocks on `rt`
+/// for the HTTP work.
 pub fn run(
     suite: &Arc<Suite>,
     driver: Arc<Driver>,
     rt: tokio::runtime::Handle,
     mut opts: RunOptions,
-) -> Result<Conclusion, RunError> {
+) -> Result<RunSummary, RunError> {
     if opts.args.test_threads.is_none() {
         opts.args.test_threads = Some(DEFAULT_THREADS);
     }
     let records: Arc<Mutex<Vec<Record>>> = Arc::default();
+    let expectations = Arc::new(std::mem::take(&mut opts.expectations));
+    let strict = opts.strict;
     let trials = suite
         .cases
         .iter()
         .map(|case| {
-            let (case, driver, rt, records, suite) = (
+            let (case, driver, rt, records, suite, expectations) = (
                 case.clone(),
                 driver.clone(),
                 rt.clone(),
                 records.clone(),
                 suite.clone(),
+                expectations.clone(),
             );
             Trial::ignorable_test(case.name.clone(), move || {
-                let start = Instant::now();
-                let mut observed = Vec::new();
-                let (verdict, result) = match driver.skip_reason(&case) {
-                    Some(reason) => (
-                        Verdict::Ignored(reason.clone()),
-                        Ok(Completion::ignored_with(reason)),
-                    ),
-                    None => {
-                        let run = rt.block_on(driver.run_case_recorded(&case));
-                        observed = run
-                            .exchanges
-                            .iter()
-                            .filter_map(|x| {
-                                suite
-                                    .operation_for(&x.method, &x.path)
-                                    .map(|op| (op.operation.clone(), x.status))
-                            })
-                            .collect();
-                        match run.result {
-                            Ok(()) => (Verdict::Passed, Ok(Completion::Completed)),
-                            Err(e) => {
-                                let msg =
-                                    format!("[{}] {}\n{}", case.file.id, case.file.purpose, e);
-                                (Verdict::Failed(msg.clone()), Err(Failed::from(msg)))
-                            }
-                        }
-                    }
-                };
-                records.lock().expect("records lock").push(Record {
-                    name: case.name.clone(),
-                    id: case.file.id.clone(),
-                    operation: case.file.operation.clone(),
-                    code: case.file.code,
-                    duration: start.elapsed(),
-                    verdict,
-                    observed,
-                });
+                let expected = expectations.get(&case.name);
+                let (record, result) = judge(&case, &suite, &driver, &rt, expected, strict);
+                records.lock().expect("records lock").push(record);
                 result
             })
         })
@@ -91,6 +157,12 @@ pub fn run(
     let start = Instant::now();
     let conclusion = libtest_mimic::run(&opts.args, trials);
     let wall = start.elapsed();
+    let records = records.lock().expect("records lock");
+    let unexpected_passes: Vec<String> = records
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::UnexpectedPass(_)))
+        .map(|r| r.name.clone())
+        .collect();
     if !opts.args.list {
         println!(
             "sharecheck: {} trials ran in {:.0} ms wall time (target {})",
@@ -98,10 +170,40 @@ pub fn run(
             wall.as_secs_f64() * 1000.0,
             driver.target().base()
         );
+        let xfail = records
+            .iter()
+            .filter(|r| matches!(r.verdict, Verdict::ExpectedFail(..)))
+            .count();
+        if xfail > 0 {
+            println!("sharecheck: {xfail} expected failure(s) failed as expected");
+        }
+        if !unexpected_passes.is_empty() {
+            println!(
+                "sharecheck: {} unexpected pass(es){}: {}",
+                unexpected_passes.len(),
+                if strict {
+                    ""
+                } else {
+                    " (--strict fails the run on them)"
+                },
+                unexpected_passes.join(", ")
+            );
+        }
     }
     if let Some(path) = &opts.junit {
-        let records = records.lock().expect("records lock");
         junit::write(path, &records, wall)?;
     }
-    Ok(conclusion)
+    if let Some(path) = &opts.json {
+        json::write(
+            path,
+            &records,
+            driver.target().base(),
+            driver.run_id(),
+            wall,
+        )?;
+    }
+    Ok(RunSummary {
+        conclusion,
+        unexpected_passes,
+    })
 }

@@ -66,6 +66,8 @@ pub enum ParamType {
     Uuid,
     /// Any string.
     String,
+    /// A whole number (query parameters such as `limit`).
+    Integer,
 }
 
 /// The shape of a request or response body: `none`, or `{json: {fields: [...]}}`.

@@ -1,0 +1,196 @@
+//! What a CI pipeline relies on: preflight, exit codes, `--json`, `--expect` and `--strict`.
+
+mod common;
+
+use common::{Mock, scratch, sharecheck, target_file, text};
+
+#[test]
+fn json_has_one_record_per_case_and_no_tokens() {
+    let dir = scratch("json");
+    let path = dir.join("out/results.json");
+    let out = sharecheck(&[
+        "run",
+        "--json",
+        path.to_str().unwrap(),
+        "delete_image_member::40",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let raw = std::fs::read_to_string(&path).unwrap();
+    for token in [
+        "owner-token",
+        "member-token",
+        "stranger-token",
+        "admin-token",
+    ] {
+        assert!(!raw.contains(token), "a token leaked into the JSON");
+    }
+    let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    let ran = text(&out)
+        .lines()
+        .filter(|l| l.starts_with("test delete_image_member::40"))
+        .count();
+    assert_eq!(cases.len(), ran);
+    assert!(ran >= 15);
+    assert_eq!(doc["totals"]["passed"].as_u64().unwrap() as usize, ran);
+    let c = cases
+        .iter()
+        .find(|c| c["id"] == "dim-404-stranger-cannot-see-image")
+        .expect("record of the case");
+    assert_eq!(c["operation"], "delete_image_member");
+    assert_eq!(c["code"], 404);
+    assert_eq!(c["result"], "passed");
+    assert!(c["duration_ms"].as_f64().unwrap() >= 0.0);
+    let xs = c["exchanges"].as_array().unwrap();
+    assert!(
+        xs.iter()
+            .any(|x| x["method"] == "DELETE" && x["status"] == 404),
+        "{xs:?}"
+    );
+    assert!(
+        xs.iter()
+            .any(|x| x["method"] == "POST" && x["path"] == "/v2/images" && x["status"] == 201)
+    );
+}
+
+fn expectations(tag: &str, body: &str) -> std::path::PathBuf {
+    let p = scratch(tag).join("expect.yaml");
+    std::fs::write(&p, format!("expectations:\n{body}")).unwrap();
+    p
+}
+
+#[test]
+fn expected_failures_do_not_fail_the_run_and_unexpected_passes_fail_it_under_strict() {
+    let mock = Mock::start(&["--mutant", "member-can-delete-self"]);
+    let target = mock.target_file("expect", "");
+    let filter = "delete_image_member::403::";
+    // Without expectations the mutant fails the run.
+    let out = sharecheck(&["run", "--target", target.to_str().unwrap(), filter]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    let known = expectations(
+        "expect-known",
+        "  dim-403-member-cannot-remove-itself: {expect: expected-fail, reason: our server lets members leave}\n",
+    );
+    let out = sharecheck(&[
+        "run",
+        "--target",
+        target.to_str().unwrap(),
+        "--expect",
+        known.to_str().unwrap(),
+        filter,
+    ]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("ignored (expected failure: our server lets members leave)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("1 expected failure(s) failed as expected"),
+        "{t}"
+    );
+
+    let stale = expectations(
+        "expect-stale",
+        "  dim-403-member-cannot-remove-itself: {expect: expected-fail, reason: known}\n  delete_image_member::403::owner_on_private_image: {expect: expected-fail, reason: fixed since}\n  dim-403-owner-on-public-image: {expect: skip, reason: no admin here}\n",
+    );
+    let args = |strict: bool| {
+        let mut a = vec![
+            "run",
+            "--target",
+            target.to_str().unwrap(),
+            "--expect",
+            stale.to_str().unwrap(),
+            filter,
+        ];
+        if strict {
+            a.push("--strict");
+        }
+        sharecheck(&a)
+    };
+    let out = args(false);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("1 unexpected pass(es) (--strict fails the run on them): delete_image_member::403::owner_on_private_image"), "{t}");
+    assert!(t.contains("ignored (skipped: no admin here)"), "{t}");
+    let out = args(true);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("unexpected pass: listed as an expected failure (fixed since)"),
+        "{t}"
+    );
+}
+
+#[test]
+fn bad_expectations_are_usage_errors() {
+    let bad = expectations("expect-bad", "  no-such-case: {expect: skip, reason: x}\n");
+    let out = sharecheck(&["run", "--expect", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("expect.yaml:2: `no-such-case` is neither a case id nor a trial name"),
+        "{}",
+        text(&out)
+    );
+    let bad = expectations(
+        "expect-bad2",
+        "  dim-401-no-token: {expect: maybe, reason: x}\n",
+    );
+    let out = sharecheck(&["run", "--expect", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("unknown variant `maybe`"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn preflight_stops_bad_targets_before_any_case() {
+    let mock = Mock::start(&[]);
+    let cases = [
+        (
+            mock.target_file("pf-token", "")
+                .to_str()
+                .unwrap()
+                .to_string(),
+            Some(("member-token", "member-token-revoked")),
+            "preflight: persona `member`: the image service refuses its token (401)",
+        ),
+        (
+            target_file(&format!("{}/v2", mock.uri), "pf-path", "")
+                .to_str()
+                .unwrap()
+                .to_string(),
+            None,
+            "without an image API v2 version; is this an image service root?",
+        ),
+        (
+            target_file("http://127.0.0.1:9", "pf-down", "")
+                .to_str()
+                .unwrap()
+                .to_string(),
+            None,
+            "no answer to version discovery",
+        ),
+    ];
+    for (path, swap, want) in cases {
+        if let Some((from, to)) = swap {
+            let t = std::fs::read_to_string(&path)
+                .unwrap()
+                .replace(&format!("token: {from}"), &format!("token: {to}"));
+            std::fs::write(&path, t).unwrap();
+        }
+        let out = sharecheck(&["run", "--target", &path]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{t}");
+        assert!(t.contains(want), "{t}");
+        assert!(!t.contains("running "), "no trial may run: {t}");
+        assert_eq!(
+            t.lines().filter(|l| l.contains("error")).count(),
+            1,
+            "one error line: {t}"
+        );
+    }
+}
