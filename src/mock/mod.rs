@@ -187,3 +187,58 @@ impl Drop for MockServer {
         self.task.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::load_identities;
+
+    fn load(name: &str, text: &str) -> Result<crate::model::Identities, String> {
+        let dir = std::env::temp_dir().join(format!("sharecheck-ids-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let r = load_identities(&path).map_err(|e| e.to_string());
+        let _ = std::fs::remove_file(&path);
+        r
+    }
+
+    #[test]
+    fn identities_file_with_users_and_projects_loads() {
+        let ids = load(
+            "ok.yaml",
+            "tokens:\n  owner-token: {project_id: proj-owner, user_id: user-owner, roles: [member]}\n\
+             projects:\n  proj-owner: {name: owner, domain_id: default}\n\
+             users:\n  owner: {id: user-owner, password: owner-secret, domain_id: default, project_id: proj-owner, roles: [member, reader]}\n",
+        )
+        .unwrap();
+        assert_eq!(ids.users["owner"].project_id, "proj-owner");
+        assert_eq!(ids.projects["proj-owner"].name, "owner");
+        assert_eq!(ids.domain_name("default"), Some("Default"));
+        // The old shape, tokens only, still loads.
+        load(
+            "old.yaml",
+            "tokens:\n  t: {project_id: p, user_id: u, roles: [member]}\n",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn identities_file_errors_name_file_and_line() {
+        let e = load(
+            "unknown-key.yaml",
+            "projects:\n  p: {name: p}\nusers:\n  u: {id: u, password: x, project_id: p, colour: red}\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("unknown-key.yaml:4:"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+        let e = load(
+            "no-project.yaml",
+            "projects:\n  p: {name: p}\nusers:\n  u: {id: u, password: x, project_id: q}\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("no-project.yaml:4"), "{e}");
+        assert!(e.contains("project `q`"), "{e}");
+        let e = load("empty.yaml", "projects: {}\n").unwrap_err();
+        assert!(e.contains("no tokens and no users"), "{e}");
+    }
+}

@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# Drive the mock with REAL OpenStack clients, offline, through the whole image-member
+# lifecycle, and check that they see what the reference (Glance + Keystone) gives them:
+#
+#   - python-glanceclient with a static token and an explicit endpoint
+#     (glance --os-image-url URL --os-auth-token TOKEN ...);
+#   - python-openstackclient with a clouds.yaml, password auth against the mock's
+#     Keystone at URL/v3, the image endpoint taken from the token's catalog, and project
+#     names resolved through /v3/projects.
+#
+#   scripts/clients-test.sh
+#
+# Environment:
+#   SHARECHECK_CLIENTS_HOME  venv root (default ~/.cache/sharecheck/clients)
+#   SHARECHECK_PYTHON        interpreter for the venv (default python3; needs >= 3.11)
+#   SHARECHECK_BIN           the sharecheck binary (default target/debug/sharecheck, built
+#                            with `cargo build` when missing)
+#
+# The venv is made once (pip install pinned by scripts/clients-constraints.txt) and reused
+# while its stamp matches the versions below. The mock listens on a free loopback port and
+# is stopped on exit. Every client call is bounded by `timeout`.
+set -euo pipefail
+
+OSC_VERSION=10.5.0
+GLANCECLIENT_VERSION=4.13.0
+CALL_TIMEOUT=60
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+CHOME=${SHARECHECK_CLIENTS_HOME:-${HOME:-/root}/.cache/sharecheck/clients}
+VENV=$CHOME/venv
+CONSTRAINTS=$SCRIPT_DIR/clients-constraints.txt
+BIN=${SHARECHECK_BIN:-$ROOT/target/debug/sharecheck}
+
+die() { echo "clients-test: error: $*" >&2; exit 1; }
+info() { echo "clients-test: $*" >&2; }
+
+started=$(date +%s)
+
+# ----- the clients -------------------------------------------------------------------------
+
+ensure_venv() {
+  local stamp=$VENV/.sharecheck-clients-osc-$OSC_VERSION-glance-$GLANCECLIENT_VERSION
+  if [[ -f $stamp && -x $VENV/bin/openstack && -x $VENV/bin/glance ]]; then
+    return 0
+  fi
+  local py=${SHARECHECK_PYTHON:-python3}
+  command -v "$py" >/dev/null 2>&1 || die "python interpreter '$py' not found (set SHARECHECK_PYTHON)"
+  "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+    || die "$py is too old: python-openstackclient $OSC_VERSION needs Python >= 3.11"
+  info "creating virtualenv $VENV ($("$py" --version 2>&1))"
+  rm -rf "$VENV"
+  mkdir -p "$CHOME"
+  if ! "$py" -m venv "$VENV" 2>"$CHOME/venv.err"; then
+    cat "$CHOME/venv.err" >&2
+    die "'$py -m venv' failed (on Debian: apt-get install python3-venv)"
+  fi
+  local pip=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input)
+  export PIP_NO_INPUT=1
+  "${pip[@]}" install -q --upgrade pip setuptools wheel || die "could not upgrade pip in $VENV"
+  local cargs=()
+  [[ -f $CONSTRAINTS ]] && cargs=(-c "$CONSTRAINTS")
+  info "pip install python-openstackclient==$OSC_VERSION python-glanceclient==$GLANCECLIENT_VERSION"
+  "${pip[@]}" install -q "${cargs[@]}" "python-openstackclient==$OSC_VERSION" \
+    "python-glanceclient==$GLANCECLIENT_VERSION" \
+    || die "pip install of the clients failed (is PyPI reachable?)"
+  touch "$stamp"
+}
+
+# ----- the mock ----------------------------------------------------------------------------
+
+MOCK_PID=
+WORK=
+cleanup() {
+  if [[ -n $MOCK_PID ]] && kill -0 "$MOCK_PID" 2>/dev/null; then
+    kill -TERM "$MOCK_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$MOCK_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$MOCK_PID" 2>/dev/null || true
+  fi
+  [[ -n $WORK ]] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_mock() {
+  if [[ ! -x $BIN ]]; then
+    info "building $BIN (cargo build)"
+    (cd "$ROOT" && cargo build --quiet) || die "cargo build failed"
+  fi
+  "$BIN" mock --listen 127.0.0.1:0 >"$WORK/mock.out" 2>"$WORK/mock.err" &
+  MOCK_PID=$!
+  for _ in $(seq 1 100); do
+    URL=$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$WORK/mock.out")
+    [[ -n $URL ]] && return 0
+    kill -0 "$MOCK_PID" 2>/dev/null || { cat "$WORK/mock.err" >&2; die "the mock exited"; }
+    sleep 0.1
+  done
+  die "the mock did not say where it listens within 10 s"
+}
+
+# ----- checking ----------------------------------------------------------------------------
+
+CHECKS=0
+ok() { CHECKS=$((CHECKS + 1)); echo "  ok: $*"; }
+fail() { echo "  FAILED: $*" >&2; exit 1; }
+
+# json EXPR < json: evaluates a Python expression over the parsed document `d`.
+json() { "$VENV/bin/python" -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+
+# glance_rows < table: "member status" per row of a member-list table.
+glance_rows() { awk -F'|' 'NF > 4 && $3 !~ /Member ID/ { gsub(/ /, "", $3); gsub(/ /, "", $4); print $3, $4 }'; }
+
+# glance TOKEN ARGS...: stdin closed, which glanceclient reads as "no image data".
+glance() {
+  local token=$1; shift
+  timeout "$CALL_TIMEOUT" "$VENV/bin/glance" --os-image-url "$URL" --os-auth-token "$token" "$@" 0<&-
+}
+
+# osc CLOUD ARGS...
+osc() {
+  local cloud=$1; shift
+  timeout "$CALL_TIMEOUT" "$VENV/bin/openstack" --os-cloud "$cloud" "$@" </dev/null
+}
+
+# osc_tty CLOUD ARGS...: `image create` reads image data from any stdin that is not a
+# terminal (and fails on a closed one), so it gets a pseudo-terminal from script(1).
+osc_tty() {
+  local cloud=$1; shift
+  local cmd
+  cmd=$(printf '%q ' timeout "$CALL_TIMEOUT" "$VENV/bin/openstack" --os-cloud "$cloud" "$@")
+  script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
+}
+
+# ----- glanceclient ------------------------------------------------------------------------
+
+glanceclient_lifecycle() {
+  info "python-glanceclient $GLANCECLIENT_VERSION: static tokens, --os-image-url $URL"
+  local out img
+  out=$(glance owner-token image-create --name sharecheck-clients-glance --visibility shared \
+    --disk-format raw --container-format bare)
+  img=$(awk -F'|' '$2 ~ /^ id / { gsub(/ /, "", $3); print $3 }' <<<"$out")
+  [[ $img =~ ^[0-9a-f-]{36}$ ]] || fail "image-create printed no id: $out"
+  grep -Eq '\| visibility +\| shared ' <<<"$out" || fail "image-create: not shared: $out"
+  ok "glance image-create --visibility shared → $img"
+
+  out=$(glance owner-token member-create "$img" proj-member)
+  [[ $(glance_rows <<<"$out") == "proj-member pending" ]] || fail "member-create: $out"
+  ok "glance member-create → proj-member pending"
+
+  out=$(glance owner-token member-list --image-id "$img")
+  [[ $(glance_rows <<<"$out") == "proj-member pending" ]] || fail "member-list: $out"
+  ok "glance member-list (owner) → proj-member pending"
+
+  if out=$(glance owner-token member-update "$img" proj-member accepted 2>&1); then
+    fail "member-update by the owner succeeded: $out"
+  fi
+  grep -q "403 Forbidden" <<<"$out" || fail "member-update by the owner: $out"
+  ok "glance member-update by the owner → 403 (only the member sets its status)"
+
+  out=$(glance member-token member-update "$img" proj-member accepted)
+  [[ $(glance_rows <<<"$out") == "proj-member accepted" ]] || fail "member-update: $out"
+  ok "glance member-update (member) → accepted"
+
+  out=$(glance member-token member-list --image-id "$img")
+  [[ $(glance_rows <<<"$out") == "proj-member accepted" ]] || fail "member-list (member): $out"
+  ok "glance member-list (member) → its own row, accepted"
+
+  glance owner-token member-delete "$img" proj-member >/dev/null
+  out=$(glance owner-token member-list --image-id "$img")
+  [[ -z $(glance_rows <<<"$out") ]] || fail "member-list after member-delete: $out"
+  ok "glance member-delete → member list empty"
+
+  glance owner-token image-delete "$img" >/dev/null
+  ok "glance image-delete"
+}
+
+# ----- openstackclient ---------------------------------------------------------------------
+
+write_clouds() {
+  local cloud user
+  {
+    echo "clouds:"
+    for cloud in owner member wrong-password; do
+      user=${cloud/wrong-password/owner}
+      local password=$user-secret
+      [[ $cloud == wrong-password ]] && password=not-the-password
+      cat <<EOF
+  $cloud:
+    auth_type: password
+    auth:
+      auth_url: $URL/v3
+      username: $user
+      password: $password
+      user_domain_name: Default
+      project_name: $user
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+EOF
+    done
+  } >"$WORK/clouds.yaml"
+  export OS_CLIENT_CONFIG_FILE=$WORK/clouds.yaml
+}
+
+openstackclient_lifecycle() {
+  info "python-openstackclient $OSC_VERSION: clouds.yaml, password auth at $URL/v3"
+  local out img
+  out=$(osc owner token issue -f json)
+  [[ $(json 'd["project_id"]' <<<"$out") == proj-owner ]] || fail "token issue: $out"
+  ok "openstack token issue → a token of proj-owner"
+
+  if out=$(osc wrong-password image list 2>&1); then
+    fail "a wrong password was accepted: $out"
+  fi
+  grep -q "401" <<<"$out" || fail "wrong password: $out"
+  ok "openstack with a wrong password → 401"
+
+  out=$(osc_tty owner image create --shared --disk-format raw --container-format bare \
+    sharecheck-clients-osc -f json)
+  img=$(json 'd["id"]' <<<"$out")
+  [[ $(json 'd["visibility"] + " " + d["owner"]' <<<"$out") == "shared proj-owner" ]] \
+    || fail "image create: $out"
+  ok "openstack image create --shared → $img"
+
+  out=$(osc owner image add project "$img" member -f json)
+  [[ $(json 'd["member_id"] + " " + d["status"]' <<<"$out") == "proj-member pending" ]] \
+    || fail "image add project: $out"
+  ok "openstack image add project IMAGE member (name → proj-member) → pending"
+
+  out=$(osc owner image member list "$img" -f json)
+  [[ $(json '[(r["Member ID"], r["Status"]) for r in d]' <<<"$out") == "[('proj-member', 'pending')]" ]] \
+    || fail "image member list: $out"
+  ok "openstack image member list → proj-member pending"
+
+  osc member image set --accept "$img" >/dev/null
+  out=$(osc owner image member list "$img" -f json)
+  [[ $(json '[(r["Member ID"], r["Status"]) for r in d]' <<<"$out") == "[('proj-member', 'accepted')]" ]] \
+    || fail "image member list after accept: $out"
+  ok "openstack (member) image set --accept → accepted"
+
+  out=$(osc member image list -f json)
+  [[ $(json "[r['ID'] for r in d].count('$img')" <<<"$out") == 1 ]] \
+    || fail "the member's image list lacks the accepted image: $out"
+  ok "openstack (member) image list shows the accepted image"
+
+  osc owner image remove project "$img" member >/dev/null
+  out=$(osc owner image member list "$img" -f json)
+  [[ $(json 'len(d)' <<<"$out") == 0 ]] || fail "member list after remove: $out"
+  ok "openstack image remove project IMAGE member → member list empty"
+
+  if out=$(osc member image show "$img" -f json 2>&1); then
+    fail "the removed member still sees the image: $out"
+  fi
+  ok "openstack (member) image show after removal → not found"
+
+  osc owner image delete "$img"
+  ok "openstack image delete"
+}
+
+# ----- main --------------------------------------------------------------------------------
+
+ensure_venv
+WORK=$(mktemp -d)
+# Loopback only: never through a proxy; no OS_* settings from the caller.
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+while IFS= read -r var; do unset "$var"; done < <(env | sed -n 's/^\(OS_[A-Za-z0-9_]*\)=.*/\1/p')
+start_mock
+info "mock at $URL"
+write_clouds
+glanceclient_lifecycle
+openstackclient_lifecycle
+echo "clients-test: $CHECKS checks passed in $(( $(date +%s) - started )) s"

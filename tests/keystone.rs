@@ -1,0 +1,116 @@
+//! The mock's Keystone over HTTP: a password-issued token works on the image API, a wrong
+//! password is refused, and the version documents of both services are where clients look.
+
+use serde_json::{Value, json};
+use sharecheck::mock::MockServer;
+
+fn password_auth(user: &str, password: &str) -> Value {
+    json!({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"name": "Default"}, "password": password}}},
+        "scope": {"project": {"name": user, "domain": {"id": "default"}}},
+    }})
+}
+
+async fn start() -> (MockServer, reqwest::Client) {
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = MockServer::start(sharecheck::embedded::config(None))
+        .await
+        .expect("mock starts");
+    (server, reqwest::Client::new())
+}
+
+#[tokio::test]
+async fn a_password_token_lists_images_and_validates() {
+    let (server, http) = start().await;
+    let base = server.uri();
+    let r = http
+        .post(format!("{base}/v3/auth/tokens"))
+        .json(&password_auth("owner", "owner-secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token = r.headers()["x-subject-token"].to_str().unwrap().to_string();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["token"]["project"]["id"], "proj-owner");
+    let image = body["token"]["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["type"] == "image")
+        .expect("an image service in the catalog");
+    assert_eq!(image["endpoints"][0]["url"], base.as_str());
+
+    let r = http
+        .get(format!("{base}/v2/images"))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The token is the owner's: an image it creates is owned by proj-owner.
+    let r = http
+        .post(format!("{base}/v2/images"))
+        .header("x-auth-token", &token)
+        .json(&json!({"name": "kt", "visibility": "shared"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let img: Value = r.json().await.unwrap();
+    assert_eq!(img["owner"], "proj-owner");
+
+    let r = http
+        .get(format!("{base}/v3/auth/tokens"))
+        .header("x-auth-token", &token)
+        .header("x-subject-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-subject-token"], token.as_str());
+    let r = http
+        .get(format!("{base}/v3/auth/tokens"))
+        .header("x-auth-token", &token)
+        .header("x-subject-token", "no-such-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_401_in_keystones_format() {
+    let (server, http) = start().await;
+    let r = http
+        .post(format!("{}/v3/auth/tokens", server.uri()))
+        .json(&password_auth("owner", "not-the-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("x-subject-token").is_none());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 401);
+    assert_eq!(body["error"]["title"], "Unauthorized");
+}
+
+#[tokio::test]
+async fn both_services_answer_discovery() {
+    let (server, http) = start().await;
+    let base = server.uri();
+    for path in ["/v3", "/v3/"] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["version"]["id"], "v3.14");
+        assert_eq!(v["version"]["links"][0]["href"], format!("{base}/v3/"));
+    }
+    let r = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(r.status(), 300);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["versions"][0]["id"].as_str().unwrap().starts_with("v2."));
+}
