@@ -14,6 +14,7 @@
 
 pub mod embedded;
 mod error;
+pub mod fuzz;
 pub mod mock;
 pub mod model;
 pub mod specimport;

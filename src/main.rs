@@ -48,6 +48,12 @@ enum Command {
         /// requests' method, path and status; never tokens) to PATH.
         #[arg(long, value_name = "PATH")]
         json: Option<PathBuf>,
+        /// Write a traceability and drift report into DIR: `report.md` and a self-contained
+        /// `report.html`. A matrix of operations × status codes with the cases citing each
+        /// table row and how they ended (not run when filtered out), and, per operation, the
+        /// documented codes the target never gave and the undocumented ones it gave.
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
         /// Known deviations: YAML `expectations: {CASE: {expect: expected-fail|skip,
         /// reason: ...}}` keyed by case id or trial name. Expected failures do not fail the run.
         #[arg(long, value_name = "FILE")]
@@ -71,7 +77,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9292", value_name = "ADDR")]
         listen: SocketAddr,
-        /// Identities file: `tokens: {TOKEN: {project_id, user_id, roles}}`.
+        /// Identities file: static `tokens: {TOKEN: {project_id, user_id, roles}}`, and the
+        /// `projects`, `users` (with passwords) and `domains` the built-in Keystone
+        /// (`/v3`) issues tokens for. See README.
         #[arg(long, value_name = "FILE")]
         identities: Option<PathBuf>,
         /// Most members an image may have (negative: unlimited).
@@ -95,8 +103,6 @@ enum Command {
         #[arg(long, value_name = "NAME", value_parser = mutant_names())]
         mutant: Option<Mutant>,
     },
-    /// Work with spec files: `spec import PAGE.rst... [--out DIR]` turns documentation
-    /// pages into spec YAML drafts.
     /// Delete what earlier runs left on a target: every image named `sharecheck-…` (or
     /// `sharecheck-<RUN ID>-…`) that a persona of the target owns.
     Cleanup {
@@ -107,6 +113,22 @@ enum Command {
         #[arg(long, value_name = "ID")]
         run_id: Option<String>,
     },
+    /// Run the cases on two targets and print those whose result, statuses or body shape
+    /// differ (e.g. a vendor's cloud against the bundled mock). Exit 0 when none differ, 1
+    /// when some do.
+    Diff {
+        /// Two target files; `embedded` stands for the bundled mock in-process.
+        #[arg(long, value_name = "FILE", num_args = 1, required = true)]
+        target: Vec<PathBuf>,
+        /// Only cases whose name contains FILTER.
+        #[arg(value_name = "FILTER")]
+        filter: Option<String>,
+        /// Cases run at the same time.
+        #[arg(long, default_value_t = 8, value_name = "N")]
+        parallel: usize,
+    },
+    /// Work with spec files: `spec import PAGE.rst... [--out DIR]` turns documentation
+    /// pages into spec YAML drafts.
     Spec {
         #[command(subcommand)]
         command: sharecheck::specimport::SpecCommand,
@@ -134,6 +156,7 @@ fn main() -> ExitCode {
             target,
             junit,
             json,
+            report,
             expect,
             strict,
             suite,
@@ -145,6 +168,7 @@ fn main() -> ExitCode {
             Outputs {
                 junit,
                 json,
+                report,
                 expect,
                 strict,
             },
@@ -179,6 +203,11 @@ fn main() -> ExitCode {
         }
         Command::Spec { command } => sharecheck::specimport::run(command),
         Command::Cleanup { target, run_id } => cleanup(&rt, &target, run_id.as_deref()),
+        Command::Diff {
+            target,
+            filter,
+            parallel,
+        } => diff(&rt, &target, filter.as_deref(), parallel),
     }
 }
 
@@ -199,6 +228,82 @@ async fn serve(config: MockConfig) -> ExitCode {
     server.stop();
     eprintln!("sharecheck: mock stopped");
     ExitCode::SUCCESS
+}
+
+fn diff(
+    rt: &tokio::runtime::Runtime,
+    targets: &[PathBuf],
+    filter: Option<&str>,
+    parallel: usize,
+) -> ExitCode {
+    let [a, b] = targets else {
+        return fail(format!(
+            "diff needs exactly two --target, got {}",
+            targets.len()
+        ));
+    };
+    let suite = match Suite::bundled() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let mut mocks = Vec::new();
+    let mut drivers = Vec::new();
+    for path in [a, b] {
+        let target = if path.as_os_str() == "embedded" {
+            match rt.block_on(sharecheck::embedded::start(None)) {
+                Ok((server, t)) => {
+                    mocks.push(server);
+                    t
+                }
+                Err(e) => return fail(e),
+            }
+        } else {
+            match open_target(rt, path) {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            }
+        };
+        let driver = match Driver::new(target, &suite) {
+            Ok(d) => Arc::new(d),
+            Err(e) => return fail(e),
+        };
+        if let Err(e) = rt.block_on(driver.preflight()) {
+            return fail(format!("{}: preflight: {e}", path.display()));
+        }
+        drivers.push(driver);
+    }
+    let (total, diffs) = rt.block_on(sharecheck::suite::diff(
+        &suite,
+        drivers[0].clone(),
+        drivers[1].clone(),
+        filter,
+        parallel,
+    ));
+    let width = diffs.iter().map(|d| d.case.len()).max().unwrap_or(4).max(4);
+    let col = diffs
+        .iter()
+        .map(|d| d.a.describe().len())
+        .max()
+        .unwrap_or(1)
+        .max(a.display().to_string().len());
+    if !diffs.is_empty() {
+        println!("{:width$}  {:col$}  {}", "case", a.display(), b.display());
+        for d in &diffs {
+            println!(
+                "{:width$}  {:col$}  {}",
+                d.case,
+                d.a.describe(),
+                d.b.describe()
+            );
+        }
+    }
+    println!("diff: {} of {total} case(s) differ", diffs.len());
+    drop(mocks);
+    if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn cleanup(rt: &tokio::runtime::Runtime, path: &std::path::Path, run_id: Option<&str>) -> ExitCode {
@@ -291,6 +396,7 @@ fn open_target(rt: &tokio::runtime::Runtime, path: &std::path::Path) -> Result<T
 struct Outputs {
     junit: Option<PathBuf>,
     json: Option<PathBuf>,
+    report: Option<PathBuf>,
     expect: Option<PathBuf>,
     strict: bool,
 }
@@ -342,6 +448,7 @@ fn run(
         args,
         junit: out.junit,
         json: out.json,
+        report: out.report,
         expectations,
         strict: out.strict,
     };

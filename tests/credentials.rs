@@ -17,9 +17,19 @@ const PERSONAS: &[(&str, &str)] = &[
     ("admin", "admin"),
 ];
 
-fn run_json(target: &Path, clouds: Option<&Path>, json: &Path) -> (std::process::Output, BTreeMap<String, String>) {
+fn run_json(
+    target: &Path,
+    clouds: Option<&Path>,
+    json: &Path,
+) -> (std::process::Output, BTreeMap<String, String>) {
     let mut cmd = Command::new(common::BIN);
-    cmd.args(["run", "--target", target.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    cmd.args([
+        "run",
+        "--target",
+        target.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
     match clouds {
         Some(c) => cmd.env("OS_CLIENT_CONFIG_FILE", c),
         None => cmd.env_remove("OS_CLIENT_CONFIG_FILE"),

@@ -51,7 +51,12 @@ fn pki(tag: &str) -> Pki {
 
 /// Terminates TLS on a loopback port and forwards to `upstream` (plain HTTP). With
 /// `require_client_cert`, only clients with a certificate from the CA get through.
-fn tls_proxy(rt: &tokio::runtime::Runtime, pki: &Pki, upstream: String, require_client_cert: bool) -> String {
+fn tls_proxy(
+    rt: &tokio::runtime::Runtime,
+    pki: &Pki,
+    upstream: String,
+    require_client_cert: bool,
+) -> String {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let builder = rustls::ServerConfig::builder();
     let builder = if require_client_cert {
@@ -68,7 +73,9 @@ fn tls_proxy(rt: &tokio::runtime::Runtime, pki: &Pki, upstream: String, require_
         .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let upstream = upstream.trim_start_matches("http://").to_string();
     rt.spawn(async move {
@@ -144,7 +151,11 @@ fn private_ca_insecure_and_client_certificates() {
     let t = target(&https, &pki.dir, "tls-bad", "cacert: DIR/bad.pem");
     let out = sharecheck(&["run", "--target", t.to_str().unwrap(), FILTER]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("bad.pem: no certificate in the file"), "{}", text(&out));
+    assert!(
+        text(&out).contains("bad.pem: no certificate in the file"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

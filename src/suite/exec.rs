@@ -27,15 +27,64 @@ pub(crate) struct Env {
     pub(crate) schemas: BTreeMap<String, Arc<Schema>>,
 }
 
-/// One request of a case run and the status it got.
+/// Which part of a case a request belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Creating images and memberships.
+    Setup,
+    /// A `before` step.
+    Before,
+    /// The request under test.
+    Request,
+    /// A `then` step.
+    Then,
+    /// Deleting what the case created.
+    Cleanup,
+}
+
+impl Stage {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Setup => "setup",
+            Stage::Before => "before",
+            Stage::Request => "request",
+            Stage::Then => "then",
+            Stage::Cleanup => "cleanup",
+        }
+    }
+}
+
+/// One request of a case run and what came back, without headers or tokens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exchange {
+    /// Part of the case.
+    pub stage: Stage,
     /// HTTP method.
     pub method: String,
     /// Path as sent (placeholders expanded).
     pub path: String,
     /// Status of the answer.
     pub status: u16,
+    /// The answer's body shape: `empty`, `json{sorted,top,keys}`, `json` (not an object) or
+    /// `text`.
+    pub shape: String,
+}
+
+/// A body's shape, for comparing servers without comparing values.
+fn shape(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "empty".into();
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => {
+            let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            format!("json{{{}}}", keys.join(","))
+        }
+        Ok(_) => "json".into(),
+        Err(_) => "text".into(),
+    }
 }
 
 /// The outcome of one case run, with every exchange it made.
@@ -94,6 +143,7 @@ struct Run<'a> {
     vars: HashMap<String, String>,
     created: Vec<Created>,
     exchanges: Mutex<Vec<Exchange>>,
+    stage: Mutex<Stage>,
 }
 
 /// Runs `case` against the target; cleans up whatever it created, also when it fails.
@@ -114,8 +164,10 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
         vars,
         created: Vec::new(),
         exchanges: Mutex::default(),
+        stage: Mutex::new(Stage::Setup),
     };
     let result = run.body().await;
+    run.set_stage(Stage::Cleanup);
     let cleanup = run.cleanup().await;
     let result = match (result, cleanup) {
         (Err(e), _) => Err(e),
@@ -129,16 +181,25 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
 }
 
 impl Run<'_> {
+    fn set_stage(&self, s: Stage) {
+        if let Ok(mut stage) = self.stage.lock() {
+            *stage = s;
+        }
+    }
+
     async fn body(&mut self) -> Result<(), CaseFailure> {
         for (name, img) in &self.case.file.setup.images {
             self.setup_image(name, img).await?;
         }
         let f = &self.case.file;
+        self.set_stage(Stage::Before);
         for (i, s) in f.before.iter().enumerate() {
             let label = format!("before step {} of {}", i + 1, f.before.len());
             self.step(&label, &s.request, &s.expect).await?;
         }
+        self.set_stage(Stage::Request);
         self.step("the request", &f.request, &f.expect).await?;
+        self.set_stage(Stage::Then);
         for (i, s) in f.then.iter().enumerate() {
             let label = format!("follow-up {} of {}", i + 1, f.then.len());
             self.step(&label, &s.request, &s.expect).await?;
@@ -304,19 +365,22 @@ impl Run<'_> {
             }
         };
         let status = resp.status().as_u16();
-        if let Ok(mut x) = self.exchanges.lock() {
-            x.push(Exchange {
-                method: method.to_string(),
-                path: path.to_string(),
-                status,
-            });
-        }
         let headers = resp.headers().clone();
         let body = resp
             .bytes()
             .await
             .map_err(|e| CaseFailure(format!("{sent}: answer cut short: {}", error_chain(&e))))?
             .to_vec();
+        let stage = self.stage.lock().map(|s| *s).unwrap_or(Stage::Setup);
+        if let Ok(mut x) = self.exchanges.lock() {
+            x.push(Exchange {
+                stage,
+                method: method.to_string(),
+                path: path.to_string(),
+                status,
+                shape: shape(&body),
+            });
+        }
         Ok((
             sent,
             Answer {

@@ -40,7 +40,8 @@ pub(crate) fn write(
                 "reason": reason,
                 "message": message,
                 "exchanges": r.exchanges.iter().map(|x| json!({
-                    "method": x.method, "path": x.path, "status": x.status,
+                    "stage": x.stage.name(), "method": x.method, "path": x.path,
+                    "status": x.status, "body": x.shape,
                 })).collect::<Vec<_>>(),
             })
         })

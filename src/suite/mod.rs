@@ -7,12 +7,14 @@
 mod case;
 mod cleanup;
 mod clouds;
+mod diff;
 mod exec;
 mod expect;
 mod json;
 mod junit;
 mod keystone;
 mod record;
+mod report;
 mod runner;
 mod schema;
 mod spec;
@@ -24,7 +26,8 @@ use std::sync::Arc;
 
 pub use case::{Case, CaseFile, PERSONAS};
 pub use cleanup::{Cleaned, PREFIX};
-pub use exec::{CaseFailure, CaseRun, Exchange};
+pub use diff::{Difference, Outcome, diff};
+pub use exec::{CaseFailure, CaseRun, Exchange, Stage};
 pub use expect::{Expectation, Expectations, Expected};
 pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;

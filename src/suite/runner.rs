@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
 use super::expect::{Expectations, Expected};
 use super::record::{Record, Verdict};
-use super::{Case, Driver, Suite, json, junit};
+use super::{Case, Driver, Suite, json, junit, report};
 use crate::error::RunError;
 
 /// How to run.
@@ -20,6 +20,8 @@ pub struct RunOptions {
     pub junit: Option<PathBuf>,
     /// Write one JSON record per case here.
     pub json: Option<PathBuf>,
+    /// Write the traceability and drift report (`report.md`, `report.html`) into this folder.
+    pub report: Option<PathBuf>,
     /// Known deviations: expected failures and skips.
     pub expectations: Expectations,
     /// An expected failure that passes fails the run.
@@ -154,6 +156,7 @@ pub fn run(
             })
         })
         .collect();
+    let started = SystemTime::now();
     let start = Instant::now();
     let conclusion = libtest_mimic::run(&opts.args, trials);
     let wall = start.elapsed();
@@ -201,6 +204,17 @@ pub fn run(
             driver.run_id(),
             wall,
         )?;
+    }
+    if let Some(dir) = &opts.report {
+        let target = driver.target();
+        let info = report::RunInfo {
+            endpoint: target.base(),
+            run_id: driver.run_id(),
+            started,
+            wall,
+            secrets: target.personas.values().map(|p| p.token.as_str()).collect(),
+        };
+        report::write(dir, suite, &records, &info)?;
     }
     Ok(RunSummary {
         conclusion,
