@@ -40,7 +40,7 @@ fi
 command -v curl >/dev/null 2>&1 || die "curl is required"
 
 echo "bench: cargo build --release" >&2
-cargo build --release --quiet
+cargo build --release --quiet || die "cargo build --release failed"
 BIN=$TARGET_DIR/release/sharecheck
 [ -x "$BIN" ] || die "no binary at $BIN"
 
@@ -58,12 +58,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # start_server NAME CMD...: runs CMD with stdout to $WORK/NAME.out and waits (<=30 s) for its
-# `listening on http://ADDR` line; sets URL_BASE.
+# `listening on http://ADDR` line; sets URL_BASE and SERVER_PID.
 start_server() {
     local name=$1; shift
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     local pid=$!
     PIDS+=("$pid")
+    SERVER_PID=$pid
     local i line
     for ((i = 0; i < 300; i++)); do
         line=$(grep -m1 -o 'listening on http://[^[:space:]]*' "$WORK/$name.out" || true)
@@ -81,15 +82,26 @@ start_server() {
     die "$name did not print 'listening on http://...' within 30 s"
 }
 
-# run_wrk LABEL URL: runs wrk, prints its output and the summary line, checks for errors.
+# cpu_ticks PID: user+system CPU time of PID so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run_wrk LABEL PID URL: runs wrk against URL (served by PID), prints its output and the
+# summary line, checks for errors. Also prints the server's CPU time per request, which is
+# less sensitive than requests/s to other load on the machine.
 run_wrk() {
-    local label=$1 url=$2 out rps
+    local label=$1 pid=$2 url=$3 out rps reqs t0 t1
     echo "bench: wrk -t1 -c32 -d$DURATION $url" >&2
+    t0=$(cpu_ticks "$pid")
     out=$(wrk -t1 -c32 -d"$DURATION" -H 'X-Auth-Token: owner-token' \
         -H 'Accept: application/json' "$url") || die "wrk failed"
+    t1=$(cpu_ticks "$pid")
     echo "$out"
     rps=$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")
-    [ -n "$rps" ] || die "could not read Requests/sec from wrk's output"
+    reqs=$(awk '/ requests in / {print $1}' <<<"$out")
+    [ -n "$rps" ] && [ -n "$reqs" ] || die "could not read Requests/sec from wrk's output"
+    [ "$reqs" -gt 0 ] || die "$label: no requests completed"
+    awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" -v l="$label" \
+        'BEGIN {printf "bench: %s: server CPU %.1f us/request\n", l, t / hz * 1e6 / n}'
     echo "bench: $label: $rps requests/s (wrk -t1 -c32, $DURATION)"
     if grep -q 'Non-2xx or 3xx responses' <<<"$out"; then
         die "$label: wrk saw non-2xx/3xx responses: $(grep 'Non-2xx' <<<"$out")"
@@ -97,11 +109,11 @@ run_wrk() {
     if grep -q 'Socket errors' <<<"$out"; then
         die "$label: wrk saw socket errors: $(grep 'Socket errors' <<<"$out")"
     fi
-    [ "$rps" -gt 0 ] || die "$label: no requests completed"
 }
 
 # ----- the mock -----------------------------------------------------------------------------
 start_server mock "$BIN" mock --listen "127.0.0.1:$PORT"
+MOCK_PID=$SERVER_PID
 case $URL_BASE in
     http://127.0.0.1:*) ;;
     *) die "mock listens on $URL_BASE, expected loopback" ;;
@@ -155,7 +167,7 @@ EOF
     cargo build --release --quiet --offline --manifest-path "$BDIR/Cargo.toml" \
         --target-dir "$BDIR/target" || die "baseline build failed"
     start_server baseline "$BDIR/target/release/bench-baseline"
-    run_wrk "baseline fixed body (warp)" "$URL_BASE/v2/images/x/members/proj-member"
+    run_wrk "baseline fixed body (warp)" "$SERVER_PID" "$URL_BASE/v2/images/x/members/proj-member"
 fi
 
-run_wrk "GET member with auth" "$URL"
+run_wrk "GET member with auth" "$MOCK_PID" "$URL"

@@ -65,11 +65,21 @@ pub fn target_for(uri: &str, member_quota: Option<u32>, capabilities: &[&str]) -
 
 /// Starts the embedded mock on the current runtime and returns it with its target.
 pub async fn start(mutant: Option<Mutant>) -> Result<(MockServer, Target), MockError> {
-    let server = MockServer::start(config(mutant)).await?;
-    let target = target_for(
-        &server.uri(),
-        Some(MEMBER_QUOTA),
-        &["fault-injection", "rate-limit"],
-    );
+    start_with(config(mutant)).await
+}
+
+/// Starts a mock with the built-in identities and `config`, and returns it with a target
+/// declaring what the configuration offers (quota, faults, rate limit).
+pub async fn start_with(config: MockConfig) -> Result<(MockServer, Target), MockError> {
+    let quota = u32::try_from(config.rules.member_quota).ok();
+    let mut capabilities = Vec::new();
+    if config.faults {
+        capabilities.push("fault-injection");
+    }
+    if config.rate_limit.is_some() {
+        capabilities.push("rate-limit");
+    }
+    let server = MockServer::start(config).await?;
+    let target = target_for(&server.uri(), quota, &capabilities);
     Ok((server, target))
 }

@@ -64,6 +64,10 @@ enum Command {
         /// Load specs/ and cases/ from DIR instead of the ones built into this binary.
         #[arg(long, value_name = "DIR")]
         suite: Option<PathBuf>,
+        /// Also run the cases under DIR (laid out `<operation>/<code>/<name>.yaml`, e.g. the
+        /// regression cases `sharecheck fuzz --emit DIR` writes).
+        #[arg(long, value_name = "DIR")]
+        cases: Option<PathBuf>,
         #[command(flatten)]
         libtest: libtest_mimic::Arguments,
     },
@@ -127,6 +131,31 @@ enum Command {
         #[arg(long, default_value_t = 8, value_name = "N")]
         parallel: usize,
     },
+    /// Model-based testing: random sequences of image and member operations by random
+    /// callers, every answer compared with the reference model. A mismatch is shrunk to a
+    /// shortest sequence, printed with the seed that replays it, and (with --emit) written as
+    /// a case file that `sharecheck run --cases DIR` executes. Exit 0 when nothing was found,
+    /// 1 when something was.
+    Fuzz {
+        /// Target file; without it, the bundled mock in-process.
+        #[arg(long, value_name = "FILE")]
+        target: Option<PathBuf>,
+        /// Sequences to generate.
+        #[arg(long = "cases", default_value_t = 1000, value_name = "N")]
+        sequences: u32,
+        /// Seed (default: random, printed so the run can be replayed).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Longest sequence.
+        #[arg(long, default_value_t = 12, value_name = "K")]
+        max_steps: usize,
+        /// Write a finding as a case file under DIR (`<operation>/<code>/fuzz_….yaml`).
+        #[arg(long, value_name = "DIR")]
+        emit: Option<PathBuf>,
+        /// Without --target: break one rule of the bundled mock, to watch fuzzing find it.
+        #[arg(long, value_name = "NAME", value_parser = mutant_names())]
+        mutant: Option<Mutant>,
+    },
     /// Work with spec files: `spec import PAGE.rst... [--out DIR]` turns documentation
     /// pages into spec YAML drafts.
     Spec {
@@ -160,11 +189,13 @@ fn main() -> ExitCode {
             expect,
             strict,
             suite,
+            cases,
             libtest,
         } => run(
             &rt,
             target,
             suite,
+            cases,
             Outputs {
                 junit,
                 json,
@@ -202,6 +233,24 @@ fn main() -> ExitCode {
             rt.block_on(serve(config))
         }
         Command::Spec { command } => sharecheck::specimport::run(command),
+        Command::Fuzz {
+            target,
+            sequences,
+            seed,
+            max_steps,
+            emit,
+            mutant,
+        } => fuzz(
+            &rt,
+            target.as_deref(),
+            sharecheck::fuzz::stateful::StatefulOptions {
+                cases: sequences,
+                seed: seed.unwrap_or_else(rand::random),
+                max_steps,
+            },
+            emit.as_deref(),
+            mutant,
+        ),
         Command::Cleanup { target, run_id } => cleanup(&rt, &target, run_id.as_deref()),
         Command::Diff {
             target,
@@ -228,6 +277,86 @@ async fn serve(config: MockConfig) -> ExitCode {
     server.stop();
     eprintln!("sharecheck: mock stopped");
     ExitCode::SUCCESS
+}
+
+fn fuzz(
+    rt: &tokio::runtime::Runtime,
+    target: Option<&std::path::Path>,
+    opts: sharecheck::fuzz::stateful::StatefulOptions,
+    emit: Option<&std::path::Path>,
+    mutant: Option<Mutant>,
+) -> ExitCode {
+    use sharecheck::fuzz::{emit as story, stateful};
+    if mutant.is_some() && target.is_some() {
+        return fail("--mutant applies to the bundled mock only (no --target)");
+    }
+    let (_mock, target) = match target {
+        Some(path) => match open_target(rt, path) {
+            Ok(t) => (None, t),
+            Err(e) => return fail(e),
+        },
+        None => {
+            // Fuzzing compares every answer with the model: no rate limit in the way.
+            let mut config = sharecheck::embedded::config(mutant);
+            config.rate_limit = None;
+            match rt.block_on(sharecheck::embedded::start_with(config)) {
+                Ok((server, t)) => (Some(server), t),
+                Err(e) => return fail(e),
+            }
+        }
+    };
+    let Some(quota) = target.member_quota else {
+        return fail("fuzz needs `member_quota` in the target file to predict 413");
+    };
+    println!(
+        "fuzz: {} sequence(s) of up to {} steps against {}, seed {}",
+        opts.cases,
+        opts.max_steps,
+        target.base(),
+        opts.seed
+    );
+    let report = match stateful::run(rt.handle(), &target, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "fuzz: {} sequence(s), {} request(s) in {secs:.1} s ({:.0} requests/s); {} mismatch(es)",
+        report.sequences,
+        report.requests,
+        report.requests as f64 / secs.max(1e-9),
+        usize::from(report.finding.is_some())
+    );
+    let Some(finding) = report.finding else {
+        return ExitCode::SUCCESS;
+    };
+    let quota = i64::from(quota);
+    println!(
+        "fuzz: MISMATCH, shrunk to {} step(s) (replay: sharecheck fuzz --seed {} --cases {} --max-steps {}):",
+        finding.steps.len(),
+        finding.seed,
+        opts.cases,
+        opts.max_steps
+    );
+    print!("{}", story::describe(&target, quota, &finding.steps));
+    println!("  mismatch: {}", finding.message);
+    if let Some(dir) = emit {
+        let (rel, text) = story::case_file(&target, quota, &finding);
+        let path = dir.join(rel);
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, text));
+        match written {
+            Ok(()) => println!(
+                "fuzz: wrote {} (run it: sharecheck run --cases {})",
+                path.display(),
+                dir.display()
+            ),
+            Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+    ExitCode::from(1)
 }
 
 fn diff(
@@ -405,6 +534,7 @@ fn run(
     rt: &tokio::runtime::Runtime,
     target: Option<PathBuf>,
     suite_dir: Option<PathBuf>,
+    cases_dir: Option<PathBuf>,
     out: Outputs,
     args: libtest_mimic::Arguments,
 ) -> ExitCode {
@@ -412,7 +542,10 @@ fn run(
         Some(dir) => Suite::from_dir(dir),
         None => Suite::bundled(),
     };
-    let suite = match suite {
+    let suite = match suite.and_then(|s| match &cases_dir {
+        Some(dir) => s.with_cases_dir(dir),
+        None => Ok(s),
+    }) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };

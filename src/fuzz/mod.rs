@@ -2,3 +2,6 @@
 //! compared with the reference model's predictions, hostile inputs, security properties and
 //! concurrency. Like the suite, it speaks HTTP to a [`Target`](crate::suite::Target) and never
 //! imports the mock; unlike the suite, it asks the model what every answer should be.
+
+pub mod emit;
+pub mod stateful;

@@ -18,7 +18,7 @@ mod report;
 mod runner;
 mod schema;
 mod spec;
-mod target;
+pub(crate) mod target;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -201,6 +201,53 @@ impl Suite {
             cases,
             schemas,
         })
+    }
+
+    /// Adds the cases under `dir` (laid out like `cases/`: `<operation>/<code>/<name>.yaml`),
+    /// checked against this suite's specs and schemas; ids must stay unique.
+    pub fn with_cases_dir(mut self, dir: &Path) -> Result<Suite, LoadErrors> {
+        let mut files = Vec::new();
+        let mut errs = Vec::new();
+        if !dir.is_dir() {
+            return Err(DataError::invalid(dir, None, "folder not found").into());
+        }
+        walk(dir, &mut files, &mut errs);
+        let schema_names: Vec<String> = self.schemas.keys().cloned().collect();
+        for f in files {
+            let src = match std::fs::read_to_string(&f) {
+                Ok(s) => s,
+                Err(source) => {
+                    errs.push(DataError::Read { path: f, source });
+                    continue;
+                }
+            };
+            let rel = f.strip_prefix(dir).unwrap_or(&f).to_path_buf();
+            match Case::parse(&f, &rel, &src, &self.operations, &schema_names) {
+                Ok(c) => {
+                    if let Some(other) = self.cases.iter().find(|o| o.file.id == c.file.id) {
+                        errs.push(DataError::invalid(
+                            &f,
+                            Some(1),
+                            format!("id `{}` is also used by {}", c.file.id, other.path.display()),
+                        ));
+                    } else if self.cases.iter().any(|o| o.name == c.name) {
+                        errs.push(DataError::invalid(
+                            &f,
+                            None,
+                            format!("trial `{}` exists already", c.name),
+                        ));
+                    } else {
+                        self.cases.push(c);
+                    }
+                }
+                Err(e) => errs.extend(e),
+            }
+        }
+        if !errs.is_empty() {
+            return Err(LoadErrors(errs));
+        }
+        self.cases.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(self)
     }
 
     /// Table rows that have neither a case nor a reasoned `not_provokable` entry.

@@ -476,7 +476,7 @@ impl Target {
     }
 
     /// The root URL without a trailing slash.
-    pub(crate) fn base(&self) -> &str {
+    pub fn base(&self) -> &str {
         self.endpoint.trim_end_matches('/')
     }
 }

@@ -1,0 +1,794 @@
+//! The stateful property run: random sequences of image and member operations by random
+//! callers, each answer compared with the reference model's prediction. proptest generates
+//! the sequences (proptest-state-machine) and shrinks a mismatch to a shortest story, which can
+//! be written out as a case file.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest_state_machine::ReferenceStateMachine;
+use serde_json::{Value, json};
+
+use crate::model::{ApiError, Identities, Identity, Model, Rules};
+use crate::suite::{PERSONAS, Target};
+
+/// Who sends a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// A persona of the target.
+    Persona(&'static str),
+    /// No token.
+    Anonymous,
+    /// A token nobody issued.
+    BadToken,
+    /// The owner's token in `Authorization: Bearer` instead of `X-Auth-Token`.
+    WrongHeader,
+}
+
+/// Which project a member call names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Whom {
+    /// A persona's project.
+    Persona(&'static str),
+    /// A project no persona has (a few distinct ones, so quotas fill).
+    Ghost(u8),
+}
+
+/// The body of an add-member request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddBody {
+    /// `{"member": "<project>"}`.
+    Valid,
+    /// `{"member": ""}`.
+    Empty,
+    /// Not JSON.
+    Malformed,
+}
+
+/// The body of an update-member request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusArg {
+    /// A valid status.
+    Set(&'static str),
+    /// A value outside the three.
+    Bogus,
+    /// No `status` key.
+    Missing,
+}
+
+/// One operation of a generated sequence. `img` counts back from the newest image created so
+/// far (0 = newest), which keeps a step meaning the same image when shrinking drops earlier
+/// steps; counting past the oldest names an image that does not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `POST /v2/images` as the owner, or as the admin on the owner's behalf.
+    CreateImage {
+        /// private, shared, community or public.
+        visibility: &'static str,
+        /// Created by the admin with `owner` set to the owner's project.
+        by_admin: bool,
+    },
+    /// `DELETE /v2/images/{img}`.
+    DeleteImage {
+        /// Image index.
+        img: usize,
+        /// Caller.
+        by: Who,
+    },
+    /// `POST /v2/images/{img}/members`.
+    AddMember {
+        /// Image index.
+        img: usize,
+        /// The project to add.
+        member: Whom,
+        /// Caller.
+        by: Who,
+        /// Body kind.
+        body: AddBody,
+    },
+    /// `GET /v2/images/{img}/members`.
+    ListMembers {
+        /// Image index.
+        img: usize,
+        /// Caller.
+        by: Who,
+    },
+    /// `GET /v2/images/{img}/members/{member}`.
+    ShowMember {
+        /// Image index.
+        img: usize,
+        /// Member.
+        member: Whom,
+        /// Caller.
+        by: Who,
+    },
+    /// `PUT /v2/images/{img}/members/{member}`.
+    UpdateMember {
+        /// Image index.
+        img: usize,
+        /// Member.
+        member: Whom,
+        /// Caller.
+        by: Who,
+        /// Body.
+        status: StatusArg,
+    },
+    /// `DELETE /v2/images/{img}/members/{member}`.
+    DeleteMember {
+        /// Image index.
+        img: usize,
+        /// Member.
+        member: Whom,
+        /// Caller.
+        by: Who,
+        /// Send `{}` as a body.
+        with_body: bool,
+    },
+    /// `GET /v2/images?name=<this sequence's name>[&member_status=…]`.
+    ListImages {
+        /// Caller.
+        by: Who,
+        /// `member_status` value, if any.
+        member_status: Option<&'static str>,
+    },
+}
+
+/// What the generator needs to know: how many images were created so far.
+#[derive(Clone, Debug, Default)]
+pub struct Shape {
+    images: usize,
+}
+
+/// The generator.
+pub struct Sequences;
+
+fn who() -> BoxedStrategy<Who> {
+    prop_oneof![
+        10 => prop::sample::select(PERSONAS.to_vec()).prop_map(Who::Persona),
+        1 => Just(Who::Anonymous),
+        1 => Just(Who::BadToken),
+        1 => Just(Who::WrongHeader),
+    ]
+    .boxed()
+}
+
+fn whom() -> BoxedStrategy<Whom> {
+    prop_oneof![
+        6 => Just(Whom::Persona("member")),
+        5 => Just(Whom::Persona("other_member")),
+        2 => Just(Whom::Persona("stranger")),
+        1 => Just(Whom::Persona("admin")),
+        1 => Just(Whom::Persona("owner")),
+        5 => (0u8..4).prop_map(Whom::Ghost),
+    ]
+    .boxed()
+}
+
+/// A caller for a call about `member`: mostly the owner or the member itself, so that the
+/// rules about who may do what are exercised, sometimes anyone else.
+fn who_about(member: Whom) -> BoxedStrategy<Who> {
+    let own = match member {
+        Whom::Persona(p) => p,
+        Whom::Ghost(_) => "owner",
+    };
+    prop_oneof![
+        8 => Just(Who::Persona("owner")),
+        6 => Just(Who::Persona(own)),
+        2 => Just(Who::Persona("admin")),
+        3 => who(),
+    ]
+    .boxed()
+}
+
+/// A member and a caller about it.
+fn member_and_caller() -> BoxedStrategy<(Whom, Who)> {
+    whom().prop_flat_map(|m| (Just(m), who_about(m))).boxed()
+}
+
+impl ReferenceStateMachine for Sequences {
+    type State = Shape;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<Shape> {
+        Just(Shape::default()).boxed()
+    }
+
+    fn transitions(state: &Shape) -> BoxedStrategy<Step> {
+        // Mostly the newest image, sometimes an older one, sometimes none that exists.
+        let img = prop_oneof![
+            14 => Just(0usize),
+            5 => 0..state.images.max(1),
+            1 => Just(state.images),
+        ];
+        let create = (
+            prop::sample::select(vec!["shared", "shared", "shared", "private", "community", "public"]),
+            any::<bool>(),
+        )
+            .prop_map(|(visibility, by_admin)| Step::CreateImage {
+                visibility,
+                by_admin,
+            });
+        let status = prop_oneof![
+            6 => prop::sample::select(vec!["accepted", "rejected", "pending"]).prop_map(StatusArg::Set),
+            1 => Just(StatusArg::Bogus),
+            1 => Just(StatusArg::Missing),
+        ];
+        let add_body = prop_oneof![8 => Just(AddBody::Valid), 1 => Just(AddBody::Empty), 1 => Just(AddBody::Malformed)];
+        let create_weight = if state.images < 3 { 6 } else { 1 };
+        prop_oneof![
+            create_weight => create,
+            1 => (img.clone(), who()).prop_map(|(img, by)| Step::DeleteImage { img, by }),
+            8 => (img.clone(), member_and_caller(), add_body)
+                .prop_map(|(img, (member, by), body)| Step::AddMember { img, member, by, body }),
+            2 => (img.clone(), whom().prop_flat_map(who_about))
+                .prop_map(|(img, by)| Step::ListMembers { img, by }),
+            2 => (img.clone(), member_and_caller())
+                .prop_map(|(img, (member, by))| Step::ShowMember { img, member, by }),
+            4 => (img.clone(), member_and_caller(), status)
+                .prop_map(|(img, (member, by), status)| Step::UpdateMember { img, member, by, status }),
+            3 => (img, member_and_caller(), prop::bool::weighted(0.1))
+                .prop_map(|(img, (member, by), with_body)| Step::DeleteMember { img, member, by, with_body }),
+            2 => (whom().prop_flat_map(who_about), prop::option::of(prop::sample::select(vec!["pending", "accepted", "rejected", "all", "bogus"])))
+                .prop_map(|(by, member_status)| Step::ListImages { by, member_status }),
+        ]
+        .boxed()
+    }
+
+    fn apply(mut state: Shape, t: &Step) -> Shape {
+        if matches!(t, Step::CreateImage { .. }) {
+            state.images += 1;
+        }
+        state
+    }
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct StatefulOptions {
+    /// Sequences to generate.
+    pub cases: u32,
+    /// Seed of the generator; the same seed replays the same sequences.
+    pub seed: u64,
+    /// Longest sequence.
+    pub max_steps: usize,
+}
+
+/// A mismatch, shrunk.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The shortest sequence that still shows it.
+    pub steps: Vec<Step>,
+    /// What differed, at the last step.
+    pub message: String,
+    /// The seed that found it.
+    pub seed: u64,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct StatefulReport {
+    /// Sequences run (shrinking included).
+    pub sequences: usize,
+    /// Requests sent.
+    pub requests: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The shrunk mismatch, if one was found.
+    pub finding: Option<Finding>,
+}
+
+/// Everything a sequence needs, kept per thread for the proptest closure.
+struct Ctx {
+    rt: tokio::runtime::Handle,
+    client: reqwest::Client,
+    target: Target,
+    identities: Identities,
+    rules: Rules,
+    prefix: String,
+    sequences: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
+}
+
+thread_local! {
+    static CTX: RefCell<Option<Ctx>> = const { RefCell::new(None) };
+}
+
+/// The model's view of the target's personas: each token is its persona's identity; the
+/// `admin` persona holds the admin role.
+fn identities_of(target: &Target) -> Identities {
+    let mut ids = Identities::default();
+    for (name, p) in &target.personas {
+        let mut roles = vec!["member".to_string(), "reader".to_string()];
+        if name == "admin" {
+            roles.insert(0, "admin".to_string());
+        }
+        ids.tokens.insert(
+            p.token.clone(),
+            Identity {
+                project_id: p.project_id.clone(),
+                user_id: format!("user-{name}"),
+                roles,
+            },
+        );
+    }
+    ids
+}
+
+/// Runs `opts.cases` generated sequences against `target`; stops at the first mismatch and
+/// shrinks it. Blocks on `rt`; call it from outside the runtime.
+pub fn run(
+    rt: &tokio::runtime::Handle,
+    target: &Target,
+    opts: &StatefulOptions,
+) -> Result<StatefulReport, String> {
+    let missing: Vec<&str> = PERSONAS
+        .iter()
+        .copied()
+        .filter(|p| !target.personas.contains_key(*p))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("fuzz needs every persona; the target lacks {}", missing.join(", ")));
+    }
+    let Some(quota) = target.member_quota else {
+        return Err("fuzz needs the target's member_quota to predict 413".into());
+    };
+    let client = crate::suite::target::http_client(&target.tls, &target.network)
+        .map_err(|e| e.to_string())?;
+    let (sequences, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    CTX.with(|c| {
+        *c.borrow_mut() = Some(Ctx {
+            rt: rt.clone(),
+            client,
+            target: target.clone(),
+            identities: identities_of(target),
+            rules: Rules {
+                member_quota: i64::from(quota),
+                mutant: None,
+            },
+            prefix: format!("sharecheck-{}-fuzz", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            sequences: sequences.clone(),
+            requests: requests.clone(),
+        })
+    });
+    let config = Config {
+        cases: opts.cases,
+        failure_persistence: None,
+        max_shrink_iters: 4096,
+        verbose: 0,
+        ..Config::default()
+    };
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&opts.seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let start = Instant::now();
+    let strategy = Sequences::sequential_strategy(1..=opts.max_steps.max(1));
+    let result = runner.run(&strategy, |(_, steps, seen)| run_sequence(&steps, seen));
+    CTX.with(|c| c.borrow_mut().take());
+    let finding = match result {
+        Ok(()) => None,
+        Err(TestError::Fail(reason, (_, steps, _))) => Some(Finding {
+            steps,
+            message: reason.message().to_string(),
+            seed: opts.seed,
+        }),
+        Err(TestError::Abort(why)) => return Err(format!("fuzz aborted: {why}")),
+    };
+    Ok(StatefulReport {
+        sequences: sequences.load(Ordering::SeqCst),
+        requests: requests.load(Ordering::SeqCst),
+        elapsed: start.elapsed(),
+        finding,
+    })
+}
+
+fn run_sequence(steps: &[Step], seen: Option<Arc<AtomicUsize>>) -> Result<(), TestCaseError> {
+    CTX.with(|c| {
+        let c = c.borrow();
+        let ctx = c.as_ref().expect("fuzz context set by run()");
+        ctx.sequences.fetch_add(1, Ordering::SeqCst);
+        let n = ctx.sequences.load(Ordering::SeqCst);
+        let name = format!("{}-{n}", ctx.prefix);
+        ctx.rt.block_on(async {
+            let mut seq = Sequence {
+                target: &ctx.target,
+                ctx: Some(ctx),
+                model: Model::new(ctx.identities.clone(), ctx.rules.clone()),
+                images: Vec::new(),
+                created: Vec::new(),
+                name,
+            };
+            let mut outcome = Ok(());
+            for (i, step) in steps.iter().enumerate() {
+                if let Some(s) = &seen {
+                    s.fetch_add(1, Ordering::SeqCst);
+                }
+                if let Err(msg) = seq.step(step).await {
+                    outcome = Err(TestCaseError::fail(format!("step {}: {step:?}: {msg}", i + 1)));
+                    break;
+                }
+            }
+            seq.teardown().await;
+            outcome
+        })
+    })
+}
+
+/// One sequence in flight: the model, and which target image each model image is.
+struct Sequence<'a> {
+    target: &'a Target,
+    /// HTTP client and counters; `None` when only predicting.
+    ctx: Option<&'a Ctx>,
+    model: Model,
+    /// (model id, target id) in creation order.
+    images: Vec<(String, String)>,
+    /// Target images to delete at the end, with the persona that may delete them.
+    created: Vec<String>,
+    name: String,
+}
+
+/// A fixed id that names no image on either side.
+const UNKNOWN_IMAGE: &str = "00000000-0000-4000-8000-00000000f022";
+
+impl Sequence<'_> {
+    fn token(&self, who: Who) -> Option<String> {
+        match who {
+            Who::Persona(p) => self.target.personas.get(p).map(|p| p.token.clone()),
+            Who::Anonymous | Who::WrongHeader => None,
+            Who::BadToken => Some("sharecheck-not-a-token".into()),
+        }
+    }
+
+    fn project(&self, whom: Whom) -> String {
+        match whom {
+            Whom::Persona(p) => self.target.personas[p].project_id.clone(),
+            Whom::Ghost(n) => format!("sharecheck-ghost-{n}"),
+        }
+    }
+
+    /// The (model, target) ids of the image `back` steps from the newest.
+    fn ids(&self, back: usize) -> (String, String) {
+        self.images
+            .len()
+            .checked_sub(back + 1)
+            .and_then(|i| self.images.get(i))
+            .cloned()
+            .unwrap_or_else(|| (UNKNOWN_IMAGE.into(), UNKNOWN_IMAGE.into()))
+    }
+
+    /// The model's answer: Ok(value) on success, Err(status) otherwise.
+    fn predict(&mut self, step: &Step) -> Result<Value, u16> {
+        let token = self.token(match step {
+            Step::CreateImage { by_admin, .. } => {
+                Who::Persona(if *by_admin { "admin" } else { "owner" })
+            }
+            Step::DeleteImage { by, .. }
+            | Step::AddMember { by, .. }
+            | Step::ListMembers { by, .. }
+            | Step::ShowMember { by, .. }
+            | Step::UpdateMember { by, .. }
+            | Step::DeleteMember { by, .. }
+            | Step::ListImages { by, .. } => *by,
+        });
+        let who = match self.model.authenticate(token.as_deref()) {
+            Ok(w) => w.clone(),
+            Err(e) => return Err(e.kind.status()),
+        };
+        let err = |e: ApiError| e.kind.status();
+        let member_json = |m: &crate::model::Member| json!({"member_id": m.member_id, "status": m.status.as_str()});
+        match step {
+            Step::CreateImage { .. } => {
+                let body = self.create_body(step).to_string();
+                self.model
+                    .create_image(&who, body.as_bytes())
+                    .map(|i| json!({"id": i.id}))
+                    .map_err(err)
+            }
+            Step::DeleteImage { img, .. } => {
+                let (m, _) = self.ids(*img);
+                self.model.delete_image(&who, &m).map(|_| Value::Null).map_err(err)
+            }
+            Step::AddMember { img, member, body, .. } => {
+                let (m, _) = self.ids(*img);
+                let b = self.add_body(*member, *body);
+                self.model.add_member(&who, &m, &b).map(|x| member_json(&x)).map_err(err)
+            }
+            Step::ListMembers { img, .. } => {
+                let (m, _) = self.ids(*img);
+                self.model
+                    .list_members(&who, &m)
+                    .map(|l| Value::Array(l.into_iter().map(member_json).collect()))
+                    .map_err(err)
+            }
+            Step::ShowMember { img, member, .. } => {
+                let (m, _) = self.ids(*img);
+                let p = self.project(*member);
+                self.model.show_member(&who, &m, &p).map(member_json).map_err(err)
+            }
+            Step::UpdateMember { img, member, status, .. } => {
+                let (m, _) = self.ids(*img);
+                let p = self.project(*member);
+                let b = update_body(*status);
+                self.model
+                    .update_member(&who, &m, &p, b.as_bytes())
+                    .map(|x| member_json(&x))
+                    .map_err(err)
+            }
+            Step::DeleteMember { img, member, with_body, .. } => {
+                let (m, _) = self.ids(*img);
+                let p = self.project(*member);
+                let b: &[u8] = if *with_body { b"{}" } else { b"" };
+                self.model.delete_member(&who, &m, &p, b).map(|_| Value::Null).map_err(err)
+            }
+            Step::ListImages { member_status, .. } => {
+                let mut q = vec![("name".to_string(), self.name.clone())];
+                if let Some(s) = member_status {
+                    q.push(("member_status".into(), s.to_string()));
+                }
+                let ids: Vec<String> = self
+                    .model
+                    .list_images(&who, &q)
+                    .map_err(err)?
+                    .into_iter()
+                    .map(|i| i.id.clone())
+                    .collect();
+                Ok(Value::Array(ids.into_iter().map(Value::String).collect()))
+            }
+        }
+    }
+
+    fn create_body(&self, step: &Step) -> Value {
+        let Step::CreateImage { visibility, by_admin } = step else {
+            return Value::Null;
+        };
+        let mut b = json!({"name": self.name, "visibility": visibility});
+        if *by_admin {
+            b["owner"] = Value::String(self.target.personas["owner"].project_id.clone());
+        }
+        b
+    }
+
+    fn add_body(&self, member: Whom, body: AddBody) -> Vec<u8> {
+        match body {
+            AddBody::Valid => json!({"member": self.project(member)}).to_string().into_bytes(),
+            AddBody::Empty => br#"{"member": ""}"#.to_vec(),
+            AddBody::Malformed => br#"{"member": "#.to_vec(),
+        }
+    }
+
+    fn request(&self, step: &Step) -> (reqwest::Method, String, Option<Vec<u8>>, Who) {
+        use reqwest::Method;
+        let base = "/v2/images";
+        match step {
+            Step::CreateImage { by_admin, .. } => (
+                Method::POST,
+                base.into(),
+                Some(self.create_body(step).to_string().into_bytes()),
+                Who::Persona(if *by_admin { "admin" } else { "owner" }),
+            ),
+            Step::DeleteImage { img, by } => (Method::DELETE, format!("{base}/{}", self.ids(*img).1), None, *by),
+            Step::AddMember { img, member, by, body } => (
+                Method::POST,
+                format!("{base}/{}/members", self.ids(*img).1),
+                Some(self.add_body(*member, *body)),
+                *by,
+            ),
+            Step::ListMembers { img, by } => (Method::GET, format!("{base}/{}/members", self.ids(*img).1), None, *by),
+            Step::ShowMember { img, member, by } => (
+                Method::GET,
+                format!("{base}/{}/members/{}", self.ids(*img).1, self.project(*member)),
+                None,
+                *by,
+            ),
+            Step::UpdateMember { img, member, by, status } => (
+                Method::PUT,
+                format!("{base}/{}/members/{}", self.ids(*img).1, self.project(*member)),
+                Some(update_body(*status).into_bytes()),
+                *by,
+            ),
+            Step::DeleteMember { img, member, by, with_body } => (
+                Method::DELETE,
+                format!("{base}/{}/members/{}", self.ids(*img).1, self.project(*member)),
+                with_body.then(|| b"{}".to_vec()),
+                *by,
+            ),
+            Step::ListImages { by, member_status } => {
+                let mut q = format!("{base}?limit=1000&name={}", self.name);
+                if let Some(s) = member_status {
+                    let _ = write!(q, "&member_status={s}");
+                }
+                (Method::GET, q, None, *by)
+            }
+        }
+    }
+
+    /// Sends one step and compares the answer with the model's prediction.
+    async fn step(&mut self, step: &Step) -> Result<(), String> {
+        let ctx = self.ctx.expect("sending needs the HTTP context");
+        let predicted = self.predict(step);
+        let (method, path, body, who) = self.request(step);
+        let url = format!("{}{}", self.target.base(), path);
+        let mut rb = ctx
+            .client
+            .request(method.clone(), &url)
+            .header("accept", "application/json");
+        match who {
+            Who::WrongHeader => {
+                let t = &self.target.personas["owner"].token;
+                rb = rb.header("authorization", format!("Bearer {t}"));
+            }
+            w => {
+                if let Some(t) = self.token(w) {
+                    rb = rb.header("x-auth-token", t);
+                }
+            }
+        }
+        if let Some(b) = body {
+            rb = rb.header("content-type", "application/json").body(b);
+        }
+        ctx.requests.fetch_add(1, Ordering::SeqCst);
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| format!("{method} {path}: no answer: {e}"))?;
+        let status = resp.status().as_u16();
+        let raw = resp.bytes().await.map_err(|e| format!("{method} {path}: {e}"))?;
+        let got: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        let excerpt: String = String::from_utf8_lossy(&raw).chars().take(200).collect();
+        // Whatever the prediction, an image the target created is ours to delete.
+        if matches!(step, Step::CreateImage { .. })
+            && status == 201
+            && let Some(id) = got.get("id").and_then(Value::as_str)
+        {
+            self.created.push(id.to_string());
+        }
+        let want = match &predicted {
+            Ok(_) => success_status(step),
+            Err(s) => *s,
+        };
+        if status != want {
+            return Err(format!(
+                "{method} {path} as {who:?}: the model says {want}, the target answered {status}: {excerpt}"
+            ));
+        }
+        let Ok(expected) = predicted else {
+            if status >= 400 && !["message", "code", "title"].iter().all(|k| got.get(k).is_some()) {
+                return Err(format!("{method} {path}: error {status} is not JSON with message, code, title: {excerpt}"));
+            }
+            return Ok(());
+        };
+        self.compare(step, &expected, &got)
+            .map_err(|m| format!("{method} {path} as {who:?}: {m}: {excerpt}"))
+    }
+
+    fn compare(&mut self, step: &Step, expected: &Value, got: &Value) -> Result<(), String> {
+        let pick = |v: &Value| -> (String, String) {
+            (
+                v.get("member_id").and_then(Value::as_str).unwrap_or("").to_string(),
+                v.get("status").and_then(Value::as_str).unwrap_or("").to_string(),
+            )
+        };
+        match step {
+            Step::CreateImage { .. } => {
+                let (Some(model_id), Some(target_id)) = (
+                    expected.get("id").and_then(Value::as_str),
+                    got.get("id").and_then(Value::as_str),
+                ) else {
+                    return Err("201 without an image id".into());
+                };
+                self.images.push((model_id.to_string(), target_id.to_string()));
+                Ok(())
+            }
+            Step::AddMember { .. } | Step::ShowMember { .. } | Step::UpdateMember { .. } => {
+                if pick(expected) != pick(got) {
+                    return Err(format!("expected member {:?}, got {:?}", pick(expected), pick(got)));
+                }
+                Ok(())
+            }
+            Step::ListMembers { .. } => {
+                let want: BTreeSet<_> = expected.as_array().into_iter().flatten().map(pick).collect();
+                let have: BTreeSet<_> = got
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(pick)
+                    .collect();
+                if want != have {
+                    return Err(format!("expected members {want:?}, got {have:?}"));
+                }
+                Ok(())
+            }
+            Step::ListImages { .. } => {
+                let to_target: BTreeMap<&str, &str> =
+                    self.images.iter().map(|(m, t)| (m.as_str(), t.as_str())).collect();
+                let want: BTreeSet<String> = expected
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|m| to_target.get(m).copied().unwrap_or(m).to_string())
+                    .collect();
+                let have: BTreeSet<String> = got
+                    .get("images")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i.get("id").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect();
+                if want != have {
+                    return Err(format!("expected images {want:?}, got {have:?}"));
+                }
+                Ok(())
+            }
+            Step::DeleteImage { .. } | Step::DeleteMember { .. } => Ok(()),
+        }
+    }
+
+    async fn teardown(&mut self) {
+        let Some(ctx) = self.ctx else { return };
+        let owner = self.target.personas["owner"].token.clone();
+        for id in std::mem::take(&mut self.created) {
+            let _ = ctx
+                .client
+                .delete(format!("{}/v2/images/{id}", self.target.base()))
+                .header("x-auth-token", &owner)
+                .send()
+                .await;
+        }
+    }
+}
+
+fn update_body(s: StatusArg) -> String {
+    match s {
+        StatusArg::Set(v) => json!({"status": v}).to_string(),
+        StatusArg::Bogus => json!({"status": "maybe"}).to_string(),
+        StatusArg::Missing => json!({"state": "accepted"}).to_string(),
+    }
+}
+
+/// The status a step answers when the model says it succeeds.
+fn success_status(step: &Step) -> u16 {
+    match step {
+        Step::CreateImage { .. } => 201,
+        Step::DeleteImage { .. } | Step::DeleteMember { .. } => 204,
+        _ => 200,
+    }
+}
+
+/// The model's answer to every step of a sequence on `target`: the status, and the value the
+/// comparison uses on success (member id and status, member lists, image ids). No HTTP.
+pub fn predictions(target: &Target, member_quota: i64, name: &str, steps: &[Step]) -> Vec<(u16, Value)> {
+    let mut seq = Sequence {
+        target,
+        ctx: None,
+        model: Model::new(
+            identities_of(target),
+            Rules {
+                member_quota,
+                mutant: None,
+            },
+        ),
+        images: Vec::new(),
+        created: Vec::new(),
+        name: name.to_string(),
+    };
+    steps
+        .iter()
+        .map(|step| match seq.predict(step) {
+            Ok(v) => {
+                if let (Step::CreateImage { .. }, Some(id)) = (step, v.get("id").and_then(Value::as_str)) {
+                    seq.images.push((id.to_string(), id.to_string()));
+                }
+                (success_status(step), v)
+            }
+            Err(status) => (status, Value::Null),
+        })
+        .collect()
+}
