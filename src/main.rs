@@ -155,6 +155,14 @@ enum Command {
         /// Without --target: break one rule of the bundled mock, to watch fuzzing find it.
         #[arg(long, value_name = "NAME", value_parser = mutant_names())]
         mutant: Option<Mutant>,
+        /// Hostile requests to send (odd ids, bodies, methods, headers, tokens): never a
+        /// 5xx, never a dropped connection, every error well-formed. 0 skips them.
+        #[arg(long, default_value_t = 100_000, value_name = "N")]
+        hostile: usize,
+        /// Concurrent clients adding, updating and removing members of one image; the result
+        /// must match some serial order of what was acknowledged. 0 skips it.
+        #[arg(long, default_value_t = 32, value_name = "N")]
+        clients: usize,
     },
     /// Work with spec files: `spec import PAGE.rst... [--out DIR]` turns documentation
     /// pages into spec YAML drafts.
@@ -240,6 +248,8 @@ fn main() -> ExitCode {
             max_steps,
             emit,
             mutant,
+            hostile,
+            clients,
         } => fuzz(
             &rt,
             target.as_deref(),
@@ -248,8 +258,12 @@ fn main() -> ExitCode {
                 seed: seed.unwrap_or_else(rand::random),
                 max_steps,
             },
-            emit.as_deref(),
-            mutant,
+            FuzzExtras {
+                emit,
+                mutant,
+                hostile,
+                clients,
+            },
         ),
         Command::Cleanup { target, run_id } => cleanup(&rt, &target, run_id.as_deref()),
         Command::Diff {
@@ -279,14 +293,28 @@ async fn serve(config: MockConfig) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// What `fuzz` does besides the stateful run.
+struct FuzzExtras {
+    emit: Option<PathBuf>,
+    mutant: Option<Mutant>,
+    hostile: usize,
+    clients: usize,
+}
+
 fn fuzz(
     rt: &tokio::runtime::Runtime,
     target: Option<&std::path::Path>,
     opts: sharecheck::fuzz::stateful::StatefulOptions,
-    emit: Option<&std::path::Path>,
-    mutant: Option<Mutant>,
+    extras: FuzzExtras,
 ) -> ExitCode {
-    use sharecheck::fuzz::{emit as story, stateful};
+    use sharecheck::fuzz::{concurrency, emit as story, hostile, security, stateful};
+    let FuzzExtras {
+        emit,
+        mutant,
+        hostile: hostile_requests,
+        clients,
+    } = extras;
+    let emit = emit.as_deref();
     if mutant.is_some() && target.is_some() {
         return fail("--mutant applies to the bundled mock only (no --target)");
     }
@@ -308,6 +336,59 @@ fn fuzz(
     let Some(quota) = target.member_quota else {
         return fail("fuzz needs `member_quota` in the target file to predict 413");
     };
+    let total = std::time::Instant::now();
+    let mut problems = 0usize;
+
+    let sec = match rt.block_on(security::run(&target)) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let probes: Vec<String> = sec
+        .probes
+        .iter()
+        .map(|(p, n)| format!("{p:?} {n}"))
+        .collect();
+    println!(
+        "security: {} probe request(s) ({}); {} violation(s)",
+        sec.requests,
+        probes.join(", "),
+        sec.violations.len()
+    );
+    for (p, v) in &sec.violations {
+        println!("  {p:?}: {v}");
+    }
+    problems += sec.violations.len();
+
+    if hostile_requests > 0 {
+        let h = rt.block_on(hostile::run(
+            &target,
+            &hostile::HostileOptions {
+                requests: hostile_requests,
+                seed: opts.seed,
+                ..Default::default()
+            },
+        ));
+        println!("{h}");
+        if !h.passed() {
+            problems += 1;
+        }
+    }
+
+    if clients > 0 {
+        let c = rt.block_on(concurrency::run(
+            &target,
+            &concurrency::ConcurrencyOptions {
+                clients,
+                seed: opts.seed,
+                ..Default::default()
+            },
+        ));
+        println!("{c}");
+        if !c.passed() {
+            problems += 1;
+        }
+    }
+
     println!(
         "fuzz: {} sequence(s) of up to {} steps against {}, seed {}",
         opts.cases,
@@ -327,8 +408,19 @@ fn fuzz(
         report.requests as f64 / secs.max(1e-9),
         usize::from(report.finding.is_some())
     );
+    let finish = |problems: usize| {
+        println!(
+            "fuzz: done in {:.1} s; {problems} problem(s)",
+            total.elapsed().as_secs_f64()
+        );
+        if problems == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    };
     let Some(finding) = report.finding else {
-        return ExitCode::SUCCESS;
+        return finish(problems);
     };
     let quota = i64::from(quota);
     println!(
@@ -356,7 +448,7 @@ fn fuzz(
             Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
         }
     }
-    ExitCode::from(1)
+    finish(problems + 1)
 }
 
 fn diff(

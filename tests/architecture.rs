@@ -61,6 +61,15 @@ fn the_suite_never_imports_the_mock() {
 }
 
 #[test]
+fn the_fuzzer_never_imports_the_mock() {
+    assert_absent(
+        "src/fuzz",
+        &["crate::mock", "crate::embedded", "warp"],
+        "the fuzzer talks to any target over HTTP and asks the model for predictions",
+    );
+}
+
+#[test]
 fn the_mock_reaches_state_only_through_the_model() {
     assert_absent(
         "src/mock",

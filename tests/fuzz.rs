@@ -12,7 +12,12 @@ fn mock_config(mutant: Option<Mutant>) -> sharecheck::mock::MockConfig {
     c
 }
 
-fn fuzz(rt: &tokio::runtime::Runtime, mutant: Option<Mutant>, cases: u32, seed: u64) -> stateful::StatefulReport {
+fn fuzz(
+    rt: &tokio::runtime::Runtime,
+    mutant: Option<Mutant>,
+    cases: u32,
+    seed: u64,
+) -> stateful::StatefulReport {
     let (_mock, target) = rt
         .block_on(sharecheck::embedded::start_with(mock_config(mutant)))
         .unwrap();
@@ -44,33 +49,56 @@ fn a_planted_mutant_is_found_shrunk_and_becomes_a_failing_case() {
     let report = fuzz(&rt, Some(mutant), 3000, 7);
     let finding = report.finding.expect("the mutant is found");
     assert!(finding.steps.len() <= 5, "not shrunk: {:#?}", finding.steps);
-    assert!(finding.message.contains("the model says 403, the target answered 204"), "{}", finding.message);
+    assert!(
+        finding
+            .message
+            .contains("the model says 403, the target answered 204"),
+        "{}",
+        finding.message
+    );
 
     // Write the finding as a case and load it next to the bundled suite.
-    let (_m, target) = rt.block_on(sharecheck::embedded::start_with(mock_config(None))).unwrap();
+    let (_m, target) = rt
+        .block_on(sharecheck::embedded::start_with(mock_config(None)))
+        .unwrap();
     let quota = i64::from(target.member_quota.unwrap());
     let story = emit::describe(&target, quota, &finding.steps);
-    assert!(story.contains("removes") && story.contains("expect 403"), "{story}");
+    assert!(
+        story.contains("removes") && story.contains("expect 403"),
+        "{story}"
+    );
     let (rel, text) = emit::case_file(&target, quota, &finding);
     let dir = std::env::temp_dir().join(format!("sharecheck-fuzz-emit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join(&rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, &text).unwrap();
-    let suite = Suite::bundled().unwrap().with_cases_dir(&dir).expect("the emitted case loads");
+    let suite = Suite::bundled()
+        .unwrap()
+        .with_cases_dir(&dir)
+        .expect("the emitted case loads");
     let name = format!(
         "delete_image_member::403::{}",
         rel.file_stem().unwrap().to_str().unwrap()
     );
-    let case = suite.case(&name).unwrap_or_else(|| panic!("{name} in {text}")).clone();
+    let case = suite
+        .case(&name)
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .clone();
 
     let passes = Driver::new(target, &suite).unwrap();
-    rt.block_on(passes.run_case(&case)).expect("passes on the reference");
+    rt.block_on(passes.run_case(&case))
+        .expect("passes on the reference");
     let (_bad, bad_target) = rt
         .block_on(sharecheck::embedded::start_with(mock_config(Some(mutant))))
         .unwrap();
     let fails = Driver::new(bad_target, &suite).unwrap();
-    let err = rt.block_on(fails.run_case(&case)).expect_err("fails on the mutant");
-    assert!(err.to_string().contains("expected status 403, got 204"), "{err}");
+    let err = rt
+        .block_on(fails.run_case(&case))
+        .expect_err("fails on the mutant");
+    assert!(
+        err.to_string().contains("expected status 403, got 204"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -53,22 +53,53 @@ pub fn describe(target: &Target, member_quota: i64, steps: &[Step]) -> String {
             None => "(none: an unknown id)".to_string(),
         };
         let text = match step {
-            Step::CreateImage { visibility, by_admin } => format!(
+            Step::CreateImage {
+                visibility,
+                by_admin,
+            } => format!(
                 "{} creates a {visibility} image{}",
                 if *by_admin { "admin" } else { "owner" },
                 if *by_admin { " owned by the owner" } else { "" }
             ),
             Step::DeleteImage { img, by } => format!("{} deletes image {}", caller(*by), at(img)),
-            Step::AddMember { img, member, by, body } => match body {
-                AddBody::Valid => format!("{} adds {} to image {}", caller(*by), member_name(*member), at(img)),
-                AddBody::Empty => format!("{} adds an empty member id to image {}", caller(*by), at(img)),
-                AddBody::Malformed => format!("{} sends a malformed add to image {}", caller(*by), at(img)),
+            Step::AddMember {
+                img,
+                member,
+                by,
+                body,
+            } => match body {
+                AddBody::Valid => format!(
+                    "{} adds {} to image {}",
+                    caller(*by),
+                    member_name(*member),
+                    at(img)
+                ),
+                AddBody::Empty => format!(
+                    "{} adds an empty member id to image {}",
+                    caller(*by),
+                    at(img)
+                ),
+                AddBody::Malformed => {
+                    format!("{} sends a malformed add to image {}", caller(*by), at(img))
+                }
             },
-            Step::ListMembers { img, by } => format!("{} lists the members of image {}", caller(*by), at(img)),
-            Step::ShowMember { img, member, by } => {
-                format!("{} shows {} on image {}", caller(*by), member_name(*member), at(img))
+            Step::ListMembers { img, by } => {
+                format!("{} lists the members of image {}", caller(*by), at(img))
             }
-            Step::UpdateMember { img, member, by, status } => format!(
+            Step::ShowMember { img, member, by } => {
+                format!(
+                    "{} shows {} on image {}",
+                    caller(*by),
+                    member_name(*member),
+                    at(img)
+                )
+            }
+            Step::UpdateMember {
+                img,
+                member,
+                by,
+                status,
+            } => format!(
                 "{} sets {} on image {} to {}",
                 caller(*by),
                 member_name(*member),
@@ -79,17 +110,28 @@ pub fn describe(target: &Target, member_quota: i64, steps: &[Step]) -> String {
                     StatusArg::Missing => "nothing (no status key)".into(),
                 }
             ),
-            Step::DeleteMember { img, member, by, with_body } => format!(
+            Step::DeleteMember {
+                img,
+                member,
+                by,
+                with_body,
+            } => format!(
                 "{} removes {} from image {}{}",
                 caller(*by),
                 member_name(*member),
                 at(img),
-                if *with_body { " (with a request body)" } else { "" }
+                if *with_body {
+                    " (with a request body)"
+                } else {
+                    ""
+                }
             ),
             Step::ListImages { by, member_status } => format!(
                 "{} lists the sequence's images{}",
                 caller(*by),
-                member_status.map(|s| format!(" with member_status={s}")).unwrap_or_default()
+                member_status
+                    .map(|s| format!(" with member_status={s}"))
+                    .unwrap_or_default()
             ),
         };
         if matches!(step, Step::CreateImage { .. }) && *status == 201 {
@@ -118,9 +160,13 @@ const NAME: &str = "sharecheck-{run_id}-{random_uuid}";
 
 /// The request of one step, as case YAML (a flow mapping), with image placeholders.
 fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
-    let path_member = |img: usize, m: Whom| format!("/v2/images/{}/members/{}", image(img), whom(m));
+    let path_member =
+        |img: usize, m: Whom| format!("/v2/images/{}/members/{}", image(img), whom(m));
     let (by, method, path, body): (Who, &str, String, Option<String>) = match step {
-        Step::CreateImage { visibility, by_admin } => {
+        Step::CreateImage {
+            visibility,
+            by_admin,
+        } => {
             let mut b = json!({"name": NAME, "visibility": visibility});
             if *by_admin {
                 b["owner"] = Value::String("{owner}".into());
@@ -128,18 +174,40 @@ fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
             let by = Who::Persona(if *by_admin { "admin" } else { "owner" });
             (by, "POST", "/v2/images".into(), Some(format!("body: {b}")))
         }
-        Step::DeleteImage { img, by } => (*by, "DELETE", format!("/v2/images/{}", image(*img)), None),
-        Step::AddMember { img, member, by, body } => {
+        Step::DeleteImage { img, by } => {
+            (*by, "DELETE", format!("/v2/images/{}", image(*img)), None)
+        }
+        Step::AddMember {
+            img,
+            member,
+            by,
+            body,
+        } => {
             let b = match body {
                 AddBody::Valid => format!("body: {{\"member\": \"{}\"}}", whom(*member)),
                 AddBody::Empty => "body: {\"member\": \"\"}".into(),
                 AddBody::Malformed => "raw_body: '{\"member\": '".into(),
             };
-            (*by, "POST", format!("/v2/images/{}/members", image(*img)), Some(b))
+            (
+                *by,
+                "POST",
+                format!("/v2/images/{}/members", image(*img)),
+                Some(b),
+            )
         }
-        Step::ListMembers { img, by } => (*by, "GET", format!("/v2/images/{}/members", image(*img)), None),
+        Step::ListMembers { img, by } => (
+            *by,
+            "GET",
+            format!("/v2/images/{}/members", image(*img)),
+            None,
+        ),
         Step::ShowMember { img, member, by } => (*by, "GET", path_member(*img, *member), None),
-        Step::UpdateMember { img, member, by, status } => {
+        Step::UpdateMember {
+            img,
+            member,
+            by,
+            status,
+        } => {
             let b = match status {
                 StatusArg::Set(s) => format!("body: {{\"status\": \"{s}\"}}"),
                 StatusArg::Bogus => "body: {\"status\": \"maybe\"}".into(),
@@ -147,7 +215,12 @@ fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
             };
             (*by, "PUT", path_member(*img, *member), Some(b))
         }
-        Step::DeleteMember { img, member, by, with_body } => (
+        Step::DeleteMember {
+            img,
+            member,
+            by,
+            with_body,
+        } => (
             *by,
             "DELETE",
             path_member(*img, *member),
@@ -221,17 +294,36 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
     let id = format!("fuzz-{}-{:08x}", finding.seed, digest as u32);
     let file = format!("fuzz_{}_{:08x}", finding.seed, digest as u32);
     let mut y = String::new();
-    let _ = writeln!(y, "# Found by `sharecheck fuzz --seed {}`; the shrunk sequence:", finding.seed);
+    let _ = writeln!(
+        y,
+        "# Found by `sharecheck fuzz --seed {}`; the shrunk sequence:",
+        finding.seed
+    );
     for line in describe(target, member_quota, steps).lines() {
         let _ = writeln!(y, "#{line}");
     }
     for line in finding.message.lines() {
         let _ = writeln!(y, "# mismatch: {line}");
     }
-    if steps.iter().any(|s| matches!(s, Step::ListImages { by: Who::WrongHeader, .. })
-        || matches!(s, Step::DeleteImage { by: Who::WrongHeader, .. }))
-    {
-        let _ = writeln!(y, "# (a token sent in the wrong header is written as `anonymous`)");
+    if steps.iter().any(|s| {
+        matches!(
+            s,
+            Step::ListImages {
+                by: Who::WrongHeader,
+                ..
+            }
+        ) || matches!(
+            s,
+            Step::DeleteImage {
+                by: Who::WrongHeader,
+                ..
+            }
+        )
+    }) {
+        let _ = writeln!(
+            y,
+            "# (a token sent in the wrong header is written as `anonymous`)"
+        );
     }
     let _ = writeln!(y, "id: {id}");
     let _ = writeln!(y, "operation: {op}");
@@ -255,16 +347,27 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
     if !befores.is_empty() {
         let _ = writeln!(y, "before:");
         for i in befores {
-            let _ = writeln!(y, "  - request: {}", request(&steps[i], &|b| image_at(i, b)));
+            let _ = writeln!(
+                y,
+                "  - request: {}",
+                request(&steps[i], &|b| image_at(i, b))
+            );
             let _ = writeln!(y, "    expect: {{status: {}}}", predicted[i].0);
         }
     }
-    let _ = writeln!(y, "request: {}", request(&steps[last], &|b| image_at(last, b)));
+    let _ = writeln!(
+        y,
+        "request: {}",
+        request(&steps[last], &|b| image_at(last, b))
+    );
     let _ = writeln!(y, "expect:\n  status: {status}");
     match (&steps[last], value) {
-        (Step::AddMember { member, .. } | Step::ShowMember { member, .. } | Step::UpdateMember { member, .. }, v)
-            if *status == 200 =>
-        {
+        (
+            Step::AddMember { member, .. }
+            | Step::ShowMember { member, .. }
+            | Step::UpdateMember { member, .. },
+            v,
+        ) if *status == 200 => {
             let s = v.get("status").and_then(Value::as_str).unwrap_or("");
             let _ = writeln!(
                 y,
@@ -273,15 +376,28 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
             );
         }
         (Step::ListMembers { .. }, Value::Array(a)) if *status == 200 => {
-            let _ = writeln!(y, "  body: {{kind: json, lengths: {{/members: {}}}}}", a.len());
+            let _ = writeln!(
+                y,
+                "  body: {{kind: json, lengths: {{/members: {}}}}}",
+                a.len()
+            );
         }
         (Step::ListImages { .. }, Value::Array(a)) if *status == 200 => {
-            let _ = writeln!(y, "  body: {{kind: json, lengths: {{/images: {}}}}}", a.len());
+            let _ = writeln!(
+                y,
+                "  body: {{kind: json, lengths: {{/images: {}}}}}",
+                a.len()
+            );
         }
         (_, _) if *status == 204 => {
             let _ = writeln!(y, "  body: {{kind: empty}}");
         }
         _ => {}
     }
-    (PathBuf::from(op).join(status.to_string()).join(format!("{file}.yaml")), y)
+    (
+        PathBuf::from(op)
+            .join(status.to_string())
+            .join(format!("{file}.yaml")),
+        y,
+    )
 }

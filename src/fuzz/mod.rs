@@ -3,5 +3,8 @@
 //! concurrency. Like the suite, it speaks HTTP to a [`Target`](crate::suite::Target) and never
 //! imports the mock; unlike the suite, it asks the model what every answer should be.
 
+pub mod concurrency;
 pub mod emit;
+pub mod hostile;
+pub mod security;
 pub mod stateful;

@@ -207,7 +207,14 @@ impl ReferenceStateMachine for Sequences {
             1 => Just(state.images),
         ];
         let create = (
-            prop::sample::select(vec!["shared", "shared", "shared", "private", "community", "public"]),
+            prop::sample::select(vec![
+                "shared",
+                "shared",
+                "shared",
+                "private",
+                "community",
+                "public",
+            ]),
             any::<bool>(),
         )
             .prop_map(|(visibility, by_admin)| Step::CreateImage {
@@ -295,6 +302,41 @@ struct Ctx {
     requests: Arc<AtomicUsize>,
 }
 
+impl Ctx {
+    /// The context for `target`; it needs all five personas and the member quota.
+    fn new(rt: tokio::runtime::Handle, target: &Target, prefix: String) -> Result<Ctx, String> {
+        let missing: Vec<&str> = PERSONAS
+            .iter()
+            .copied()
+            .filter(|p| !target.personas.contains_key(*p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "fuzzing needs every persona; the target lacks {}",
+                missing.join(", ")
+            ));
+        }
+        let Some(quota) = target.member_quota else {
+            return Err("fuzzing needs the target's member_quota to predict 413".into());
+        };
+        let client = crate::suite::target::http_client(&target.tls, &target.network)
+            .map_err(|e| e.to_string())?;
+        Ok(Ctx {
+            rt,
+            client,
+            target: target.clone(),
+            identities: identities_of(target),
+            rules: Rules {
+                member_quota: i64::from(quota),
+                mutant: None,
+            },
+            prefix,
+            sequences: Arc::default(),
+            requests: Arc::default(),
+        })
+    }
+}
+
 thread_local! {
     static CTX: RefCell<Option<Ctx>> = const { RefCell::new(None) };
 }
@@ -327,35 +369,16 @@ pub fn run(
     target: &Target,
     opts: &StatefulOptions,
 ) -> Result<StatefulReport, String> {
-    let missing: Vec<&str> = PERSONAS
-        .iter()
-        .copied()
-        .filter(|p| !target.personas.contains_key(*p))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!("fuzz needs every persona; the target lacks {}", missing.join(", ")));
-    }
-    let Some(quota) = target.member_quota else {
-        return Err("fuzz needs the target's member_quota to predict 413".into());
-    };
-    let client = crate::suite::target::http_client(&target.tls, &target.network)
-        .map_err(|e| e.to_string())?;
-    let (sequences, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    CTX.with(|c| {
-        *c.borrow_mut() = Some(Ctx {
-            rt: rt.clone(),
-            client,
-            target: target.clone(),
-            identities: identities_of(target),
-            rules: Rules {
-                member_quota: i64::from(quota),
-                mutant: None,
-            },
-            prefix: format!("sharecheck-{}-fuzz", &uuid::Uuid::new_v4().simple().to_string()[..8]),
-            sequences: sequences.clone(),
-            requests: requests.clone(),
-        })
-    });
+    let ctx = Ctx::new(
+        rt.clone(),
+        target,
+        format!(
+            "sharecheck-{}-fuzz",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ),
+    )?;
+    let (sequences, requests) = (ctx.sequences.clone(), ctx.requests.clone());
+    CTX.with(|c| *c.borrow_mut() = Some(ctx));
     let config = Config {
         cases: opts.cases,
         failure_persistence: None,
@@ -365,7 +388,8 @@ pub fn run(
     };
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&opts.seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let start = Instant::now();
     let strategy = Sequences::sequential_strategy(1..=opts.max_steps.max(1));
     let result = runner.run(&strategy, |(_, steps, seen)| run_sequence(&steps, seen));
@@ -409,7 +433,10 @@ fn run_sequence(steps: &[Step], seen: Option<Arc<AtomicUsize>>) -> Result<(), Te
                     s.fetch_add(1, Ordering::SeqCst);
                 }
                 if let Err(msg) = seq.step(step).await {
-                    outcome = Err(TestCaseError::fail(format!("step {}: {step:?}: {msg}", i + 1)));
+                    outcome = Err(TestCaseError::fail(format!(
+                        "step {}: {step:?}: {msg}",
+                        i + 1
+                    )));
                     break;
                 }
             }
@@ -491,12 +518,20 @@ impl Sequence<'_> {
             }
             Step::DeleteImage { img, .. } => {
                 let (m, _) = self.ids(*img);
-                self.model.delete_image(&who, &m).map(|_| Value::Null).map_err(err)
+                self.model
+                    .delete_image(&who, &m)
+                    .map(|_| Value::Null)
+                    .map_err(err)
             }
-            Step::AddMember { img, member, body, .. } => {
+            Step::AddMember {
+                img, member, body, ..
+            } => {
                 let (m, _) = self.ids(*img);
                 let b = self.add_body(*member, *body);
-                self.model.add_member(&who, &m, &b).map(|x| member_json(&x)).map_err(err)
+                self.model
+                    .add_member(&who, &m, &b)
+                    .map(|x| member_json(&x))
+                    .map_err(err)
             }
             Step::ListMembers { img, .. } => {
                 let (m, _) = self.ids(*img);
@@ -508,9 +543,17 @@ impl Sequence<'_> {
             Step::ShowMember { img, member, .. } => {
                 let (m, _) = self.ids(*img);
                 let p = self.project(*member);
-                self.model.show_member(&who, &m, &p).map(member_json).map_err(err)
+                self.model
+                    .show_member(&who, &m, &p)
+                    .map(member_json)
+                    .map_err(err)
             }
-            Step::UpdateMember { img, member, status, .. } => {
+            Step::UpdateMember {
+                img,
+                member,
+                status,
+                ..
+            } => {
                 let (m, _) = self.ids(*img);
                 let p = self.project(*member);
                 let b = update_body(*status);
@@ -519,11 +562,19 @@ impl Sequence<'_> {
                     .map(|x| member_json(&x))
                     .map_err(err)
             }
-            Step::DeleteMember { img, member, with_body, .. } => {
+            Step::DeleteMember {
+                img,
+                member,
+                with_body,
+                ..
+            } => {
                 let (m, _) = self.ids(*img);
                 let p = self.project(*member);
                 let b: &[u8] = if *with_body { b"{}" } else { b"" };
-                self.model.delete_member(&who, &m, &p, b).map(|_| Value::Null).map_err(err)
+                self.model
+                    .delete_member(&who, &m, &p, b)
+                    .map(|_| Value::Null)
+                    .map_err(err)
             }
             Step::ListImages { member_status, .. } => {
                 let mut q = vec![("name".to_string(), self.name.clone())];
@@ -543,7 +594,11 @@ impl Sequence<'_> {
     }
 
     fn create_body(&self, step: &Step) -> Value {
-        let Step::CreateImage { visibility, by_admin } = step else {
+        let Step::CreateImage {
+            visibility,
+            by_admin,
+        } = step
+        else {
             return Value::Null;
         };
         let mut b = json!({"name": self.name, "visibility": visibility});
@@ -555,7 +610,9 @@ impl Sequence<'_> {
 
     fn add_body(&self, member: Whom, body: AddBody) -> Vec<u8> {
         match body {
-            AddBody::Valid => json!({"member": self.project(member)}).to_string().into_bytes(),
+            AddBody::Valid => json!({"member": self.project(member)})
+                .to_string()
+                .into_bytes(),
             AddBody::Empty => br#"{"member": ""}"#.to_vec(),
             AddBody::Malformed => br#"{"member": "#.to_vec(),
         }
@@ -571,29 +628,66 @@ impl Sequence<'_> {
                 Some(self.create_body(step).to_string().into_bytes()),
                 Who::Persona(if *by_admin { "admin" } else { "owner" }),
             ),
-            Step::DeleteImage { img, by } => (Method::DELETE, format!("{base}/{}", self.ids(*img).1), None, *by),
-            Step::AddMember { img, member, by, body } => (
+            Step::DeleteImage { img, by } => (
+                Method::DELETE,
+                format!("{base}/{}", self.ids(*img).1),
+                None,
+                *by,
+            ),
+            Step::AddMember {
+                img,
+                member,
+                by,
+                body,
+            } => (
                 Method::POST,
                 format!("{base}/{}/members", self.ids(*img).1),
                 Some(self.add_body(*member, *body)),
                 *by,
             ),
-            Step::ListMembers { img, by } => (Method::GET, format!("{base}/{}/members", self.ids(*img).1), None, *by),
-            Step::ShowMember { img, member, by } => (
+            Step::ListMembers { img, by } => (
                 Method::GET,
-                format!("{base}/{}/members/{}", self.ids(*img).1, self.project(*member)),
+                format!("{base}/{}/members", self.ids(*img).1),
                 None,
                 *by,
             ),
-            Step::UpdateMember { img, member, by, status } => (
+            Step::ShowMember { img, member, by } => (
+                Method::GET,
+                format!(
+                    "{base}/{}/members/{}",
+                    self.ids(*img).1,
+                    self.project(*member)
+                ),
+                None,
+                *by,
+            ),
+            Step::UpdateMember {
+                img,
+                member,
+                by,
+                status,
+            } => (
                 Method::PUT,
-                format!("{base}/{}/members/{}", self.ids(*img).1, self.project(*member)),
+                format!(
+                    "{base}/{}/members/{}",
+                    self.ids(*img).1,
+                    self.project(*member)
+                ),
                 Some(update_body(*status).into_bytes()),
                 *by,
             ),
-            Step::DeleteMember { img, member, by, with_body } => (
+            Step::DeleteMember {
+                img,
+                member,
+                by,
+                with_body,
+            } => (
                 Method::DELETE,
-                format!("{base}/{}/members/{}", self.ids(*img).1, self.project(*member)),
+                format!(
+                    "{base}/{}/members/{}",
+                    self.ids(*img).1,
+                    self.project(*member)
+                ),
                 with_body.then(|| b"{}".to_vec()),
                 *by,
             ),
@@ -637,7 +731,10 @@ impl Sequence<'_> {
             .await
             .map_err(|e| format!("{method} {path}: no answer: {e}"))?;
         let status = resp.status().as_u16();
-        let raw = resp.bytes().await.map_err(|e| format!("{method} {path}: {e}"))?;
+        let raw = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("{method} {path}: {e}"))?;
         let got: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
         let excerpt: String = String::from_utf8_lossy(&raw).chars().take(200).collect();
         // Whatever the prediction, an image the target created is ours to delete.
@@ -657,8 +754,14 @@ impl Sequence<'_> {
             ));
         }
         let Ok(expected) = predicted else {
-            if status >= 400 && !["message", "code", "title"].iter().all(|k| got.get(k).is_some()) {
-                return Err(format!("{method} {path}: error {status} is not JSON with message, code, title: {excerpt}"));
+            if status >= 400
+                && !["message", "code", "title"]
+                    .iter()
+                    .all(|k| got.get(k).is_some())
+            {
+                return Err(format!(
+                    "{method} {path}: error {status} is not JSON with message, code, title: {excerpt}"
+                ));
             }
             return Ok(());
         };
@@ -669,8 +772,14 @@ impl Sequence<'_> {
     fn compare(&mut self, step: &Step, expected: &Value, got: &Value) -> Result<(), String> {
         let pick = |v: &Value| -> (String, String) {
             (
-                v.get("member_id").and_then(Value::as_str).unwrap_or("").to_string(),
-                v.get("status").and_then(Value::as_str).unwrap_or("").to_string(),
+                v.get("member_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                v.get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
             )
         };
         match step {
@@ -681,17 +790,27 @@ impl Sequence<'_> {
                 ) else {
                     return Err("201 without an image id".into());
                 };
-                self.images.push((model_id.to_string(), target_id.to_string()));
+                self.images
+                    .push((model_id.to_string(), target_id.to_string()));
                 Ok(())
             }
             Step::AddMember { .. } | Step::ShowMember { .. } | Step::UpdateMember { .. } => {
                 if pick(expected) != pick(got) {
-                    return Err(format!("expected member {:?}, got {:?}", pick(expected), pick(got)));
+                    return Err(format!(
+                        "expected member {:?}, got {:?}",
+                        pick(expected),
+                        pick(got)
+                    ));
                 }
                 Ok(())
             }
             Step::ListMembers { .. } => {
-                let want: BTreeSet<_> = expected.as_array().into_iter().flatten().map(pick).collect();
+                let want: BTreeSet<_> = expected
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(pick)
+                    .collect();
                 let have: BTreeSet<_> = got
                     .get("members")
                     .and_then(Value::as_array)
@@ -705,8 +824,11 @@ impl Sequence<'_> {
                 Ok(())
             }
             Step::ListImages { .. } => {
-                let to_target: BTreeMap<&str, &str> =
-                    self.images.iter().map(|(m, t)| (m.as_str(), t.as_str())).collect();
+                let to_target: BTreeMap<&str, &str> = self
+                    .images
+                    .iter()
+                    .map(|(m, t)| (m.as_str(), t.as_str()))
+                    .collect();
                 let want: BTreeSet<String> = expected
                     .as_array()
                     .into_iter()
@@ -764,7 +886,12 @@ fn success_status(step: &Step) -> u16 {
 
 /// The model's answer to every step of a sequence on `target`: the status, and the value the
 /// comparison uses on success (member id and status, member lists, image ids). No HTTP.
-pub fn predictions(target: &Target, member_quota: i64, name: &str, steps: &[Step]) -> Vec<(u16, Value)> {
+pub fn predictions(
+    target: &Target,
+    member_quota: i64,
+    name: &str,
+    steps: &[Step],
+) -> Vec<(u16, Value)> {
     let mut seq = Sequence {
         target,
         ctx: None,
@@ -783,7 +910,9 @@ pub fn predictions(target: &Target, member_quota: i64, name: &str, steps: &[Step
         .iter()
         .map(|step| match seq.predict(step) {
             Ok(v) => {
-                if let (Step::CreateImage { .. }, Some(id)) = (step, v.get("id").and_then(Value::as_str)) {
+                if let (Step::CreateImage { .. }, Some(id)) =
+                    (step, v.get("id").and_then(Value::as_str))
+                {
                     seq.images.push((id.to_string(), id.to_string()));
                 }
                 (success_status(step), v)
@@ -791,4 +920,34 @@ pub fn predictions(target: &Target, member_quota: i64, name: &str, steps: &[Step
             Err(status) => (status, Value::Null),
         })
         .collect()
+}
+
+/// Runs a fixed list of steps against `target`, comparing every answer with the model, and
+/// returns the requests sent and the mismatches as (step index, message). The model keeps
+/// going after a mismatch, so later steps may differ in consequence. Used by the security
+/// checkers.
+pub async fn run_script(
+    target: &Target,
+    steps: &[Step],
+) -> Result<(usize, Vec<(usize, String)>), String> {
+    let ctx = Ctx::new(tokio::runtime::Handle::current(), target, String::new())?;
+    let mut seq = Sequence {
+        target: &ctx.target,
+        ctx: Some(&ctx),
+        model: Model::new(ctx.identities.clone(), ctx.rules.clone()),
+        images: Vec::new(),
+        created: Vec::new(),
+        name: format!(
+            "sharecheck-{}-security",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ),
+    };
+    let mut mismatches = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        if let Err(m) = seq.step(step).await {
+            mismatches.push((i, m));
+        }
+    }
+    seq.teardown().await;
+    Ok((ctx.requests.load(Ordering::SeqCst), mismatches))
 }

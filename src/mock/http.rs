@@ -1,18 +1,20 @@
 //! Requests in, model calls, responses out. One handler sees every request, so the order of
-//! the edge checks is in one place: fault → rate limit (member resources) → version discovery
-//! → Keystone (`/v3`, see `keystone`) → auth → route.
+//! the edge checks is in one place: request limits (target 414, head 431, body 413; see
+//! [`super::MAX_BODY_BYTES`]) → fault → rate limit (member resources) → version discovery →
+//! Keystone (`/v3`, see `keystone`) → auth → route.
 
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
-use warp::hyper::body::Bytes;
 
-use super::FAULT_HEADER;
 use super::documents::Documents;
 use super::keystone;
 use super::limits::RateLimiter;
+use super::{
+    DRAIN_BYTES, FAULT_HEADER, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES,
+};
 use crate::model::{ApiError, ErrorKind, Identity, Model, Mutant};
 
 type Reply = Response<Vec<u8>>;
@@ -45,7 +47,8 @@ impl App {
     }
 }
 
-/// The one warp filter: it extracts the raw request and hands it to [`handle`].
+/// The one warp filter: it extracts the raw request, reads the body within the limits and
+/// hands it to [`handle`].
 pub(crate) fn filter(
     app: Arc<App>,
 ) -> impl Filter<Extract = (Reply,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static
@@ -55,14 +58,28 @@ pub(crate) fn filter(
         .and(warp::path::full())
         .and(query)
         .and(warp::header::headers_cloned())
-        .and(warp::body::bytes())
-        .map(
+        .and(warp::body::stream())
+        .then(
             move |method: Method,
                   path: warp::path::FullPath,
                   query: String,
                   headers: HeaderMap,
-                  body: Bytes| {
-                handle(&app, &method, path.as_str(), &query, &headers, &body)
+                  body| {
+                let app = Arc::clone(&app);
+                async move {
+                    let body = read_body(body, declared_length(&headers)).await;
+                    let path = path.as_str();
+                    match limits(&app, path, &query, &headers, &body) {
+                        Some(refusal) => refusal,
+                        None => {
+                            let body = match &body {
+                                Body::Read(b) => b.as_slice(),
+                                _ => &[],
+                            };
+                            handle(&app, &method, path, &query, &headers, body)
+                        }
+                    }
+                }
             },
         )
         .recover(|_rej: warp::Rejection| async move {
@@ -73,6 +90,109 @@ pub(crate) fn filter(
             ))
         })
         .unify()
+}
+
+/// A request body as read within [`MAX_BODY_BYTES`].
+enum Body {
+    Read(Vec<u8>),
+    /// Past the limit; `drained` when all of it was read (the connection can stay open).
+    TooLarge {
+        drained: bool,
+    },
+    /// The client broke off or sent a malformed body.
+    Broken,
+}
+
+/// The declared `Content-Length`, if any (an unparsable one counts as huge).
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get("content-length").map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(u64::MAX)
+    })
+}
+
+/// Reads the body, keeping at most [`MAX_BODY_BYTES`] and dropping the rest of a larger one
+/// up to [`DRAIN_BYTES`], so memory per request stays bounded whatever the client sends.
+async fn read_body<S, B>(stream: S, declared: Option<u64>) -> Body
+where
+    S: warp::Stream<Item = Result<B, warp::Error>>,
+    B: warp::Buf,
+{
+    if declared.is_some_and(|n| n > DRAIN_BYTES) {
+        return Body::TooLarge { drained: false };
+    }
+    let mut over = declared.is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    let mut stream = std::pin::pin!(stream);
+    let mut kept = Vec::with_capacity(declared.unwrap_or(0).min(MAX_BODY_BYTES as u64) as usize);
+    let mut seen: u64 = 0;
+    while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        let Ok(mut chunk) = chunk else {
+            return Body::Broken;
+        };
+        seen = seen.saturating_add(chunk.remaining() as u64);
+        if seen > DRAIN_BYTES {
+            return Body::TooLarge { drained: false };
+        }
+        if over || seen > MAX_BODY_BYTES as u64 {
+            over = true;
+            kept = Vec::new();
+            chunk.advance(chunk.remaining());
+            continue;
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            kept.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    if over {
+        Body::TooLarge { drained: true }
+    } else {
+        Body::Read(kept)
+    }
+}
+
+/// The request limits, checked before anything else: request target (414), head (431),
+/// body (413). Refusals store nothing.
+fn limits(app: &App, path: &str, query: &str, headers: &HeaderMap, body: &Body) -> Option<Reply> {
+    let out = out_for(app, headers);
+    let target = path.len() + if query.is_empty() { 0 } else { query.len() + 1 };
+    if target > MAX_URI_BYTES {
+        return Some(out.error(
+            StatusCode::URI_TOO_LONG,
+            &format!("The request URI is longer than {MAX_URI_BYTES} bytes."),
+        ));
+    }
+    let head: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || head > MAX_HEADER_BYTES {
+        return Some(out.error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            &format!(
+                "The request headers are too large: at most {MAX_HEADERS} fields and {MAX_HEADER_BYTES} bytes."
+            ),
+        ));
+    }
+    match body {
+        Body::Read(_) => None,
+        Body::TooLarge { drained } => {
+            let mut r = out.error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("Over Limit: the request body is larger than {MAX_BODY_BYTES} bytes."),
+            );
+            if !drained {
+                r.headers_mut()
+                    .insert("connection", HeaderValue::from_static("close"));
+            }
+            Some(r)
+        }
+        Body::Broken => Some(out.error(StatusCode::BAD_REQUEST, "Unreadable request body.")),
+    }
 }
 
 fn plain(status: StatusCode, msg: &str) -> Reply {
@@ -245,6 +365,20 @@ fn route(path: &str) -> Route {
     }
 }
 
+/// The response builder for a request: request id and error format (mutants included).
+fn out_for(app: &App, headers: &HeaderMap) -> Out {
+    let m = app.mutant;
+    let format = if m == Some(Mutant::ErrorsIgnoreAccept) {
+        Format::Text
+    } else {
+        format_of(headers)
+    };
+    Out {
+        request_id: (m != Some(Mutant::MissingRequestId)).then(|| request_id(headers)),
+        format,
+    }
+}
+
 /// Answers one request.
 pub(crate) fn handle(
     app: &App,
@@ -255,16 +389,8 @@ pub(crate) fn handle(
     body: &[u8],
 ) -> Reply {
     let m = app.mutant;
-    let format = if m == Some(Mutant::ErrorsIgnoreAccept) {
-        Format::Text
-    } else {
-        format_of(headers)
-    };
     let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
-    let mut out = Out {
-        request_id: (m != Some(Mutant::MissingRequestId)).then(|| request_id(headers)),
-        format,
-    };
+    let mut out = out_for(app, headers);
 
     if app.faults
         && let Some(fault) = headers.get(FAULT_HEADER)
@@ -500,7 +626,9 @@ fn list_images(out: &Out, model: &Model, who: &Identity, query: &str) -> Reply {
         "first": "/v2/images",
         "schema": "/v2/schemas/images",
     });
-    if start + limit < images.len()
+    // `limit=0` gives an empty page and no `next` (it would point back at the same page).
+    if limit > 0
+        && start + limit < images.len()
         && let Some(last) = images.get(start + limit - 1)
     {
         let mut next = form_urlencoded::Serializer::new(String::new());

@@ -51,6 +51,23 @@ impl Default for MockConfig {
 /// The request header that injects a fault when the mock runs with faults enabled.
 pub const FAULT_HEADER: &str = "x-sharecheck-fault";
 
+/// Request limits: past them the mock answers in the error format `Accept` asks for, before
+/// anything else (fault, rate limit, auth), and stores nothing. A body past
+/// [`MAX_BODY_BYTES`] (with or without `Content-Length`, chunked too) is 413; up to
+/// [`DRAIN_BYTES`] of it is read and dropped so the client gets the answer, not a reset; a
+/// declared `Content-Length` past that is answered 413 at once with `Connection: close`.
+/// Hyper refuses on its own, with an empty body, a head past about 400 KB or with more than
+/// 100 fields (431) and a request target past 64 KiB (414).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// How much of an oversize body is read and dropped before the 413.
+pub const DRAIN_BYTES: u64 = 64 << 20;
+/// The longest request target (path and query): past it, 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header bytes (names and values): past them, 431.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// The most header fields: past them, 431.
+pub const MAX_HEADERS: usize = 64;
+
 /// Reads an identities file: static `tokens: {TOKEN: {project_id, user_id, roles}}`, and for
 /// the Keystone at `/v3` `projects: {ID: {name, domain_id}}`, `users: {NAME: {id, password,
 /// domain_id, project_id, roles}}` and `domains: {ID: {name}}` (see README).

@@ -230,7 +230,12 @@ impl Model {
     fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Outcome<&Member> {
         let sees_all =
             self.is_owner_or_admin(who, image) || self.mutated(Mutant::MemberSeesOtherEntries);
-        match self.state.member(&image.id, member_id) {
+        let row = if self.mutated(Mutant::MemberLookupIgnoresImage) {
+            self.state.member_anywhere(member_id)
+        } else {
+            self.state.member(&image.id, member_id)
+        };
+        match row {
             Some(m) if sees_all || m.member_id == who.project_id => Ok(m),
             _ => Err(ApiError::not_found(format!(
                 "{member_id} not found in the member list of the image {}.",

@@ -90,6 +90,8 @@ mutants! {
     DeleteMemberNoop = "delete-member-noop", Rules;
     /// Anyone who can see the image passes the owner's policy checks.
     OwnerCheckIsVisibility = "owner-check-is-visibility", Rules;
+    /// A member row is looked up by member id alone, whatever image the path names.
+    MemberLookupIgnoresImage = "member-lookup-ignores-image", Rules;
     /// The body is parsed after the visibility check (a stranger's bad body gets 404, not 400).
     BodyParsedLate = "body-parsed-late", Rules;
     /// 405 answers lack the `Allow` header.

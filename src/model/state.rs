@@ -41,6 +41,14 @@ impl State {
             .find(|m| m.member_id == member_id)
     }
 
+    /// A member row of any image (for a mutant that forgets which image it was asked about).
+    pub(crate) fn member_anywhere(&self, member_id: &str) -> Option<&Member> {
+        self.members
+            .values()
+            .flat_map(|rows| rows.iter())
+            .find(|m| m.member_id == member_id)
+    }
+
     pub(crate) fn insert_member(&mut self, member: Member) {
         self.members
             .entry(member.image_id.clone())

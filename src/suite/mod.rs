@@ -228,7 +228,11 @@ impl Suite {
                         errs.push(DataError::invalid(
                             &f,
                             Some(1),
-                            format!("id `{}` is also used by {}", c.file.id, other.path.display()),
+                            format!(
+                                "id `{}` is also used by {}",
+                                c.file.id,
+                                other.path.display()
+                            ),
                         ));
                     } else if self.cases.iter().any(|o| o.name == c.name) {
                         errs.push(DataError::invalid(

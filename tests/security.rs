@@ -1,0 +1,41 @@
+//! The security checkers pass on the reference mock and catch the mutants that break what
+//! each one guards.
+
+use sharecheck::fuzz::security::{self, Property};
+use sharecheck::model::Mutant;
+
+async fn check(mutant: Option<Mutant>) -> security::SecurityReport {
+    let mut config = sharecheck::embedded::config(mutant);
+    config.rate_limit = None;
+    let (_mock, target) = sharecheck::embedded::start_with(config).await.unwrap();
+    security::run(&target).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_probe() {
+    let r = check(None).await;
+    assert!(r.violations.is_empty(), "{:#?}", r.violations);
+    for (p, n) in &r.probes {
+        assert!(*n >= 9, "{p:?} has only {n} probes");
+    }
+    assert!(r.requests > 60, "{}", r.requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_property_catches_its_mutant() {
+    for (mutant, property) in [
+        (Mutant::HiddenImageForbidden, Property::Namespace),
+        (Mutant::MemberListsAllEntries, Property::Namespace),
+        (Mutant::MemberSeesOtherEntries, Property::Namespace),
+        (Mutant::MemberLookupIgnoresImage, Property::Hierarchy),
+        (Mutant::DeleteMemberNoop, Property::UseAfterDelete),
+        (Mutant::AnonymousIsStranger, Property::TokenHygiene),
+    ] {
+        let r = check(Some(mutant)).await;
+        assert!(
+            r.violations.iter().any(|(p, _)| *p == property),
+            "{mutant}: no {property:?} violation in {:#?}",
+            r.violations
+        );
+    }
+}
