@@ -158,10 +158,11 @@ where
 /// The request limits, checked before anything else: request target (414), head (431),
 /// body (413). Refusals store nothing.
 fn limits(app: &App, path: &str, query: &str, headers: &HeaderMap, body: &Body) -> Option<Reply> {
-    let out = out_for(app, headers);
+    // Built only for a refusal: most requests pass.
+    let out = || out_for(app, headers);
     let target = path.len() + if query.is_empty() { 0 } else { query.len() + 1 };
     if target > MAX_URI_BYTES {
-        return Some(out.error(
+        return Some(out().error(
             StatusCode::URI_TOO_LONG,
             &format!("The request URI is longer than {MAX_URI_BYTES} bytes."),
         ));
@@ -171,7 +172,7 @@ fn limits(app: &App, path: &str, query: &str, headers: &HeaderMap, body: &Body) 
         .map(|(k, v)| k.as_str().len() + v.len())
         .sum();
     if headers.len() > MAX_HEADERS || head > MAX_HEADER_BYTES {
-        return Some(out.error(
+        return Some(out().error(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             &format!(
                 "The request headers are too large: at most {MAX_HEADERS} fields and {MAX_HEADER_BYTES} bytes."
@@ -181,7 +182,7 @@ fn limits(app: &App, path: &str, query: &str, headers: &HeaderMap, body: &Body) 
     match body {
         Body::Read(_) => None,
         Body::TooLarge { drained } => {
-            let mut r = out.error(
+            let mut r = out().error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("Over Limit: the request body is larger than {MAX_BODY_BYTES} bytes."),
             );
@@ -191,7 +192,7 @@ fn limits(app: &App, path: &str, query: &str, headers: &HeaderMap, body: &Body) 
             }
             Some(r)
         }
-        Body::Broken => Some(out.error(StatusCode::BAD_REQUEST, "Unreadable request body.")),
+        Body::Broken => Some(out().error(StatusCode::BAD_REQUEST, "Unreadable request body.")),
     }
 }
 
@@ -238,7 +239,10 @@ impl Out {
     }
 
     fn json<T: Serialize>(&self, status: StatusCode, value: &T) -> Reply {
-        let body = serde_json::to_vec(value).unwrap_or_default();
+        let mut body = Vec::with_capacity(256);
+        if serde_json::to_writer(&mut body, value).is_err() {
+            body.clear();
+        }
         self.bytes(status, "application/json", body)
     }
 
@@ -319,20 +323,21 @@ fn request_id(headers: &HeaderMap) -> HeaderValue {
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .cloned()
         .unwrap_or_else(|| {
-            let id = format!("req-{}", uuid::Uuid::new_v4());
-            HeaderValue::from_str(&id).expect("ascii")
+            // `req-` and a hyphenated UUID, written in place (this runs on every request).
+            let mut buf = [0u8; 40];
+            buf[..4].copy_from_slice(b"req-");
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut buf[4..]);
+            HeaderValue::from_bytes(&buf).expect("ascii")
         })
 }
 
 /// Path segments, percent-decoded.
-fn segments(path: &str) -> Vec<String> {
+fn segments(path: &str) -> Vec<std::borrow::Cow<'_, str>> {
     path.trim_start_matches('/')
         .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
         .collect()
 }
 
@@ -351,7 +356,7 @@ enum Route {
 
 fn route(path: &str) -> Route {
     let segs = segments(path);
-    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let s: Vec<&str> = segs.iter().map(|c| c.as_ref()).collect();
     match s.as_slice() {
         [""] => Route::Root,
         ["versions"] => Route::Versions,
@@ -452,7 +457,7 @@ pub(crate) fn handle(
 
     let model = app.model.read().expect("model lock");
     let who = match model.authenticate(token) {
-        Ok(who) => who.clone(),
+        Ok(who) => who,
         Err(e) => {
             // Authentication runs before the layer that adds request ids.
             out.request_id = None;
@@ -486,6 +491,8 @@ pub(crate) fn handle(
             None => out.error(StatusCode::NOT_FOUND, "The resource could not be found."),
         },
         (route, method) => {
+            // Only the write path needs its own copy of the identity.
+            let who = who.clone();
             drop(model);
             write(app, &out, route, method, &who, body, m)
         }

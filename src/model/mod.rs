@@ -99,6 +99,10 @@ impl Default for Rules {
     }
 }
 
+/// Most tokens issued at run time that stay valid at once; memory stays bounded however many
+/// logins a long-running mock serves (like Keystone, old tokens simply stop working).
+pub const MAX_ISSUED_TOKENS: usize = 10_000;
+
 /// Result of a model operation.
 pub type Outcome<T> = Result<T, ApiError>;
 
@@ -110,6 +114,8 @@ pub struct Model {
     state: State,
     /// Tokens issued at run time (by the mock's Keystone), besides the static ones.
     issued: std::collections::HashMap<String, IssuedToken>,
+    /// Issued tokens, oldest first: past [`MAX_ISSUED_TOKENS`] the oldest stops working.
+    issued_order: std::collections::VecDeque<String>,
     /// Who a missing token is taken for under the `anonymous-is-stranger` mutant.
     anonymous: Identity,
 }
@@ -127,6 +133,7 @@ impl Model {
             rules,
             state: State::default(),
             issued: std::collections::HashMap::new(),
+            issued_order: std::collections::VecDeque::new(),
             anonymous: Identity {
                 project_id: "anonymous".into(),
                 user_id: "anonymous".into(),
@@ -147,6 +154,12 @@ impl Model {
 
     /// Makes `token` stand for `issued.identity` from now on (a token Keystone issued).
     pub fn register_token(&mut self, token: String, issued: IssuedToken) {
+        if self.issued.len() >= MAX_ISSUED_TOKENS
+            && let Some(oldest) = self.issued_order.pop_front()
+        {
+            self.issued.remove(&oldest);
+        }
+        self.issued_order.push_back(token.clone());
         self.issued.insert(token, issued);
     }
 

@@ -277,3 +277,24 @@ fn deleting_an_image_takes_its_memberships() {
     );
     assert_eq!(kind(m.show_image(&member, &id)), ErrorKind::NotFound);
 }
+
+#[test]
+fn issued_tokens_are_bounded_oldest_first() {
+    let mut m = model(5);
+    let who = who(&m, "member-token");
+    let issued = |n: usize| IssuedToken {
+        identity: who.clone(),
+        methods: vec!["password".into()],
+        issued_at: format!("t{n}"),
+        expires_at: String::new(),
+    };
+    for n in 0..=MAX_ISSUED_TOKENS {
+        m.register_token(format!("tok-{n}"), issued(n));
+    }
+    assert_eq!(kind(m.authenticate(Some("tok-0"))), ErrorKind::Unauthorized);
+    assert!(m.authenticate(Some("tok-1")).is_ok());
+    assert!(
+        m.authenticate(Some(&format!("tok-{MAX_ISSUED_TOKENS}")))
+            .is_ok()
+    );
+}
