@@ -470,22 +470,22 @@ pub(crate) fn handle(
         }
     };
     match (route, method) {
-        (Route::Member(img, mid), &Method::GET) => match model.show_member(&who, &img, &mid) {
+        (Route::Member(img, mid), &Method::GET) => match model.show_member(who, &img, &mid) {
             Ok(member) => out.json(StatusCode::OK, member),
             Err(e) => out.api_error(&e),
         },
-        (Route::Members(img), &Method::GET) => match model.list_members(&who, &img) {
+        (Route::Members(img), &Method::GET) => match model.list_members(who, &img) {
             Ok(members) => out.json(
                 StatusCode::OK,
                 &serde_json::json!({"members": members, "schema": "/v2/schemas/members"}),
             ),
             Err(e) => out.api_error(&e),
         },
-        (Route::Image(img), &Method::GET) => match model.show_image(&who, &img) {
+        (Route::Image(img), &Method::GET) => match model.show_image(who, &img) {
             Ok(image) => out.json(StatusCode::OK, &image.to_json()),
             Err(e) => out.api_error(&e),
         },
-        (Route::Images, &Method::GET) => list_images(&out, &model, &who, query),
+        (Route::Images, &Method::GET) => list_images(&out, &model, who, query),
         (Route::Schema(name), &Method::GET) => match app.docs.schema(&name) {
             Some(doc) => out.bytes(StatusCode::OK, "application/json", doc.to_vec()),
             None => out.error(StatusCode::NOT_FOUND, "The resource could not be found."),
