@@ -323,22 +323,29 @@ pub async fn run(target: &Target, opts: &HostileOptions) -> HostileReport {
     });
 
     let started = Instant::now();
+    // Request `i` is generated from (seed, i); one the client cannot send is replaced by the
+    // next index, so `requests` requests are really sent (at most twice as many generated).
     let next = Arc::new(AtomicUsize::new(0));
+    let sent = Arc::new(AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..opts.parallel.max(1) {
         let ctx = Arc::clone(&ctx);
-        let next = Arc::clone(&next);
+        let (next, sent) = (Arc::clone(&next), Arc::clone(&sent));
         let client = client.clone();
         let total = opts.requests;
         workers.spawn(async move {
             let mut tally = Tally::default();
-            loop {
+            while sent.fetch_add(1, Ordering::Relaxed) < total {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
+                if i >= total.saturating_mul(2) {
                     break;
                 }
                 let req = generate(&ctx, i);
+                let before = tally.sent;
                 one(&client, &ctx, req, &mut tally).await;
+                if tally.sent == before {
+                    sent.fetch_sub(1, Ordering::Relaxed);
+                }
             }
             tally
         });
