@@ -4,9 +4,11 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::stateful::{AddBody, Finding, StatusArg, Step, Who, Whom, predictions};
+use super::stateful::{
+    AddBody, Finding, Http, Payload, StatusArg, Step, Who, Whom, http_of, predictions,
+};
 use crate::suite::Target;
 
 fn who(w: Who) -> &'static str {
@@ -158,85 +160,24 @@ fn operation(step: &Step) -> &'static str {
 
 const NAME: &str = "sharecheck-{run_id}-{random_uuid}";
 
-/// The request of one step, as case YAML (a flow mapping), with image placeholders.
+/// The request of one step, as case YAML (a flow mapping), with placeholders for images,
+/// projects and the sequence's image name.
 fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
-    let path_member =
-        |img: usize, m: Whom| format!("/v2/images/{}/members/{}", image(img), whom(m));
-    let (by, method, path, body): (Who, &str, String, Option<String>) = match step {
-        Step::CreateImage {
-            visibility,
-            by_admin,
-        } => {
-            let mut b = json!({"name": NAME, "visibility": visibility});
-            if *by_admin {
-                b["owner"] = Value::String("{owner}".into());
-            }
-            let by = Who::Persona(if *by_admin { "admin" } else { "owner" });
-            (by, "POST", "/v2/images".into(), Some(format!("body: {b}")))
-        }
-        Step::DeleteImage { img, by } => {
-            (*by, "DELETE", format!("/v2/images/{}", image(*img)), None)
-        }
-        Step::AddMember {
-            img,
-            member,
-            by,
-            body,
-        } => {
-            let b = match body {
-                AddBody::Valid => format!("body: {{\"member\": \"{}\"}}", whom(*member)),
-                AddBody::Empty => "body: {\"member\": \"\"}".into(),
-                AddBody::Malformed => "raw_body: '{\"member\": '".into(),
-            };
-            (
-                *by,
-                "POST",
-                format!("/v2/images/{}/members", image(*img)),
-                Some(b),
-            )
-        }
-        Step::ListMembers { img, by } => (
-            *by,
-            "GET",
-            format!("/v2/images/{}/members", image(*img)),
-            None,
-        ),
-        Step::ShowMember { img, member, by } => (*by, "GET", path_member(*img, *member), None),
-        Step::UpdateMember {
-            img,
-            member,
-            by,
-            status,
-        } => {
-            let b = match status {
-                StatusArg::Set(s) => format!("body: {{\"status\": \"{s}\"}}"),
-                StatusArg::Bogus => "body: {\"status\": \"maybe\"}".into(),
-                StatusArg::Missing => "body: {\"state\": \"accepted\"}".into(),
-            };
-            (*by, "PUT", path_member(*img, *member), Some(b))
-        }
-        Step::DeleteMember {
-            img,
-            member,
-            by,
-            with_body,
-        } => (
-            *by,
-            "DELETE",
-            path_member(*img, *member),
-            with_body.then(|| "body: {}".to_string()),
-        ),
-        Step::ListImages { by, member_status } => {
-            let mut p = format!("/v2/images?limit=1000&name={NAME}");
-            if let Some(s) = member_status {
-                let _ = write!(p, "&member_status={s}");
-            }
-            (*by, "GET", p, None)
-        }
-    };
+    let Http {
+        method,
+        path,
+        body,
+        by,
+    } = http_of(step, image, &whom, NAME, "{owner}");
     let mut out = format!("{{as: {}, method: {method}, path: \"{path}\"", who(by));
-    if let Some(b) = body {
-        let _ = write!(out, ", {b}");
+    match body {
+        Some(Payload::Json(v)) => {
+            let _ = write!(out, ", body: {v}");
+        }
+        Some(Payload::Raw(raw)) => {
+            let _ = write!(out, ", raw_body: '{raw}'");
+        }
+        None => {}
     }
     out.push('}');
     out

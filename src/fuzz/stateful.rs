@@ -510,9 +510,9 @@ impl Sequence<'_> {
         let member_json = |m: &crate::model::Member| json!({"member_id": m.member_id, "status": m.status.as_str()});
         match step {
             Step::CreateImage { .. } => {
-                let body = self.create_body(step).to_string();
+                let body = self.body_bytes(step);
                 self.model
-                    .create_image(&who, body.as_bytes())
+                    .create_image(&who, &body)
                     .map(|i| json!({"id": i.id}))
                     .map_err(err)
             }
@@ -523,11 +523,9 @@ impl Sequence<'_> {
                     .map(|_| Value::Null)
                     .map_err(err)
             }
-            Step::AddMember {
-                img, member, body, ..
-            } => {
+            Step::AddMember { img, .. } => {
                 let (m, _) = self.ids(*img);
-                let b = self.add_body(*member, *body);
+                let b = self.body_bytes(step);
                 self.model
                     .add_member(&who, &m, &b)
                     .map(|x| member_json(&x))
@@ -548,17 +546,12 @@ impl Sequence<'_> {
                     .map(member_json)
                     .map_err(err)
             }
-            Step::UpdateMember {
-                img,
-                member,
-                status,
-                ..
-            } => {
+            Step::UpdateMember { img, member, .. } => {
                 let (m, _) = self.ids(*img);
                 let p = self.project(*member);
-                let b = update_body(*status);
+                let b = self.body_bytes(step);
                 self.model
-                    .update_member(&who, &m, &p, b.as_bytes())
+                    .update_member(&who, &m, &p, &b)
                     .map(|x| member_json(&x))
                     .map_err(err)
             }
@@ -593,119 +586,37 @@ impl Sequence<'_> {
         }
     }
 
-    fn create_body(&self, step: &Step) -> Value {
-        let Step::CreateImage {
-            visibility,
-            by_admin,
-        } = step
-        else {
-            return Value::Null;
-        };
-        let mut b = json!({"name": self.name, "visibility": visibility});
-        if *by_admin {
-            b["owner"] = Value::String(self.target.personas["owner"].project_id.clone());
-        }
-        b
+    /// The step as this sequence sends it: real image ids and project ids.
+    fn http(&self, step: &Step) -> Http {
+        http_of(
+            step,
+            &|back| self.ids(back).1,
+            &|w| self.project(w),
+            &self.name,
+            &self.target.personas["owner"].project_id,
+        )
     }
 
-    fn add_body(&self, member: Whom, body: AddBody) -> Vec<u8> {
-        match body {
-            AddBody::Valid => json!({"member": self.project(member)})
-                .to_string()
-                .into_bytes(),
-            AddBody::Empty => br#"{"member": ""}"#.to_vec(),
-            AddBody::Malformed => br#"{"member": "#.to_vec(),
-        }
-    }
-
-    fn request(&self, step: &Step) -> (reqwest::Method, String, Option<Vec<u8>>, Who) {
-        use reqwest::Method;
-        let base = "/v2/images";
-        match step {
-            Step::CreateImage { by_admin, .. } => (
-                Method::POST,
-                base.into(),
-                Some(self.create_body(step).to_string().into_bytes()),
-                Who::Persona(if *by_admin { "admin" } else { "owner" }),
-            ),
-            Step::DeleteImage { img, by } => (
-                Method::DELETE,
-                format!("{base}/{}", self.ids(*img).1),
-                None,
-                *by,
-            ),
-            Step::AddMember {
-                img,
-                member,
-                by,
-                body,
-            } => (
-                Method::POST,
-                format!("{base}/{}/members", self.ids(*img).1),
-                Some(self.add_body(*member, *body)),
-                *by,
-            ),
-            Step::ListMembers { img, by } => (
-                Method::GET,
-                format!("{base}/{}/members", self.ids(*img).1),
-                None,
-                *by,
-            ),
-            Step::ShowMember { img, member, by } => (
-                Method::GET,
-                format!(
-                    "{base}/{}/members/{}",
-                    self.ids(*img).1,
-                    self.project(*member)
-                ),
-                None,
-                *by,
-            ),
-            Step::UpdateMember {
-                img,
-                member,
-                by,
-                status,
-            } => (
-                Method::PUT,
-                format!(
-                    "{base}/{}/members/{}",
-                    self.ids(*img).1,
-                    self.project(*member)
-                ),
-                Some(update_body(*status).into_bytes()),
-                *by,
-            ),
-            Step::DeleteMember {
-                img,
-                member,
-                by,
-                with_body,
-            } => (
-                Method::DELETE,
-                format!(
-                    "{base}/{}/members/{}",
-                    self.ids(*img).1,
-                    self.project(*member)
-                ),
-                with_body.then(|| b"{}".to_vec()),
-                *by,
-            ),
-            Step::ListImages { by, member_status } => {
-                let mut q = format!("{base}?limit=1000&name={}", self.name);
-                if let Some(s) = member_status {
-                    let _ = write!(q, "&member_status={s}");
-                }
-                (Method::GET, q, None, *by)
-            }
-        }
+    /// The step's body as the model reads it (the same bytes the target gets).
+    fn body_bytes(&self, step: &Step) -> Vec<u8> {
+        self.http(step)
+            .body
+            .map(Payload::into_bytes)
+            .unwrap_or_default()
     }
 
     /// Sends one step and compares the answer with the model's prediction.
     async fn step(&mut self, step: &Step) -> Result<(), String> {
         let ctx = self.ctx.expect("sending needs the HTTP context");
         let predicted = self.predict(step);
-        let (method, path, body, who) = self.request(step);
+        let Http {
+            method,
+            path,
+            body,
+            by: who,
+        } = self.http(step);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a known method");
+        let body = body.map(Payload::into_bytes);
         let url = format!("{}{}", self.target.base(), path);
         let mut rb = ctx
             .client
@@ -867,11 +778,125 @@ impl Sequence<'_> {
     }
 }
 
-fn update_body(s: StatusArg) -> String {
-    match s {
-        StatusArg::Set(v) => json!({"status": v}).to_string(),
-        StatusArg::Bogus => json!({"status": "maybe"}).to_string(),
-        StatusArg::Missing => json!({"state": "accepted"}).to_string(),
+/// A request body: JSON, or bytes that are not JSON on purpose.
+pub(crate) enum Payload {
+    /// A JSON value.
+    Json(Value),
+    /// Raw text (malformed input).
+    Raw(&'static str),
+}
+
+impl Payload {
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Payload::Json(v) => v.to_string().into_bytes(),
+            Payload::Raw(s) => s.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// A step as an HTTP request.
+pub(crate) struct Http {
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
+    pub(crate) body: Option<Payload>,
+    pub(crate) by: Who,
+}
+
+/// The one mapping of steps to requests, shared by the fuzzer (real ids) and the emitted case
+/// files (placeholders): `image` renders an image counted back from the newest, `project` a
+/// member, `name` the sequence's image name, `owner` the owner's project.
+pub(crate) fn http_of(
+    step: &Step,
+    image: &dyn Fn(usize) -> String,
+    project: &dyn Fn(Whom) -> String,
+    name: &str,
+    owner: &str,
+) -> Http {
+    let member_path =
+        |img: usize, m: Whom| format!("/v2/images/{}/members/{}", image(img), project(m));
+    let (method, path, body, by) = match step {
+        Step::CreateImage {
+            visibility,
+            by_admin,
+        } => {
+            let mut b = json!({"name": name, "visibility": visibility});
+            if *by_admin {
+                b["owner"] = Value::String(owner.to_string());
+            }
+            let by = Who::Persona(if *by_admin { "admin" } else { "owner" });
+            ("POST", "/v2/images".to_string(), Some(Payload::Json(b)), by)
+        }
+        Step::DeleteImage { img, by } => {
+            ("DELETE", format!("/v2/images/{}", image(*img)), None, *by)
+        }
+        Step::AddMember {
+            img,
+            member,
+            by,
+            body,
+        } => {
+            let b = match body {
+                AddBody::Valid => Payload::Json(json!({"member": project(*member)})),
+                AddBody::Empty => Payload::Json(json!({"member": ""})),
+                AddBody::Malformed => Payload::Raw(r#"{"member": "#),
+            };
+            (
+                "POST",
+                format!("/v2/images/{}/members", image(*img)),
+                Some(b),
+                *by,
+            )
+        }
+        Step::ListMembers { img, by } => (
+            "GET",
+            format!("/v2/images/{}/members", image(*img)),
+            None,
+            *by,
+        ),
+        Step::ShowMember { img, member, by } => ("GET", member_path(*img, *member), None, *by),
+        Step::UpdateMember {
+            img,
+            member,
+            by,
+            status,
+        } => {
+            let b = match status {
+                StatusArg::Set(v) => json!({"status": v}),
+                StatusArg::Bogus => json!({"status": "maybe"}),
+                StatusArg::Missing => json!({"state": "accepted"}),
+            };
+            (
+                "PUT",
+                member_path(*img, *member),
+                Some(Payload::Json(b)),
+                *by,
+            )
+        }
+        Step::DeleteMember {
+            img,
+            member,
+            by,
+            with_body,
+        } => (
+            "DELETE",
+            member_path(*img, *member),
+            with_body.then(|| Payload::Json(json!({}))),
+            *by,
+        ),
+        Step::ListImages { by, member_status } => {
+            let mut p = format!("/v2/images?limit=1000&name={name}");
+            if let Some(st) = member_status {
+                let _ = write!(p, "&member_status={st}");
+            }
+            ("GET", p, None, *by)
+        }
+    };
+    Http {
+        method,
+        path,
+        body,
+        by,
     }
 }
 
