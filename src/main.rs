@@ -21,7 +21,8 @@ const USAGE: u8 = 2;
     long_about = "Conformance suite and reference mock for the OpenStack Image v2 image-sharing \
 (members) API.\n\n`sharecheck run` checks a server against the documented response codes; with no \
 --target it starts the bundled mock in-process and checks that. `sharecheck mock` serves the mock.\n\n\
-Exit codes: 0 all passed, 1 some case failed, 2 configuration or usage error."
+Exit codes: 0 all passed, 1 some case failed (or fuzz/diff found something), 2 configuration \
+or usage error, 130 interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,6 +37,10 @@ enum Command {
     /// under `cargo test` (a FILTER, --exact, --skip, --list, --format, --test-threads,
     /// --ignored). Cases the target cannot run (a missing persona or capability) are
     /// reported ignored with the reason.
+    #[command(
+        override_usage = "sharecheck run [OPTIONS] [FILTER]",
+        help_template = "{about-with-newline}\nUsage: {usage}\n\n{all-args}{after-help}"
+    )]
     Run {
         /// Target file (YAML: endpoint, personas, member_quota, capabilities). Without it,
         /// the mock starts in-process on a free loopback port with every capability on.
