@@ -116,6 +116,8 @@ pub struct Model {
     issued: std::collections::HashMap<String, IssuedToken>,
     /// Issued tokens, oldest first: past [`MAX_ISSUED_TOKENS`] the oldest stops working.
     issued_order: std::collections::VecDeque<String>,
+    /// The time source (the system clock; tests fix it).
+    clock: fn() -> String,
     /// Who a missing token is taken for under the `anonymous-is-stranger` mutant.
     anonymous: Identity,
 }
@@ -134,12 +136,19 @@ impl Model {
             state: State::default(),
             issued: std::collections::HashMap::new(),
             issued_order: std::collections::VecDeque::new(),
+            clock: now,
             anonymous: Identity {
                 project_id: "anonymous".into(),
                 user_id: "anonymous".into(),
                 roles: Vec::new(),
             },
         }
+    }
+
+    /// Replaces the clock (tests).
+    #[cfg(test)]
+    pub(crate) fn set_clock(&mut self, clock: fn() -> String) {
+        self.clock = clock;
     }
 
     /// The rules in force.
@@ -286,7 +295,7 @@ impl Model {
             Some(id) => id.clone(),
             None => uuid::Uuid::new_v4().to_string(),
         };
-        let image = req.into_image(id, owner, now());
+        let image = req.into_image(id, owner, (self.clock)());
         self.state.insert_image(image.clone());
         Ok(image)
     }
@@ -407,17 +416,22 @@ impl Model {
                 format!("{member_id} is already a member of image {image_id}."),
             ));
         }
-        let now = now();
+        let now = (self.clock)();
         let status = if self.mutated(Mutant::NewMemberAccepted) {
             MemberStatus::Accepted
         } else {
             MemberStatus::Pending
         };
+        let image_id = image.id.clone();
+        let created_at = self
+            .state
+            .take_former(&image_id, &member_id)
+            .unwrap_or_else(|| now.clone());
         let member = Member {
-            image_id: image.id.clone(),
+            image_id,
             member_id,
             status,
-            created_at: now.clone(),
+            created_at,
             updated_at: now,
         };
         self.state.insert_member(member.clone());
@@ -503,7 +517,7 @@ impl Model {
         let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
         Ok(self
             .state
-            .update_member(&image_id, &member_id, status, now())
+            .update_member(&image_id, &member_id, status, (self.clock)())
             .expect("row was just found"))
     }
 

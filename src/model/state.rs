@@ -10,6 +10,9 @@ use super::{Image, Member, MemberStatus};
 pub(crate) struct State {
     images: HashMap<String, Image>,
     members: HashMap<String, Vec<Member>>,
+    /// Creation times of removed memberships, by image then member: the reference revives the
+    /// old row when a project is added again, so `created_at` is the first one.
+    former: HashMap<String, HashMap<String, String>>,
 }
 
 impl State {
@@ -29,6 +32,7 @@ impl State {
     pub(crate) fn remove_image(&mut self, id: &str) {
         self.images.remove(id);
         self.members.remove(id);
+        self.former.remove(id);
     }
 
     pub(crate) fn members(&self, image_id: &str) -> &[Member] {
@@ -47,6 +51,11 @@ impl State {
             .values()
             .flat_map(|rows| rows.iter())
             .find(|m| m.member_id == member_id)
+    }
+
+    /// When `member_id` first became a member of `image_id`, if it was removed since.
+    pub(crate) fn take_former(&mut self, image_id: &str, member_id: &str) -> Option<String> {
+        self.former.get_mut(image_id)?.remove(member_id)
     }
 
     pub(crate) fn insert_member(&mut self, member: Member) {
@@ -74,8 +83,14 @@ impl State {
     }
 
     pub(crate) fn remove_member(&mut self, image_id: &str, member_id: &str) {
-        if let Some(rows) = self.members.get_mut(image_id) {
-            rows.retain(|m| m.member_id != member_id);
+        if let Some(rows) = self.members.get_mut(image_id)
+            && let Some(i) = rows.iter().position(|m| m.member_id == member_id)
+        {
+            let row = rows.remove(i);
+            self.former
+                .entry(image_id.to_string())
+                .or_default()
+                .insert(row.member_id, row.created_at);
         }
     }
 }

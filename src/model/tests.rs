@@ -298,3 +298,27 @@ fn issued_tokens_are_bounded_oldest_first() {
             .is_ok()
     );
 }
+
+#[test]
+fn a_readded_member_is_pending_again_but_keeps_its_first_creation_time() {
+    let mut m = model(5);
+    m.set_clock(|| "2020-01-01T00:00:00Z".into());
+    let id = shared_with_member(&mut m);
+    m.set_clock(|| "2021-06-01T12:00:00Z".into());
+    let (owner, member) = (who(&m, "owner-token"), who(&m, "member-token"));
+    let first = m
+        .show_member(&owner, &id, "proj-member")
+        .unwrap()
+        .created_at
+        .clone();
+    assert_eq!(first, "2020-01-01T00:00:00Z");
+    m.update_member(&member, &id, "proj-member", br#"{"status": "accepted"}"#)
+        .unwrap();
+    m.delete_member(&owner, &id, "proj-member", b"").unwrap();
+    let again = m
+        .add_member(&owner, &id, br#"{"member": "proj-member"}"#)
+        .unwrap();
+    assert_eq!(again.status, MemberStatus::Pending);
+    assert_eq!(again.created_at, first);
+    assert_eq!(again.updated_at, "2021-06-01T12:00:00Z");
+}
