@@ -243,7 +243,26 @@ fn main() -> ExitCode {
                 faults,
                 rate_limit,
             };
-            rt.block_on(serve(config))
+            // One thread serves best here: no cross-thread wake-ups per request, and the other
+            // core stays free for the clients (SHARECHECK_MOCK_THREADS=N for a thread pool).
+            let threads: usize = std::env::var("SHARECHECK_MOCK_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            let built = if threads <= 1 {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(threads)
+                    .enable_all()
+                    .build()
+            };
+            match built {
+                Ok(mock_rt) => mock_rt.block_on(serve(config)),
+                Err(e) => fail(format!("cannot start the async runtime: {e}")),
+            }
         }
         Command::Spec { command } => sharecheck::specimport::run(command),
         Command::Fuzz {
