@@ -169,12 +169,6 @@ pub enum PreflightError {
 /// The run could not start (bad options, unreachable target, unwritable report).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// A data file is bad.
-    #[error("{0}")]
-    Load(#[from] LoadErrors),
-    /// The embedded mock could not start.
-    #[error("embedded mock: {0}")]
-    Mock(#[from] MockError),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),

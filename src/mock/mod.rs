@@ -195,8 +195,10 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
-    /// Stops serving.
-    pub fn stop(self) {}
+    /// Stops serving (as dropping it does).
+    pub fn stop(self) {
+        drop(self);
+    }
 }
 
 impl Drop for MockServer {

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use super::record::{Record, Verdict};
 use super::spec::{Operation, Response};
-use super::{Case, Stage, Suite};
+use super::{Case, Suite};
 use crate::error::RunError;
 
 /// What the report says about the run besides the records.
@@ -316,20 +316,11 @@ impl<'a> Report<'a> {
         let by_name: BTreeMap<&str, &Record> =
             records.iter().map(|r| (r.name.as_str(), r)).collect();
 
-        // What the target answered, per (operation, code), and during which cases: every
-        // exchange that is an instance of an operation, plus the request under test when it is
-        // an instance of none (a method the path does not allow: the cited operation's 405).
+        // What the target answered, per (operation, code), and during which cases (the runner
+        // attributes every exchange to its operation).
         let mut observed: BTreeMap<(&str, u16), (usize, BTreeSet<&str>)> = BTreeMap::new();
         for r in records {
-            let probes = r.exchanges.iter().filter(|x| {
-                x.stage == Stage::Request && suite.operation_for(&x.method, &x.path).is_none()
-            });
-            let pairs = r
-                .observed
-                .iter()
-                .map(|(op, code)| (op.as_str(), *code))
-                .chain(probes.map(|x| (r.operation.as_str(), x.status)));
-            for key in pairs {
+            for key in r.observed.iter().map(|(op, code)| (op.as_str(), *code)) {
                 let e = observed.entry(key).or_default();
                 e.0 += 1;
                 e.1.insert(r.id.as_str());

@@ -78,13 +78,18 @@ fn judge(
         }
         None => {
             let run = rt.block_on(driver.run_case_recorded(case));
+            // Each exchange counts for the operation it is an instance of; the request under
+            // test counts for the cited operation even when it is an instance of none (a
+            // method the path does not allow: that operation's 405).
             record.observed = run
                 .exchanges
                 .iter()
-                .filter_map(|x| {
-                    suite
-                        .operation_for(&x.method, &x.path)
-                        .map(|op| (op.operation.clone(), x.status))
+                .filter_map(|x| match suite.operation_for(&x.method, &x.path) {
+                    Some(op) => Some((op.operation.clone(), x.status)),
+                    None if x.stage == super::Stage::Request => {
+                        Some((case.file.operation.clone(), x.status))
+                    }
+                    None => None,
                 })
                 .collect();
             record.exchanges = run.exchanges;
