@@ -17,6 +17,7 @@ mod error;
 pub mod fuzz;
 pub mod mock;
 pub mod model;
+mod operations;
 pub mod specimport;
 pub mod suite;
 

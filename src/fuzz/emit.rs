@@ -144,20 +144,6 @@ pub fn describe(target: &Target, member_quota: i64, steps: &[Step]) -> String {
     out
 }
 
-/// The spec operation a step exercises.
-fn operation(step: &Step) -> &'static str {
-    match step {
-        Step::CreateImage { .. } => "create_image",
-        Step::DeleteImage { .. } => "delete_image",
-        Step::AddMember { .. } => "add_image_member",
-        Step::ListMembers { .. } => "list_image_members",
-        Step::ShowMember { .. } => "show_image_member",
-        Step::UpdateMember { .. } => "update_image_member",
-        Step::DeleteMember { .. } => "delete_image_member",
-        Step::ListImages { .. } => "list_images",
-    }
-}
-
 const NAME: &str = "sharecheck-{run_id}-{random_uuid}";
 
 /// The request of one step, as case YAML (a flow mapping), with placeholders for images,
@@ -224,7 +210,7 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
         None => "{random_uuid}".to_string(),
     };
     let (status, value) = &predicted[last];
-    let op = operation(&steps[last]);
+    let op = steps[last].op().name;
     let digest = {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in format!("{steps:?}").bytes() {
@@ -316,19 +302,13 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
                 whom(*member)
             );
         }
-        (Step::ListMembers { .. }, Value::Array(a)) if *status == 200 => {
-            let _ = writeln!(
-                y,
-                "  body: {{kind: json, lengths: {{/members: {}}}}}",
-                a.len()
-            );
+        (Step::ListMembers { .. }, v) if *status == 200 => {
+            let a = v["members"].as_array().map_or(0, Vec::len);
+            let _ = writeln!(y, "  body: {{kind: json, lengths: {{/members: {a}}}}}",);
         }
-        (Step::ListImages { .. }, Value::Array(a)) if *status == 200 => {
-            let _ = writeln!(
-                y,
-                "  body: {{kind: json, lengths: {{/images: {}}}}}",
-                a.len()
-            );
+        (Step::ListImages { .. }, v) if *status == 200 => {
+            let a = v["images"].as_array().map_or(0, Vec::len);
+            let _ = writeln!(y, "  body: {{kind: json, lengths: {{/images: {a}}}}}",);
         }
         (_, _) if *status == 204 => {
             let _ = writeln!(y, "  body: {{kind: empty}}");

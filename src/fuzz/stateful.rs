@@ -15,7 +15,8 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use proptest_state_machine::ReferenceStateMachine;
 use serde_json::{Value, json};
 
-use crate::model::{ApiError, Identities, Identity, Model, Rules};
+use crate::model::{Identities, Identity, Model, Rules};
+use crate::operations::{self, Answer, Call, Handler, Operation};
 use crate::suite::{PERSONAS, Target};
 
 /// Who sends a request.
@@ -137,6 +138,23 @@ pub enum Step {
         /// `member_status` value, if any.
         member_status: Option<&'static str>,
     },
+}
+
+impl Step {
+    /// The step's row of the operation table.
+    pub(crate) fn op(&self) -> &'static Operation {
+        let name = match self {
+            Step::CreateImage { .. } => "create_image",
+            Step::DeleteImage { .. } => "delete_image",
+            Step::AddMember { .. } => "add_image_member",
+            Step::ListMembers { .. } => "list_image_members",
+            Step::ShowMember { .. } => "show_image_member",
+            Step::UpdateMember { .. } => "update_image_member",
+            Step::DeleteMember { .. } => "delete_image_member",
+            Step::ListImages { .. } => "list_images",
+        };
+        operations::by_name(name).expect("every step has a row in the operation table")
+    }
 }
 
 /// What the generator needs to know: how many images were created so far.
@@ -488,102 +506,41 @@ impl Sequence<'_> {
             .unwrap_or_else(|| (UNKNOWN_IMAGE.into(), UNKNOWN_IMAGE.into()))
     }
 
-    /// The model's answer: Ok(value) on success, Err(status) otherwise.
+    /// The model's answer through the step's row of the operation table (the same call the
+    /// mock makes): Ok(the JSON body, `Null` for none) on success, Err(status) otherwise.
     fn predict(&mut self, step: &Step) -> Result<Value, u16> {
-        let token = self.token(match step {
-            Step::CreateImage { by_admin, .. } => {
-                Who::Persona(if *by_admin { "admin" } else { "owner" })
-            }
-            Step::DeleteImage { by, .. }
-            | Step::AddMember { by, .. }
-            | Step::ListMembers { by, .. }
-            | Step::ShowMember { by, .. }
-            | Step::UpdateMember { by, .. }
-            | Step::DeleteMember { by, .. }
-            | Step::ListImages { by, .. } => *by,
-        });
+        let op = step.op();
+        let http = http_of(
+            step,
+            &|back| self.ids(back).0,
+            &|w| self.project(w),
+            &self.name,
+            &self.target.personas["owner"].project_id,
+        );
+        let token = self.token(http.by);
         let who = match self.model.authenticate(token.as_deref()) {
             Ok(w) => w.clone(),
             Err(e) => return Err(e.kind.status()),
         };
-        let err = |e: ApiError| e.kind.status();
-        let member_json = |m: &crate::model::Member| json!({"member_id": m.member_id, "status": m.status.as_str()});
-        match step {
-            Step::CreateImage { .. } => {
-                let body = self.body_bytes(step);
-                self.model
-                    .create_image(&who, &body)
-                    .map(|i| json!({"id": i.id}))
-                    .map_err(err)
-            }
-            Step::DeleteImage { img, .. } => {
-                let (m, _) = self.ids(*img);
-                self.model
-                    .delete_image(&who, &m)
-                    .map(|_| Value::Null)
-                    .map_err(err)
-            }
-            Step::AddMember { img, .. } => {
-                let (m, _) = self.ids(*img);
-                let b = self.body_bytes(step);
-                self.model
-                    .add_member(&who, &m, &b)
-                    .map(|x| member_json(&x))
-                    .map_err(err)
-            }
-            Step::ListMembers { img, .. } => {
-                let (m, _) = self.ids(*img);
-                self.model
-                    .list_members(&who, &m)
-                    .map(|l| Value::Array(l.into_iter().map(member_json).collect()))
-                    .map_err(err)
-            }
-            Step::ShowMember { img, member, .. } => {
-                let (m, _) = self.ids(*img);
-                let p = self.project(*member);
-                self.model
-                    .show_member(&who, &m, &p)
-                    .map(member_json)
-                    .map_err(err)
-            }
-            Step::UpdateMember { img, member, .. } => {
-                let (m, _) = self.ids(*img);
-                let p = self.project(*member);
-                let b = self.body_bytes(step);
-                self.model
-                    .update_member(&who, &m, &p, &b)
-                    .map(|x| member_json(&x))
-                    .map_err(err)
-            }
-            Step::DeleteMember {
-                img,
-                member,
-                with_body,
-                ..
-            } => {
-                let (m, _) = self.ids(*img);
-                let p = self.project(*member);
-                let b: &[u8] = if *with_body { b"{}" } else { b"" };
-                self.model
-                    .delete_member(&who, &m, &p, b)
-                    .map(|_| Value::Null)
-                    .map_err(err)
-            }
-            Step::ListImages { member_status, .. } => {
-                let mut q = vec![("name".to_string(), self.name.clone())];
-                if let Some(s) = member_status {
-                    q.push(("member_status".into(), s.to_string()));
-                }
-                let ids: Vec<String> = self
-                    .model
-                    .list_images(&who, &q)
-                    .map_err(err)?
-                    .into_iter()
-                    .map(|i| i.id.clone())
-                    .collect();
-                Ok(Value::Array(ids.into_iter().map(Value::String).collect()))
-            }
-        }
+        let (path, query) = http.path.split_once('?').unwrap_or((&http.path, ""));
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let params = op.matches(&segments).unwrap_or_default();
+        let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let body = http.body.map(Payload::into_bytes).unwrap_or_default();
+        let call = Call {
+            who: &who,
+            params: &params,
+            query: &query,
+            body: &body,
+        };
+        let answer = match op.handler {
+            Handler::Read(f) => f(&self.model, &call),
+            Handler::Write(f) => f(&mut self.model, &call),
+            Handler::Document(name) => Ok(Answer::Schema(name)),
+        };
+        answer.map(|a| a.value()).map_err(|e| e.kind.status())
     }
 
     /// The step as this sequence sends it: real image ids and project ids.
@@ -595,14 +552,6 @@ impl Sequence<'_> {
             &self.name,
             &self.target.personas["owner"].project_id,
         )
-    }
-
-    /// The step's body as the model reads it (the same bytes the target gets).
-    fn body_bytes(&self, step: &Step) -> Vec<u8> {
-        self.http(step)
-            .body
-            .map(Payload::into_bytes)
-            .unwrap_or_default()
     }
 
     /// Sends one step and compares the answer with the model's prediction.
@@ -656,7 +605,7 @@ impl Sequence<'_> {
             self.created.push(id.to_string());
         }
         let want = match &predicted {
-            Ok(_) => success_status(step),
+            Ok(_) => step.op().success,
             Err(s) => *s,
         };
         if status != want {
@@ -717,7 +666,8 @@ impl Sequence<'_> {
             }
             Step::ListMembers { .. } => {
                 let want: BTreeSet<_> = expected
-                    .as_array()
+                    .get("members")
+                    .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
                     .map(pick)
@@ -741,10 +691,11 @@ impl Sequence<'_> {
                     .map(|(m, t)| (m.as_str(), t.as_str()))
                     .collect();
                 let want: BTreeSet<String> = expected
-                    .as_array()
+                    .get("images")
+                    .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
-                    .filter_map(Value::as_str)
+                    .filter_map(|i| i.get("id").and_then(Value::as_str))
                     .map(|m| to_target.get(m).copied().unwrap_or(m).to_string())
                     .collect();
                 let have: BTreeSet<String> = got
@@ -813,9 +764,24 @@ pub(crate) fn http_of(
     name: &str,
     owner: &str,
 ) -> Http {
-    let member_path =
-        |img: usize, m: Whom| format!("/v2/images/{}/members/{}", image(img), project(m));
-    let (method, path, body, by) = match step {
+    let op = step.op();
+    let (img, member) = match step {
+        Step::DeleteImage { img, .. }
+        | Step::AddMember { img, .. }
+        | Step::ListMembers { img, .. } => (Some(*img), None),
+        Step::ShowMember { img, member, .. }
+        | Step::UpdateMember { img, member, .. }
+        | Step::DeleteMember { img, member, .. } => (Some(*img), Some(*member)),
+        Step::CreateImage { .. } | Step::ListImages { .. } => (None, None),
+    };
+    let mut path = op.path.to_string();
+    if let Some(img) = img {
+        path = path.replace("{image_id}", &image(img));
+    }
+    if let Some(m) = member {
+        path = path.replace("{member_id}", &project(m));
+    }
+    let (body, by) = match step {
         Step::CreateImage {
             visibility,
             by_admin,
@@ -825,87 +791,45 @@ pub(crate) fn http_of(
                 b["owner"] = Value::String(owner.to_string());
             }
             let by = Who::Persona(if *by_admin { "admin" } else { "owner" });
-            ("POST", "/v2/images".to_string(), Some(Payload::Json(b)), by)
-        }
-        Step::DeleteImage { img, by } => {
-            ("DELETE", format!("/v2/images/{}", image(*img)), None, *by)
+            (Some(Payload::Json(b)), by)
         }
         Step::AddMember {
-            img,
-            member,
-            by,
-            body,
+            member, by, body, ..
         } => {
             let b = match body {
                 AddBody::Valid => Payload::Json(json!({"member": project(*member)})),
                 AddBody::Empty => Payload::Json(json!({"member": ""})),
                 AddBody::Malformed => Payload::Raw(r#"{"member": "#),
             };
-            (
-                "POST",
-                format!("/v2/images/{}/members", image(*img)),
-                Some(b),
-                *by,
-            )
+            (Some(b), *by)
         }
-        Step::ListMembers { img, by } => (
-            "GET",
-            format!("/v2/images/{}/members", image(*img)),
-            None,
-            *by,
-        ),
-        Step::ShowMember { img, member, by } => ("GET", member_path(*img, *member), None, *by),
-        Step::UpdateMember {
-            img,
-            member,
-            by,
-            status,
-        } => {
+        Step::UpdateMember { by, status, .. } => {
             let b = match status {
                 StatusArg::Set(v) => json!({"status": v}),
                 StatusArg::Bogus => json!({"status": "maybe"}),
                 StatusArg::Missing => json!({"state": "accepted"}),
             };
-            (
-                "PUT",
-                member_path(*img, *member),
-                Some(Payload::Json(b)),
-                *by,
-            )
+            (Some(Payload::Json(b)), *by)
         }
-        Step::DeleteMember {
-            img,
-            member,
-            by,
-            with_body,
-        } => (
-            "DELETE",
-            member_path(*img, *member),
-            with_body.then(|| Payload::Json(json!({}))),
-            *by,
-        ),
+        Step::DeleteMember { by, with_body, .. } => {
+            (with_body.then(|| Payload::Json(json!({}))), *by)
+        }
+        Step::DeleteImage { by, .. }
+        | Step::ListMembers { by, .. }
+        | Step::ShowMember { by, .. } => (None, *by),
         Step::ListImages { by, member_status } => {
-            let mut p = format!("/v2/images?limit=1000&name={name}");
+            let _ = write!(path, "?limit=1000&name={name}");
             if let Some(st) = member_status {
-                let _ = write!(p, "&member_status={st}");
+                let _ = write!(path, "&member_status={st}");
             }
-            ("GET", p, None, *by)
+            (None, *by)
         }
     };
     Http {
-        method,
+        method: op.method,
         path,
         body,
         by,
-    }
-}
-
-/// The status a step answers when the model says it succeeds.
-fn success_status(step: &Step) -> u16 {
-    match step {
-        Step::CreateImage { .. } => 201,
-        Step::DeleteImage { .. } | Step::DeleteMember { .. } => 204,
-        _ => 200,
     }
 }
 
@@ -940,7 +864,7 @@ pub fn predictions(
                 {
                     seq.images.push((id.to_string(), id.to_string()));
                 }
-                (success_status(step), v)
+                (step.op().success, v)
             }
             Err(status) => (status, Value::Null),
         })

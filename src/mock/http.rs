@@ -15,7 +15,8 @@ use super::limits::RateLimiter;
 use super::{
     DRAIN_BYTES, FAULT_HEADER, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES,
 };
-use crate::model::{ApiError, ErrorKind, Identity, Model, Mutant};
+use crate::model::{ApiError, Model, Mutant};
+use crate::operations::{self, Answer, Call, Handler, OPERATIONS, Operation};
 
 type Reply = Response<Vec<u8>>;
 
@@ -295,7 +296,7 @@ impl Out {
         self.error(status, &e.message)
     }
 
-    fn not_allowed(&self, allow: &'static str, mutant: Option<Mutant>) -> Reply {
+    fn not_allowed(&self, allow: &str, mutant: Option<Mutant>) -> Reply {
         if mutant == Some(Mutant::WrongMethodIs404) {
             return self.error(StatusCode::NOT_FOUND, "The resource could not be found.");
         }
@@ -304,8 +305,9 @@ impl Out {
             "The method is not allowed for the requested resource.",
         );
         if mutant != Some(Mutant::MissingAllow) {
-            r.headers_mut()
-                .insert("allow", HeaderValue::from_static(allow));
+            if let Ok(v) = HeaderValue::from_str(allow) {
+                r.headers_mut().insert("allow", v);
+            }
         }
         r
     }
@@ -341,34 +343,10 @@ fn segments(path: &str) -> Vec<std::borrow::Cow<'_, str>> {
         .collect()
 }
 
-/// The resource a path names.
-enum Route {
-    Root,
-    Versions,
-    Images,
-    Image(String),
-    Members(String),
-    Member(String, String),
-    Schema(String),
-    Keystone(keystone::Route),
-    Unknown,
-}
-
-fn route(path: &str) -> Route {
-    let segs = segments(path);
-    let s: Vec<&str> = segs.iter().map(|c| c.as_ref()).collect();
-    match s.as_slice() {
-        [""] => Route::Root,
-        ["versions"] => Route::Versions,
-        ["v2", "images"] => Route::Images,
-        ["v2", "images", id] => Route::Image(id.to_string()),
-        ["v2", "images", id, "members"] => Route::Members(id.to_string()),
-        ["v2", "images", id, "members", m] => Route::Member(id.to_string(), m.to_string()),
-        ["v2", "schemas", name] => Route::Schema(name.to_string()),
-        ["v3", rest @ ..] => Route::Keystone(keystone::route(rest)),
-        _ => Route::Unknown,
-    }
-}
+/// Methods this server knows; any other is answered 501, as the reference does.
+const KNOWN_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+];
 
 /// The response builder for a request: request id and error format (mutants included).
 fn out_for(app: &App, headers: &HeaderMap) -> Out {
@@ -384,6 +362,29 @@ fn out_for(app: &App, headers: &HeaderMap) -> Out {
     }
 }
 
+/// An injected fault, when the capability is on and the request asks for one.
+fn fault(app: &App, out: &Out, headers: &HeaderMap) -> Option<Reply> {
+    if !app.faults {
+        return None;
+    }
+    match headers.get(FAULT_HEADER)?.as_bytes() {
+        b"500" => Some(out.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Injected fault: the server failed.",
+        )),
+        b"503" => {
+            let mut r = out.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Injected fault: the service is unavailable.",
+            );
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("1"));
+            Some(r)
+        }
+        _ => None,
+    }
+}
+
 /// Answers one request.
 pub(crate) fn handle(
     app: &App,
@@ -393,35 +394,18 @@ pub(crate) fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Reply {
-    let m = app.mutant;
     let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
     let mut out = out_for(app, headers);
-
-    if app.faults
-        && let Some(fault) = headers.get(FAULT_HEADER)
-    {
-        match fault.as_bytes() {
-            b"500" => {
-                return out.error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Injected fault: the server failed.",
-                );
-            }
-            b"503" => {
-                let mut r = out.error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Injected fault: the service is unavailable.",
-                );
-                r.headers_mut()
-                    .insert("retry-after", HeaderValue::from_static("1"));
-                return r;
-            }
-            _ => {}
-        }
+    if let Some(r) = fault(app, &out, headers) {
+        return r;
     }
-    let route = route(path);
+    let segs = segments(path);
+    let segs: Vec<&str> = segs.iter().map(|c| c.as_ref()).collect();
+    let rows = operations::matching(OPERATIONS, &segs);
     if let Some(rate) = &app.rate
-        && matches!(route, Route::Members(_) | Route::Member(..))
+        && rows
+            .iter()
+            .any(|(op, _)| op.names_member() || op.path.ends_with("/members"))
         && let Some(retry_after) = rate.check(token.unwrap_or(""), method.as_str(), path)
     {
         let mut r = out.error(
@@ -437,24 +421,30 @@ pub(crate) fn handle(
         out.request_id = None;
         return out.empty(StatusCode::OK);
     }
-    match route {
-        Route::Keystone(k) => {
+    if !KNOWN_METHODS.contains(&method.as_str()) {
+        return out.error(
+            StatusCode::NOT_IMPLEMENTED,
+            "The server does not support this request method.",
+        );
+    }
+    match segs.as_slice() {
+        ["v3", rest @ ..] => {
             return out.finish(keystone::handle(
-                &app.model, &app.base, method, k, query, headers, body,
+                &app.model,
+                &app.base,
+                method,
+                keystone::route(rest),
+                query,
+                headers,
+                body,
             ));
         }
-        Route::Root | Route::Versions => {
-            out.request_id = None;
-            let status = if matches!(route, Route::Root) {
-                StatusCode::MULTIPLE_CHOICES
-            } else {
-                StatusCode::OK
-            };
-            return out.json(status, app.docs.versions());
-        }
+        [""] | ["versions"] => return versions(app, &mut out, method, segs[0].is_empty()),
         _ => {}
     }
-
+    if rows.is_empty() {
+        return out.error(StatusCode::NOT_FOUND, "The resource could not be found.");
+    }
     let model = app.model.read().expect("model lock");
     let who = match model.authenticate(token) {
         Ok(who) => who,
@@ -462,195 +452,89 @@ pub(crate) fn handle(
             // Authentication runs before the layer that adds request ids.
             out.request_id = None;
             let mut r = out.api_error(&e);
-            if m != Some(Mutant::MissingWwwAuthenticate) {
+            if app.mutant != Some(Mutant::MissingWwwAuthenticate) {
                 r.headers_mut()
                     .insert("www-authenticate", app.www_authenticate.clone());
             }
             return r;
         }
     };
-    match (route, method) {
-        (Route::Member(img, mid), &Method::GET) => match model.show_member(who, &img, &mid) {
-            Ok(member) => out.json(StatusCode::OK, member),
-            Err(e) => out.api_error(&e),
-        },
-        (Route::Members(img), &Method::GET) => match model.list_members(who, &img) {
-            Ok(members) => out.json(
-                StatusCode::OK,
-                &serde_json::json!({"members": members, "schema": "/v2/schemas/members"}),
-            ),
-            Err(e) => out.api_error(&e),
-        },
-        (Route::Image(img), &Method::GET) => match model.show_image(who, &img) {
-            Ok(image) => out.json(StatusCode::OK, &image.to_json()),
-            Err(e) => out.api_error(&e),
-        },
-        (Route::Images, &Method::GET) => list_images(&out, &model, who, query),
-        (Route::Schema(name), &Method::GET) => match app.docs.schema(&name) {
-            Some(doc) => out.bytes(StatusCode::OK, "application/json", doc.to_vec()),
-            None => out.error(StatusCode::NOT_FOUND, "The resource could not be found."),
-        },
-        (route, method) => {
+    let Some((op, params)) = rows.iter().find(|(op, _)| op.method == method.as_str()) else {
+        return out.not_allowed(&operations::allow(&rows), app.mutant);
+    };
+    let query = query_pairs(query);
+    let call = |who| Call {
+        who,
+        params,
+        query: &query,
+        body,
+    };
+    let answer = match op.handler {
+        Handler::Read(f) => f(&model, &call(who)),
+        Handler::Document(name) => Ok(Answer::Schema(name)),
+        Handler::Write(f) => {
             // Only the write path needs its own copy of the identity.
             let who = who.clone();
             drop(model);
-            write(app, &out, route, method, &who, body, m)
+            let mut model = app.model.write().expect("model lock");
+            let call = Call {
+                who: &who,
+                params,
+                query: &query,
+                body,
+            };
+            f(&mut model, &call)
         }
+    };
+    match answer {
+        Ok(a) => reply(app, &out, op, a),
+        Err(e) => out.api_error(&e),
     }
 }
 
-/// Requests that change state, under the write lock.
-fn write(
-    app: &App,
-    out: &Out,
-    route: Route,
-    method: &Method,
-    who: &Identity,
-    body: &[u8],
-    m: Option<Mutant>,
-) -> Reply {
-    match (route, method) {
-        (Route::Images, &Method::POST) => {
-            let r = app
-                .model
-                .write()
-                .expect("model lock")
-                .create_image(who, body);
-            match r {
-                Ok(image) => {
-                    let mut r = out.json(StatusCode::CREATED, &image.to_json());
-                    if let Ok(loc) =
-                        HeaderValue::from_str(&format!("{}/v2/images/{}", app.base, image.id))
-                    {
-                        r.headers_mut().insert("location", loc);
-                    }
-                    r
-                }
-                Err(e) => out.api_error(&e),
-            }
-        }
-        (Route::Images, _) => out.not_allowed("GET, POST", m),
-        (Route::Image(img), &Method::DELETE) => {
-            let r = app
-                .model
-                .write()
-                .expect("model lock")
-                .delete_image(who, &img);
-            match r {
-                Ok(()) => out.empty(StatusCode::NO_CONTENT),
-                Err(e) => out.api_error(&e),
-            }
-        }
-        (Route::Image(_), _) => out.not_allowed("GET, DELETE", m),
-        (Route::Members(img), &Method::POST) => {
-            let r = app
-                .model
-                .write()
-                .expect("model lock")
-                .add_member(who, &img, body);
-            match r {
-                Ok(member) if m == Some(Mutant::AddAnswers201) => {
-                    out.json(StatusCode::CREATED, &member)
-                }
-                Ok(member) => out.json(StatusCode::OK, &member),
-                Err(e) => out.api_error(&e),
-            }
-        }
-        (Route::Members(_), _) => out.not_allowed("GET, POST", m),
-        (Route::Member(img, mid), &Method::PUT) => {
-            let r = app
-                .model
-                .write()
-                .expect("model lock")
-                .update_member(who, &img, &mid, body);
-            match r {
-                Ok(member) => out.json(StatusCode::OK, &member),
-                Err(e) => out.api_error(&e),
-            }
-        }
-        (Route::Member(img, mid), &Method::DELETE) => {
-            let r = app
-                .model
-                .write()
-                .expect("model lock")
-                .delete_member(who, &img, &mid, body);
-            match r {
-                Ok(()) if m == Some(Mutant::DeleteAnswers200) => {
-                    out.json(StatusCode::OK, &serde_json::json!({}))
-                }
-                Ok(()) => out.empty(StatusCode::NO_CONTENT),
-                Err(e) => out.api_error(&e),
-            }
-        }
-        (Route::Member(..), _) => out.not_allowed("GET, PUT, DELETE", m),
-        (Route::Schema(_), _) => out.not_allowed("GET", m),
-        (Route::Root | Route::Versions, _) => out.not_allowed("GET", m),
-        (Route::Keystone(_) | Route::Unknown, _) => {
-            out.error(StatusCode::NOT_FOUND, "The resource could not be found.")
-        }
+/// `GET /` (300) and `GET /versions` (200): the version document, without a request id.
+fn versions(app: &App, out: &mut Out, method: &Method, root: bool) -> Reply {
+    if method != Method::GET {
+        return out.not_allowed("GET", app.mutant);
     }
+    out.request_id = None;
+    let status = if root {
+        StatusCode::MULTIPLE_CHOICES
+    } else {
+        StatusCode::OK
+    };
+    out.json(status, app.docs.versions())
 }
 
-/// Page size when the client gives no `limit`.
-const DEFAULT_LIMIT: usize = 25;
-/// Largest page.
-const MAX_LIMIT: usize = 1000;
-
-fn list_images(out: &Out, model: &Model, who: &Identity, query: &str) -> Reply {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    if query.is_empty() {
+        return Vec::new();
+    }
+    form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let images = match model.list_images(who, &pairs) {
-        Ok(i) => i,
-        Err(e) => return out.api_error(&e),
-    };
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    let limit = match get("limit").map(str::parse::<usize>) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(n)) => n.min(MAX_LIMIT),
-        Some(Err(_)) => return out.api_error(&bad("limit must be a non-negative integer")),
-    };
-    let start = match get("marker") {
-        None => 0,
-        Some(marker) => match images.iter().position(|i| i.id == marker) {
-            Some(p) => p + 1,
-            None => return out.api_error(&bad(&format!("marker {marker} not found"))),
-        },
-    };
-    let page: Vec<serde_json::Value> = images
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|i| i.to_json())
-        .collect();
-    let mut body = serde_json::json!({
-        "images": page,
-        "first": "/v2/images",
-        "schema": "/v2/schemas/images",
-    });
-    // `limit=0` gives an empty page and no `next` (it would point back at the same page).
-    if limit > 0
-        && start + limit < images.len()
-        && let Some(last) = images.get(start + limit - 1)
-    {
-        let mut next = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs.iter().filter(|(k, _)| k != "marker") {
-            next.append_pair(k, v);
-        }
-        next.append_pair("marker", &last.id);
-        body["next"] = serde_json::Value::String(format!("/v2/images?{}", next.finish()));
-    }
-    out.json(StatusCode::OK, &body)
+        .collect()
 }
 
-fn bad(msg: &str) -> ApiError {
-    ApiError {
-        kind: ErrorKind::BadRequest,
-        message: msg.to_string(),
+/// A successful answer as HTTP: the row's status (or a mutant's), body and `Location`.
+fn reply(app: &App, out: &Out, op: &Operation, answer: Answer) -> Reply {
+    let code = app
+        .mutant
+        .map_or(op.success, |m| m.success_status(op.name, op.success));
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    match answer {
+        Answer::Empty => out.empty(status),
+        Answer::Schema(name) => match app.docs.schema(name) {
+            Some(doc) => out.bytes(status, "application/json", doc.to_vec()),
+            None => out.error(StatusCode::NOT_FOUND, "The resource could not be found."),
+        },
+        Answer::Json { body, location } => {
+            let mut r = out.bytes(status, "application/json", body);
+            if let Some(loc) = location
+                && let Ok(v) = HeaderValue::from_str(&format!("{}{loc}", app.base))
+            {
+                r.headers_mut().insert("location", v);
+            }
+            r
+        }
     }
 }

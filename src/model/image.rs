@@ -294,6 +294,10 @@ pub(crate) struct ListFilter {
     pub(crate) visibility: Option<Visibility>,
     /// `None` means `all`.
     pub(crate) member_status: Option<MemberStatus>,
+    /// Page size asked for.
+    pub(crate) limit: Option<usize>,
+    /// Last id of the previous page.
+    pub(crate) marker: Option<String>,
 }
 
 impl ListFilter {
@@ -302,6 +306,8 @@ impl ListFilter {
             name: None,
             visibility: None,
             member_status: Some(MemberStatus::Accepted),
+            limit: None,
+            marker: None,
         };
         for (k, v) in query {
             match k.as_str() {
@@ -312,6 +318,12 @@ impl ListFilter {
                     })?)
                 }
                 "name" => f.name = Some(v.clone()),
+                "limit" => {
+                    f.limit = Some(v.parse().map_err(|_| {
+                        ApiError::bad_request("limit must be a non-negative integer")
+                    })?)
+                }
+                "marker" => f.marker = Some(v.clone()),
                 "member_status" if v == "all" => f.member_status = None,
                 "member_status" => {
                     f.member_status = Some(MemberStatus::parse(v).ok_or_else(|| {

@@ -103,6 +103,41 @@ impl Default for Rules {
 /// logins a long-running mock serves (like Keystone, old tokens simply stop working).
 pub const MAX_ISSUED_TOKENS: usize = 10_000;
 
+/// Page size of the image list when the client gives no `limit`.
+pub const DEFAULT_LIMIT: usize = 25;
+/// Largest page of the image list.
+pub const MAX_LIMIT: usize = 1000;
+
+/// One page of a list, and the marker of the next page if there is one.
+#[derive(Debug)]
+pub struct Page<'a> {
+    /// The images of this page, in list order.
+    pub images: Vec<&'a Image>,
+    /// The id to pass as `marker` for the next page; `None` on the last page.
+    pub next_marker: Option<&'a str>,
+}
+
+impl<'a> Page<'a> {
+    /// Cuts the page after `marker` (an id in `all`, else 400) of `limit` images.
+    fn of(all: Vec<&'a Image>, limit: Option<usize>, marker: Option<&str>) -> Outcome<Page<'a>> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
+        let start = match marker {
+            None => 0,
+            Some(marker) => match all.iter().position(|i| i.id == marker) {
+                Some(p) => p + 1,
+                None => return Err(ApiError::bad_request(format!("marker {marker} not found"))),
+            },
+        };
+        let end = start.saturating_add(limit).min(all.len());
+        // `limit=0` gives an empty page and no `next` (it would point back at the same page).
+        let next_marker = (limit > 0 && end < all.len()).then(|| all[end - 1].id.as_str());
+        Ok(Page {
+            images: all[start.min(all.len())..end].to_vec(),
+            next_marker,
+        })
+    }
+}
+
 /// Result of a model operation.
 pub type Outcome<T> = Result<T, ApiError>;
 
@@ -305,13 +340,14 @@ impl Model {
         self.visible_image(who, image_id)
     }
 
-    /// `GET /v2/images`: the images `who` sees, filtered by `name`, `visibility` and
-    /// `member_status`, newest first.
+    /// `GET /v2/images`: one page of the images `who` sees, filtered by `name`, `visibility`
+    /// and `member_status`, newest first; `limit` (default [`DEFAULT_LIMIT`], at most
+    /// [`MAX_LIMIT`]) and `marker` (the last id of the previous page) choose the page.
     pub fn list_images<'a>(
         &'a self,
         who: &Identity,
         query: &[(String, String)],
-    ) -> Outcome<Vec<&'a Image>> {
+    ) -> Outcome<Page<'a>> {
         let filter = image::ListFilter::parse(query)?;
         let mut out: Vec<&Image> = self
             .state
@@ -319,7 +355,7 @@ impl Model {
             .filter(|img| self.listed(who, img, &filter))
             .collect();
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        Ok(out)
+        Page::of(out, filter.limit, filter.marker.as_deref())
     }
 
     fn listed(&self, who: &Identity, img: &Image, f: &image::ListFilter) -> bool {

@@ -110,6 +110,18 @@ mutants! {
     WrongMethodIs404 = "wrong-method-is-404", Http;
 }
 
+impl Mutant {
+    /// The success status of `operation` under this mutant: HTTP-layer mutants change the
+    /// code of one operation; every other answer keeps `honest`.
+    pub fn success_status(self, operation: &str, honest: u16) -> u16 {
+        match (self, operation) {
+            (Mutant::AddAnswers201, "add_image_member") => 201,
+            (Mutant::DeleteAnswers200, "delete_image_member") => 200,
+            _ => honest,
+        }
+    }
+}
+
 impl fmt::Display for Mutant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

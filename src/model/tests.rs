@@ -247,6 +247,7 @@ fn member_image_list_needs_acceptance() {
             .collect();
         m.list_images(&member, &q)
             .unwrap()
+            .images
             .iter()
             .any(|i| i.id == id)
     };
@@ -321,4 +322,47 @@ fn a_readded_member_is_pending_again_but_keeps_its_first_creation_time() {
     assert_eq!(again.status, MemberStatus::Pending);
     assert_eq!(again.created_at, first);
     assert_eq!(again.updated_at, "2021-06-01T12:00:00Z");
+}
+
+#[test]
+fn image_pages_follow_limit_and_marker() {
+    let mut m = model(5);
+    let owner = who(&m, "owner-token").clone();
+    for n in 0..3 {
+        m.create_image(&owner, format!(r#"{{"name": "page-{n}"}}"#).as_bytes())
+            .unwrap();
+    }
+    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let all: Vec<String> = m
+        .list_images(&owner, &q(&[]))
+        .unwrap()
+        .images
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    assert_eq!(all.len(), 3);
+    let first = m.list_images(&owner, &q(&[("limit", "2")])).unwrap();
+    assert_eq!(first.images.len(), 2);
+    assert_eq!(first.next_marker, Some(all[1].as_str()));
+    let second = m
+        .list_images(&owner, &q(&[("limit", "2"), ("marker", &all[1])]))
+        .unwrap();
+    assert_eq!(
+        second.images.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        vec![&all[2]]
+    );
+    assert_eq!(second.next_marker, None);
+    let empty = m.list_images(&owner, &q(&[("limit", "0")])).unwrap();
+    assert!(empty.images.is_empty() && empty.next_marker.is_none());
+    let bad = m
+        .list_images(&owner, &q(&[("marker", "nope")]))
+        .unwrap_err();
+    assert_eq!(bad.kind.status(), 400);
+    let bad = m.list_images(&owner, &q(&[("limit", "-1")])).unwrap_err();
+    assert_eq!(bad.kind.status(), 400);
 }

@@ -1,0 +1,363 @@
+//! The one table of operations: every route of the image API the mock serves, with its name
+//! (the spec's `operation`), method, path template, success status, the model call that
+//! answers it. The mock's router and `Allow` headers, the fuzzer's predictions, paths and
+//! success codes, and the operation names of emitted cases all read [`OPERATIONS`]; a unit
+//! test checks it against `specs/`.
+//!
+//! Adding an operation is its spec, its cases, one model method and one row here.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::model::{Identity, Model, Outcome};
+
+/// A request as the table hands it to the model: who asks, the path parameters in template
+/// order, the query pairs and the raw body.
+pub(crate) struct Call<'a> {
+    pub(crate) who: &'a Identity,
+    pub(crate) params: &'a [&'a str],
+    pub(crate) query: &'a [(String, String)],
+    pub(crate) body: &'a [u8],
+}
+
+impl Call<'_> {
+    /// The `i`th path parameter (the router only calls a row with all of them).
+    fn param(&self, i: usize) -> &str {
+        self.params.get(i).copied().unwrap_or("")
+    }
+}
+
+/// What a successful model call gives back, before HTTP.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Answer {
+    /// No body.
+    Empty,
+    /// A JSON body, serialized once; `location` is a path the mock prefixes with its base URL.
+    Json {
+        body: Vec<u8>,
+        location: Option<String>,
+    },
+    /// One of the fixed JSON schema documents, by name.
+    Schema(&'static str),
+}
+
+impl Answer {
+    fn json<T: Serialize + ?Sized>(value: &T) -> Answer {
+        Answer::Json {
+            body: serde_json::to_vec(value).unwrap_or_default(),
+            location: None,
+        }
+    }
+
+    /// The body as JSON (`Null` for none), for comparisons.
+    pub(crate) fn value(&self) -> Value {
+        match self {
+            Answer::Json { body, .. } => serde_json::from_slice(body).unwrap_or(Value::Null),
+            Answer::Empty | Answer::Schema(_) => Value::Null,
+        }
+    }
+}
+
+/// How a row reaches the model: under the read lock or the write lock, or not at all.
+#[derive(Clone, Copy)]
+pub(crate) enum Handler {
+    Read(fn(&Model, &Call) -> Outcome<Answer>),
+    Write(fn(&mut Model, &Call) -> Outcome<Answer>),
+    /// A fixed document (a JSON schema, by name): any authenticated caller reads it.
+    Document(&'static str),
+}
+
+/// One operation.
+pub(crate) struct Operation {
+    /// The spec's `operation`.
+    pub(crate) name: &'static str,
+    /// HTTP method, upper-case.
+    pub(crate) method: &'static str,
+    /// Path template; `{…}` segments are parameters, passed to the handler in order.
+    pub(crate) path: &'static str,
+    /// The status of a success.
+    pub(crate) success: u16,
+    /// The model call.
+    pub(crate) handler: Handler,
+}
+
+impl Operation {
+    /// The path parameters of `path` if it matches this row's template.
+    pub(crate) fn matches<'p>(&self, segments: &[&'p str]) -> Option<Vec<&'p str>> {
+        template_matches(self.path, segments)
+    }
+
+    /// Whether the template has a `{member_id}` parameter.
+    pub(crate) fn names_member(&self) -> bool {
+        self.path.contains("{member_id}")
+    }
+}
+
+/// The parameters of `segments` under `template`, or `None` when it does not match.
+fn template_matches<'p>(template: &str, segments: &[&'p str]) -> Option<Vec<&'p str>> {
+    let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (part, seg) in parts.iter().zip(segments) {
+        if part.starts_with('{') {
+            params.push(*seg);
+        } else if part != seg {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// The rows whose template matches `segments`, with their parameters.
+pub(crate) fn matching<'p>(
+    table: &'static [Operation],
+    segments: &[&'p str],
+) -> Vec<(&'static Operation, Vec<&'p str>)> {
+    table
+        .iter()
+        .filter_map(|op| op.matches(segments).map(|p| (op, p)))
+        .collect()
+}
+
+/// The `Allow` value for a set of matching rows: their methods, in table order, once each.
+pub(crate) fn allow(rows: &[(&'static Operation, Vec<&str>)]) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    for (op, _) in rows {
+        if !methods.contains(&op.method) {
+            methods.push(op.method);
+        }
+    }
+    methods.join(", ")
+}
+
+/// The row named `name`.
+pub(crate) fn by_name(name: &str) -> Option<&'static Operation> {
+    OPERATIONS.iter().find(|o| o.name == name)
+}
+
+fn image_page(m: &Model, c: &Call) -> Outcome<Answer> {
+    let page = m.list_images(c.who, c.query)?;
+    let images: Vec<Value> = page.images.iter().map(|i| i.to_json()).collect();
+    let mut body = json!({"images": images, "first": "/v2/images", "schema": "/v2/schemas/images"});
+    if let Some(marker) = page.next_marker {
+        let mut next = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in c.query.iter().filter(|(k, _)| k != "marker") {
+            next.append_pair(k, v);
+        }
+        next.append_pair("marker", marker);
+        body["next"] = Value::String(format!("/v2/images?{}", next.finish()));
+    }
+    Ok(Answer::json(&body))
+}
+
+/// Every operation the mock serves, in the order `Allow` lists methods.
+pub(crate) static OPERATIONS: &[Operation] = &[
+    Operation {
+        name: "list_images",
+        method: "GET",
+        path: "/v2/images",
+        success: 200,
+        handler: Handler::Read(image_page),
+    },
+    Operation {
+        name: "create_image",
+        method: "POST",
+        path: "/v2/images",
+        success: 201,
+        handler: Handler::Write(|m, c| {
+            let image = m.create_image(c.who, c.body)?;
+            Ok(Answer::Json {
+                body: serde_json::to_vec(&image.to_json()).unwrap_or_default(),
+                location: Some(format!("/v2/images/{}", image.id)),
+            })
+        }),
+    },
+    Operation {
+        name: "show_image",
+        method: "GET",
+        path: "/v2/images/{image_id}",
+        success: 200,
+        handler: Handler::Read(|m, c| {
+            Ok(Answer::json(&m.show_image(c.who, c.param(0))?.to_json()))
+        }),
+    },
+    Operation {
+        name: "delete_image",
+        method: "DELETE",
+        path: "/v2/images/{image_id}",
+        success: 204,
+        handler: Handler::Write(|m, c| {
+            m.delete_image(c.who, c.param(0))?;
+            Ok(Answer::Empty)
+        }),
+    },
+    Operation {
+        name: "list_image_members",
+        method: "GET",
+        path: "/v2/images/{image_id}/members",
+        success: 200,
+        handler: Handler::Read(|m, c| {
+            let members = m.list_members(c.who, c.param(0))?;
+            Ok(Answer::json(
+                &json!({"members": members, "schema": "/v2/schemas/members"}),
+            ))
+        }),
+    },
+    Operation {
+        name: "add_image_member",
+        method: "POST",
+        path: "/v2/images/{image_id}/members",
+        success: 200,
+        handler: Handler::Write(|m, c| {
+            Ok(Answer::json(&m.add_member(c.who, c.param(0), c.body)?))
+        }),
+    },
+    Operation {
+        name: "show_image_member",
+        method: "GET",
+        path: "/v2/images/{image_id}/members/{member_id}",
+        success: 200,
+        handler: Handler::Read(|m, c| {
+            Ok(Answer::json(m.show_member(
+                c.who,
+                c.param(0),
+                c.param(1),
+            )?))
+        }),
+    },
+    Operation {
+        name: "update_image_member",
+        method: "PUT",
+        path: "/v2/images/{image_id}/members/{member_id}",
+        success: 200,
+        handler: Handler::Write(|m, c| {
+            Ok(Answer::json(&m.update_member(
+                c.who,
+                c.param(0),
+                c.param(1),
+                c.body,
+            )?))
+        }),
+    },
+    Operation {
+        name: "delete_image_member",
+        method: "DELETE",
+        path: "/v2/images/{image_id}/members/{member_id}",
+        success: 204,
+        handler: Handler::Write(|m, c| {
+            m.delete_member(c.who, c.param(0), c.param(1), c.body)?;
+            Ok(Answer::Empty)
+        }),
+    },
+    schema_row("get_image_member_schema", "/v2/schemas/member", "member"),
+    schema_row("get_image_members_schema", "/v2/schemas/members", "members"),
+    schema_row("get_image_schema", "/v2/schemas/image", "image"),
+    schema_row("get_images_schema", "/v2/schemas/images", "images"),
+];
+
+/// A fixed schema document: anyone with a valid token may read it.
+const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -> Operation {
+    Operation {
+        name,
+        method: "GET",
+        path,
+        success: 200,
+        handler: Handler::Document(doc),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows the mock serves (clients and the suite's set-up use them) whose documentation
+    /// pages have no spec yet; they arrive with the rest of the documented API.
+    const WITHOUT_SPEC: &[&str] = &["show_image", "get_image_schema", "get_images_schema"];
+
+    fn specs() -> Vec<serde_yaml::Value> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("specs/") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).expect("readable spec");
+                out.push(serde_yaml::from_str(&text).expect("spec YAML"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_table_and_the_specs_agree() {
+        let specs = specs();
+        for spec in &specs {
+            let name = spec["operation"].as_str().expect("operation");
+            let row = by_name(name).unwrap_or_else(|| panic!("no row for spec {name}"));
+            assert_eq!(spec["method"].as_str(), Some(row.method), "{name}: method");
+            assert_eq!(spec["path"].as_str(), Some(row.path), "{name}: path");
+            let codes: Vec<u64> = spec["responses"]
+                .as_sequence()
+                .expect("responses")
+                .iter()
+                .filter_map(|r| r["code"].as_u64())
+                .collect();
+            assert!(
+                codes.contains(&u64::from(row.success)),
+                "{name}: success {} is not in its table {codes:?}",
+                row.success
+            );
+        }
+        for row in OPERATIONS {
+            let has_spec = specs
+                .iter()
+                .any(|s| s["operation"].as_str() == Some(row.name));
+            assert!(
+                has_spec || WITHOUT_SPEC.contains(&row.name),
+                "row {} has no spec",
+                row.name
+            );
+        }
+    }
+
+    #[test]
+    fn names_and_routes_are_unique() {
+        for (i, a) in OPERATIONS.iter().enumerate() {
+            for b in &OPERATIONS[i + 1..] {
+                assert_ne!(a.name, b.name);
+                assert!(
+                    a.method != b.method || a.path != b.path,
+                    "{} and {}",
+                    a.name,
+                    b.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn allow_lists_the_methods_of_a_path_in_table_order() {
+        let allow_of = |path: &str| {
+            let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            allow(&matching(OPERATIONS, &segs))
+        };
+        assert_eq!(allow_of("/v2/images"), "GET, POST");
+        assert_eq!(allow_of("/v2/images/x"), "GET, DELETE");
+        assert_eq!(allow_of("/v2/images/x/members"), "GET, POST");
+        assert_eq!(allow_of("/v2/images/x/members/y"), "GET, PUT, DELETE");
+        assert_eq!(allow_of("/v2/schemas/member"), "GET");
+        assert_eq!(allow_of("/v2/nothing"), "");
+    }
+
+    #[test]
+    fn parameters_come_in_template_order() {
+        let row = by_name("show_image_member").expect("row");
+        assert_eq!(
+            row.matches(&["v2", "images", "i", "members", "m"]),
+            Some(vec!["i", "m"])
+        );
+        assert_eq!(row.matches(&["v2", "images", "i", "members"]), None);
+        assert_eq!(row.matches(&["v2", "images", "i", "tags", "m"]), None);
+    }
+}
