@@ -304,10 +304,10 @@ impl Out {
             StatusCode::METHOD_NOT_ALLOWED,
             "The method is not allowed for the requested resource.",
         );
-        if mutant != Some(Mutant::MissingAllow) {
-            if let Ok(v) = HeaderValue::from_str(allow) {
-                r.headers_mut().insert("allow", v);
-            }
+        if mutant != Some(Mutant::MissingAllow)
+            && let Ok(v) = HeaderValue::from_str(allow)
+        {
+            r.headers_mut().insert("allow", v);
         }
         r
     }
