@@ -67,7 +67,45 @@ pub(crate) enum Handler {
     Document(&'static str),
 }
 
+/// What of a successful answer the fuzzer compares with the model's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Compare {
+    /// Only the status.
+    Status,
+    /// A new image: the fuzzer remembers which target id stands for the model's.
+    Created,
+    /// One member: `member_id` and `status`.
+    Member,
+    /// `members`: the set of (`member_id`, `status`).
+    Members,
+    /// `images`: the page's length, whether there is a `next` page, and on a last page the
+    /// set of ids. With a `marker` only the status (the page depends on the order of images
+    /// created within one second, which the model cannot know).
+    ImagePage,
+}
+
+/// What the fuzzer sends to a row and how it tells the story. Templates: `{image}` is the
+/// image a step names, `{member}` the project it names, `{name}` the sequence's image name,
+/// `{owner}` the owner's project (a create body naming it is sent by the admin, on the
+/// owner's behalf).
+#[derive(Clone, Copy)]
+pub(crate) struct Fuzz {
+    /// How often the generator picks this row, relative to the others (0: never).
+    pub(crate) weight: u32,
+    /// Request bodies to choose from; none means no body. A leading `!` marks a body sent
+    /// as it is, not JSON; an empty one sends no body.
+    pub(crate) bodies: &'static [&'static str],
+    /// Query strings to choose from; none means no query.
+    pub(crate) queries: &'static [&'static str],
+    /// What to compare on success.
+    pub(crate) compare: Compare,
+    /// The step in words, after the caller: "adds {member} to image {image}"; the body
+    /// follows when it is not the row's first.
+    pub(crate) says: &'static str,
+}
+
 /// One operation.
+#[derive(Clone, Copy)]
 pub(crate) struct Operation {
     /// The spec's `operation`.
     pub(crate) name: &'static str,
@@ -79,6 +117,8 @@ pub(crate) struct Operation {
     pub(crate) success: u16,
     /// The model call.
     pub(crate) handler: Handler,
+    /// What the fuzzer sends.
+    pub(crate) fuzz: Fuzz,
 }
 
 impl Operation {
@@ -134,8 +174,38 @@ pub(crate) fn allow(rows: &[(&'static Operation, Vec<&str>)]) -> String {
 
 /// The row named `name`.
 pub(crate) fn by_name(name: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|o| o.name == name)
+    table().iter().find(|o| o.name == name)
 }
+
+/// The table every consumer reads: [`OPERATIONS`], and in unit tests one more row that
+/// exists only to show that a row alone reaches the router, `Allow`, the fuzzer and emit.
+#[cfg(not(test))]
+pub(crate) fn table() -> &'static [Operation] {
+    OPERATIONS
+}
+
+/// The table every consumer reads: [`OPERATIONS`] and the test-only `probe_image` row.
+#[cfg(test)]
+pub(crate) fn table() -> &'static [Operation] {
+    static WITH_PROBE: std::sync::LazyLock<Vec<Operation>> = std::sync::LazyLock::new(|| {
+        let mut rows = OPERATIONS.to_vec();
+        rows.push(tests::PROBE);
+        rows
+    });
+    &WITH_PROBE
+}
+
+/// Create bodies: mostly shared images, some of every other visibility.
+const IMAGE_BODIES: &[&str] = &[
+    r#"{"name": "{name}", "visibility": "shared"}"#,
+    r#"{"name": "{name}", "visibility": "shared"}"#,
+    r#"{"name": "{name}", "visibility": "shared"}"#,
+    r#"{"name": "{name}", "visibility": "private"}"#,
+    r#"{"name": "{name}", "visibility": "community"}"#,
+    r#"{"name": "{name}", "visibility": "public"}"#,
+    r#"{"name": "{name}", "visibility": "public", "owner": "{owner}"}"#,
+    r#"{"name": "{name}", "visibility": "shared", "owner": "{owner}"}"#,
+];
 
 fn image_page(m: &Model, c: &Call) -> Outcome<Answer> {
     let page = m.list_images(c.who, c.query)?;
@@ -160,6 +230,25 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         path: "/v2/images",
         success: 200,
         handler: Handler::Read(image_page),
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: &[],
+            queries: &[
+                "name={name}",
+                "name={name}&member_status=pending",
+                "name={name}&member_status=accepted",
+                "name={name}&member_status=rejected",
+                "name={name}&member_status=all",
+                "name={name}&member_status=bogus",
+                "name={name}&visibility=shared",
+                "name={name}&limit=1",
+                "name={name}&limit=2",
+                "name={name}&limit=0",
+                "name={name}&limit=1&marker={image}",
+            ],
+            compare: Compare::ImagePage,
+            says: "lists the sequence's images",
+        },
     },
     Operation {
         name: "create_image",
@@ -173,6 +262,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 location: Some(format!("/v2/images/{}", image.id)),
             })
         }),
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: IMAGE_BODIES,
+            queries: &[],
+            compare: Compare::Created,
+            says: "creates an image",
+        },
     },
     Operation {
         name: "show_image",
@@ -182,6 +278,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         handler: Handler::Read(|m, c| {
             Ok(Answer::json(&m.show_image(c.who, c.param(0))?.to_json()))
         }),
+        fuzz: Fuzz {
+            weight: 1,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Status,
+            says: "shows image {image}",
+        },
     },
     Operation {
         name: "delete_image",
@@ -192,6 +295,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             m.delete_image(c.who, c.param(0))?;
             Ok(Answer::Empty)
         }),
+        fuzz: Fuzz {
+            weight: 1,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Status,
+            says: "deletes image {image}",
+        },
     },
     Operation {
         name: "list_image_members",
@@ -204,6 +314,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 &json!({"members": members, "schema": "/v2/schemas/members"}),
             ))
         }),
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Members,
+            says: "lists the members of image {image}",
+        },
     },
     Operation {
         name: "add_image_member",
@@ -213,6 +330,22 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         handler: Handler::Write(|m, c| {
             Ok(Answer::json(&m.add_member(c.who, c.param(0), c.body)?))
         }),
+        fuzz: Fuzz {
+            weight: 8,
+            bodies: &[
+                r#"{"member": "{member}"}"#,
+                r#"{"member": "{member}"}"#,
+                r#"{"member": "{member}"}"#,
+                r#"{"member": "{member}"}"#,
+                r#"{"member": "{member}"}"#,
+                r#"{"member": "{member}"}"#,
+                r#"{"member": ""}"#,
+                r#"!{"member": "#,
+            ],
+            queries: &[],
+            compare: Compare::Member,
+            says: "adds {member} to image {image}",
+        },
     },
     Operation {
         name: "show_image_member",
@@ -226,6 +359,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 c.param(1),
             )?))
         }),
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Member,
+            says: "shows {member} on image {image}",
+        },
     },
     Operation {
         name: "update_image_member",
@@ -240,6 +380,22 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 c.body,
             )?))
         }),
+        fuzz: Fuzz {
+            weight: 4,
+            bodies: &[
+                r#"{"status": "accepted"}"#,
+                r#"{"status": "accepted"}"#,
+                r#"{"status": "rejected"}"#,
+                r#"{"status": "rejected"}"#,
+                r#"{"status": "pending"}"#,
+                r#"{"status": "pending"}"#,
+                r#"{"status": "maybe"}"#,
+                r#"{"state": "accepted"}"#,
+            ],
+            queries: &[],
+            compare: Compare::Member,
+            says: "sets the status of {member} on image {image}",
+        },
     },
     Operation {
         name: "delete_image_member",
@@ -250,6 +406,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             m.delete_member(c.who, c.param(0), c.param(1), c.body)?;
             Ok(Answer::Empty)
         }),
+        fuzz: Fuzz {
+            weight: 3,
+            bodies: &["", "", "", "", "", "", "", "", "", "{}"],
+            queries: &[],
+            compare: Compare::Status,
+            says: "removes {member} from image {image}",
+        },
     },
     schema_row("get_image_member_schema", "/v2/schemas/member", "member"),
     schema_row("get_image_members_schema", "/v2/schemas/members", "members"),
@@ -265,6 +428,13 @@ const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -
         path,
         success: 200,
         handler: Handler::Document(doc),
+        fuzz: Fuzz {
+            weight: 0,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Status,
+            says: "reads the schema",
+        },
     }
 }
 
@@ -274,7 +444,36 @@ mod tests {
 
     /// Rows the mock serves (clients and the suite's set-up use them) whose documentation
     /// pages have no spec yet; they arrive with the rest of the documented API.
-    const WITHOUT_SPEC: &[&str] = &["show_image", "get_image_schema", "get_images_schema"];
+    const WITHOUT_SPEC: &[&str] = &[
+        "show_image",
+        "get_image_schema",
+        "get_images_schema",
+        "probe_image",
+    ];
+
+    /// A model method that exists only in unit tests, for the row below.
+    impl Model {
+        fn probe_image(&self, who: &Identity, image_id: &str) -> Outcome<Value> {
+            let image = self.show_image(who, image_id)?;
+            Ok(json!({"id": image.id, "probed": true}))
+        }
+    }
+
+    /// A test-only operation: one model method (above) and this row, nothing else.
+    pub(super) const PROBE: Operation = Operation {
+        name: "probe_image",
+        method: "GET",
+        path: "/v2/images/{image_id}/probe",
+        success: 200,
+        handler: Handler::Read(|m, c| Ok(Answer::json(&m.probe_image(c.who, c.param(0))?))),
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Status,
+            says: "probes image {image}",
+        },
+    };
 
     fn specs() -> Vec<serde_yaml::Value> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
@@ -309,7 +508,7 @@ mod tests {
                 row.success
             );
         }
-        for row in OPERATIONS {
+        for row in table() {
             let has_spec = specs
                 .iter()
                 .any(|s| s["operation"].as_str() == Some(row.name));
@@ -323,8 +522,8 @@ mod tests {
 
     #[test]
     fn names_and_routes_are_unique() {
-        for (i, a) in OPERATIONS.iter().enumerate() {
-            for b in &OPERATIONS[i + 1..] {
+        for (i, a) in table().iter().enumerate() {
+            for b in &table()[i + 1..] {
                 assert_ne!(a.name, b.name);
                 assert!(
                     a.method != b.method || a.path != b.path,
@@ -340,7 +539,7 @@ mod tests {
     fn allow_lists_the_methods_of_a_path_in_table_order() {
         let allow_of = |path: &str| {
             let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-            allow(&matching(OPERATIONS, &segs))
+            allow(&matching(table(), &segs))
         };
         assert_eq!(allow_of("/v2/images"), "GET, POST");
         assert_eq!(allow_of("/v2/images/x"), "GET, DELETE");

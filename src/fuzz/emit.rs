@@ -1,5 +1,6 @@
 //! A finding, told two ways: as a readable story, and as a case file that `sharecheck run`
-//! executes, so a mismatch becomes a regression case in one step.
+//! executes, so a mismatch becomes a regression case in one step. Both read the steps' rows
+//! of the operation table; nothing here knows one operation from another.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -7,8 +8,9 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::stateful::{
-    AddBody, Finding, Http, Payload, StatusArg, Step, Who, Whom, http_of, predictions,
+    Fill, Finding, Http, Payload, Step, Who, Whom, describe_caller, http_of, predictions,
 };
+use crate::operations::Compare;
 use crate::suite::Target;
 
 fn who(w: Who) -> &'static str {
@@ -27,20 +29,49 @@ fn whom(w: Whom) -> String {
     }
 }
 
-fn caller(w: Who) -> String {
-    match w {
-        Who::Persona(p) => p.to_string(),
-        Who::Anonymous => "a caller without a token".into(),
-        Who::BadToken => "a caller with an unknown token".into(),
-        Who::WrongHeader => "the owner, with its token in `Authorization: Bearer`".into(),
-    }
-}
-
 fn member_name(w: Whom) -> String {
     match w {
         Whom::Persona(p) => format!("{p}'s project"),
         Whom::Ghost(n) => format!("ghost project {n}"),
     }
+}
+
+/// One step in words, from its row's `says`: images as `#n`, members by name.
+fn tell(step: &Step, images_before: usize) -> String {
+    let image = match images_before.checked_sub(step.img + 1) {
+        Some(n) => format!("#{n}"),
+        None => "(none: an unknown id)".to_string(),
+    };
+    let says = step
+        .op
+        .fuzz
+        .says
+        .replace("{image}", &image)
+        .replace("{member}", &member_name(step.member));
+    let query = step
+        .query
+        .map(|q| {
+            format!(
+                " ({})",
+                q.replace("{name}", "its name").replace("{image}", &image)
+            )
+        })
+        .unwrap_or_default();
+    let body = match step.body {
+        None | Some("") => String::new(),
+        Some(b) if step.op.fuzz.bodies.first() == Some(&b) => String::new(),
+        Some(b) => match b.strip_prefix('!') {
+            Some(raw) => format!(" with the malformed body `{raw}`"),
+            None => format!(
+                " with the body {}",
+                b.replace("{name}", "…")
+                    .replace("{owner}", "<owner's project>")
+                    .replace("{member}", &member_name(step.member))
+            ),
+        },
+    };
+    let says = format!("{says}{query}{body}");
+    format!("{} {says}", describe_caller(step.by))
 }
 
 /// One line per step, with the model's expected status.
@@ -49,97 +80,10 @@ pub fn describe(target: &Target, member_quota: i64, steps: &[Step]) -> String {
     let mut out = String::new();
     let mut images = 0usize;
     for (i, (step, (status, _))) in steps.iter().zip(&predicted).enumerate() {
-        // `img` counts back from the newest image; show it as an absolute number.
-        let at = |back: &usize| match images.checked_sub(back + 1) {
-            Some(n) => format!("#{n}"),
-            None => "(none: an unknown id)".to_string(),
-        };
-        let text = match step {
-            Step::CreateImage {
-                visibility,
-                by_admin,
-            } => format!(
-                "{} creates a {visibility} image{}",
-                if *by_admin { "admin" } else { "owner" },
-                if *by_admin { " owned by the owner" } else { "" }
-            ),
-            Step::DeleteImage { img, by } => format!("{} deletes image {}", caller(*by), at(img)),
-            Step::AddMember {
-                img,
-                member,
-                by,
-                body,
-            } => match body {
-                AddBody::Valid => format!(
-                    "{} adds {} to image {}",
-                    caller(*by),
-                    member_name(*member),
-                    at(img)
-                ),
-                AddBody::Empty => format!(
-                    "{} adds an empty member id to image {}",
-                    caller(*by),
-                    at(img)
-                ),
-                AddBody::Malformed => {
-                    format!("{} sends a malformed add to image {}", caller(*by), at(img))
-                }
-            },
-            Step::ListMembers { img, by } => {
-                format!("{} lists the members of image {}", caller(*by), at(img))
-            }
-            Step::ShowMember { img, member, by } => {
-                format!(
-                    "{} shows {} on image {}",
-                    caller(*by),
-                    member_name(*member),
-                    at(img)
-                )
-            }
-            Step::UpdateMember {
-                img,
-                member,
-                by,
-                status,
-            } => format!(
-                "{} sets {} on image {} to {}",
-                caller(*by),
-                member_name(*member),
-                at(img),
-                match status {
-                    StatusArg::Set(s) => (*s).to_string(),
-                    StatusArg::Bogus => "an invalid status".into(),
-                    StatusArg::Missing => "nothing (no status key)".into(),
-                }
-            ),
-            Step::DeleteMember {
-                img,
-                member,
-                by,
-                with_body,
-            } => format!(
-                "{} removes {} from image {}{}",
-                caller(*by),
-                member_name(*member),
-                at(img),
-                if *with_body {
-                    " (with a request body)"
-                } else {
-                    ""
-                }
-            ),
-            Step::ListImages { by, member_status } => format!(
-                "{} lists the sequence's images{}",
-                caller(*by),
-                member_status
-                    .map(|s| format!(" with member_status={s}"))
-                    .unwrap_or_default()
-            ),
-        };
-        if matches!(step, Step::CreateImage { .. }) && *status == 201 {
+        let _ = writeln!(out, "  {}. {} → expect {status}", i + 1, tell(step, images));
+        if step.creates() && *status == step.op.success {
             images += 1;
         }
-        let _ = writeln!(out, "  {}. {text} → expect {status}", i + 1);
     }
     out
 }
@@ -149,12 +93,18 @@ const NAME: &str = "sharecheck-{run_id}-{random_uuid}";
 /// The request of one step, as case YAML (a flow mapping), with placeholders for images,
 /// projects and the sequence's image name.
 fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
+    let fill = Fill {
+        image,
+        project: &whom,
+        name: NAME,
+        owner: "{owner}",
+    };
     let Http {
         method,
         path,
         body,
         by,
-    } = http_of(step, image, &whom, NAME, "{owner}");
+    } = http_of(step, &fill);
     let mut out = format!("{{as: {}, method: {method}, path: \"{path}\"", who(by));
     match body {
         Some(Payload::Json(v)) => {
@@ -169,6 +119,35 @@ fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
     out
 }
 
+/// What the last step's answer must hold, from its row's comparison.
+fn expect_body(step: &Step, status: u16, value: &Value) -> Option<String> {
+    if status == 204 {
+        return Some("{kind: empty}".into());
+    }
+    if status != step.op.success {
+        return None;
+    }
+    let length = |key: &str| value[key].as_array().map_or(0, Vec::len);
+    match step.op.fuzz.compare {
+        Compare::Member => {
+            let s = value.get("status").and_then(Value::as_str).unwrap_or("");
+            Some(format!(
+                "{{kind: json, values: {{/member_id: \"{}\", /status: {s}}}}}",
+                whom(step.member)
+            ))
+        }
+        Compare::Members => Some(format!(
+            "{{kind: json, lengths: {{/members: {}}}}}",
+            length("members")
+        )),
+        Compare::ImagePage if !step.query.is_some_and(|q| q.contains("marker=")) => Some(format!(
+            "{{kind: json, lengths: {{/images: {}}}}}",
+            length("images")
+        )),
+        _ => None,
+    }
+}
+
 /// The emitted case: its path below a cases folder (`<operation>/<code>/<name>.yaml`) and its
 /// text. Images created successfully before the last step become set-up images (all named
 /// alike, so `?name=` lists exactly them); every other step is a checked `before` step; the
@@ -177,29 +156,20 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
     let steps = &finding.steps;
     let predicted = predictions(target, member_quota, "sharecheck-emit", steps);
     let last = steps.len() - 1;
-    // Image index → set-up name, for successful creates before the last step.
-    let mut setup: Vec<(String, &Step)> = Vec::new();
-    let mut created = 0usize;
+    let made = |i: usize| steps[i].creates() && predicted[i].0 == steps[i].op.success;
+    // Set-up names of the images made before the last step, in creation order.
     let mut names: Vec<Option<String>> = Vec::new();
-    for (i, (step, (status, _))) in steps.iter().zip(&predicted).enumerate() {
-        if matches!(step, Step::CreateImage { .. }) && *status == 201 {
-            if i < last {
-                let n = format!("img{created}");
-                setup.push((n.clone(), step));
-                names.push(Some(n));
-            } else {
-                names.push(None);
-            }
-            created += 1;
-        }
-    }
-    // Successful creates before each step, to turn `img` (counted back) into an index.
+    let mut setup: Vec<(String, &Step)> = Vec::new();
+    // Images made before each step, to turn `img` (counted back) into an index.
     let mut before_step = Vec::with_capacity(steps.len());
-    let mut count = 0usize;
-    for (step, (status, _)) in steps.iter().zip(&predicted) {
-        before_step.push(count);
-        if matches!(step, Step::CreateImage { .. }) && *status == 201 {
-            count += 1;
+    for (i, step) in steps.iter().enumerate() {
+        before_step.push(names.len());
+        if made(i) {
+            let name = (i < last).then(|| format!("img{}", names.len()));
+            if let Some(n) = &name {
+                setup.push((n.clone(), step));
+            }
+            names.push(name);
         }
     }
     let image_at = |step: usize, back: usize| match before_step[step].checked_sub(back + 1) {
@@ -210,7 +180,7 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
         None => "{random_uuid}".to_string(),
     };
     let (status, value) = &predicted[last];
-    let op = steps[last].op().name;
+    let op = steps[last].op.name;
     let digest = {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in format!("{steps:?}").bytes() {
@@ -232,21 +202,7 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
     for line in finding.message.lines() {
         let _ = writeln!(y, "# mismatch: {line}");
     }
-    if steps.iter().any(|s| {
-        matches!(
-            s,
-            Step::ListImages {
-                by: Who::WrongHeader,
-                ..
-            }
-        ) || matches!(
-            s,
-            Step::DeleteImage {
-                by: Who::WrongHeader,
-                ..
-            }
-        )
-    }) {
+    if steps.iter().any(|s| s.by == Who::WrongHeader) {
         let _ = writeln!(
             y,
             "# (a token sent in the wrong header is written as `anonymous`)"
@@ -263,14 +219,15 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
     if !setup.is_empty() {
         let _ = writeln!(y, "setup:\n  images:");
         for (n, step) in &setup {
-            if let Step::CreateImage { visibility, .. } = step {
-                let _ = writeln!(y, "    {n}: {{visibility: {visibility}, name: \"{NAME}\"}}");
-            }
+            let visibility = step
+                .body
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|v| v["visibility"].as_str().map(str::to_string))
+                .unwrap_or_else(|| "shared".into());
+            let _ = writeln!(y, "    {n}: {{visibility: {visibility}, name: \"{NAME}\"}}");
         }
     }
-    let befores: Vec<usize> = (0..last)
-        .filter(|&i| !(matches!(steps[i], Step::CreateImage { .. }) && predicted[i].0 == 201))
-        .collect();
+    let befores: Vec<usize> = (0..last).filter(|&i| !made(i)).collect();
     if !befores.is_empty() {
         let _ = writeln!(y, "before:");
         for i in befores {
@@ -288,32 +245,8 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
         request(&steps[last], &|b| image_at(last, b))
     );
     let _ = writeln!(y, "expect:\n  status: {status}");
-    match (&steps[last], value) {
-        (
-            Step::AddMember { member, .. }
-            | Step::ShowMember { member, .. }
-            | Step::UpdateMember { member, .. },
-            v,
-        ) if *status == 200 => {
-            let s = v.get("status").and_then(Value::as_str).unwrap_or("");
-            let _ = writeln!(
-                y,
-                "  body: {{kind: json, values: {{/member_id: \"{}\", /status: {s}}}}}",
-                whom(*member)
-            );
-        }
-        (Step::ListMembers { .. }, v) if *status == 200 => {
-            let a = v["members"].as_array().map_or(0, Vec::len);
-            let _ = writeln!(y, "  body: {{kind: json, lengths: {{/members: {a}}}}}",);
-        }
-        (Step::ListImages { .. }, v) if *status == 200 => {
-            let a = v["images"].as_array().map_or(0, Vec::len);
-            let _ = writeln!(y, "  body: {{kind: json, lengths: {{/images: {a}}}}}",);
-        }
-        (_, _) if *status == 204 => {
-            let _ = writeln!(y, "  body: {{kind: empty}}");
-        }
-        _ => {}
+    if let Some(body) = expect_body(&steps[last], *status, value) {
+        let _ = writeln!(y, "  body: {body}");
     }
     (
         PathBuf::from(op)

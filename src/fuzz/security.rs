@@ -7,7 +7,8 @@
 //! - *use after delete*: a removed member, and a deleted image, are unreachable;
 //! - *token hygiene*: no token, an unknown token, or a token in the wrong header → 401.
 
-use super::stateful::{AddBody, StatusArg, Step, Who, Whom, run_script};
+use super::stateful::{Step, Who, Whom, run_script};
+use crate::operations::table;
 use crate::suite::Target;
 
 /// The property a probe guards.
@@ -49,12 +50,13 @@ impl Script {
     }
 
     fn create(&mut self, visibility: &'static str) -> usize {
+        let body = match visibility {
+            "private" => r#"{"name": "{name}", "visibility": "private"}"#,
+            _ => r#"{"name": "{name}", "visibility": "shared"}"#,
+        };
         self.steps.push((
             Property::Setup,
-            Step::CreateImage {
-                visibility,
-                by_admin: false,
-            },
+            Step::of("create_image", 0, M("owner"), P("owner")).with_body(body),
         ));
         self.created += 1;
         self.created - 1
@@ -69,40 +71,30 @@ impl Script {
 const P: fn(&'static str) -> Who = Who::Persona;
 const M: fn(&'static str) -> Whom = Whom::Persona;
 
-/// Every operation `by` could try on `img` about `member`, including the mutating ones.
+/// Every operation of the table that names an image, tried by `by` on `img` about `member`
+/// (adds name a ghost project), mutating ones included; deleting the image itself is probed
+/// separately, last, since it ends the image.
 fn every_op(s: &mut Script, p: Property, img: usize, member: Whom, by: Who) {
-    s.push(p, |img| Step::ListMembers { img, by }, img);
-    s.push(p, |img| Step::ShowMember { img, member, by }, img);
-    s.push(
-        p,
-        |img| Step::AddMember {
-            img,
-            member: Whom::Ghost(9),
-            by,
-            body: AddBody::Valid,
-        },
-        img,
-    );
-    s.push(
-        p,
-        |img| Step::UpdateMember {
-            img,
-            member,
-            by,
-            status: StatusArg::Set("accepted"),
-        },
-        img,
-    );
-    s.push(
-        p,
-        |img| Step::DeleteMember {
-            img,
-            member,
-            by,
-            with_body: false,
-        },
-        img,
-    );
+    for op in table() {
+        if !op.path.contains("{image_id}") || op.name == "delete_image" {
+            continue;
+        }
+        let about = if op.names_member() {
+            member
+        } else {
+            Whom::Ghost(9)
+        };
+        s.push(p, |img| Step::of(op.name, img, about, by), img);
+    }
+}
+
+/// The body that sets a member's status.
+fn status_body(status: &str) -> &'static str {
+    match status {
+        "accepted" => r#"{"status": "accepted"}"#,
+        "rejected" => r#"{"status": "rejected"}"#,
+        _ => r#"{"status": "pending"}"#,
+    }
 }
 
 /// The scripted probes, in order.
@@ -117,23 +109,13 @@ fn script() -> Vec<(Property, Step)> {
     for (m, st) in [("member", Some("accepted")), ("other_member", None)] {
         s.push(
             Property::Setup,
-            |img| Step::AddMember {
-                img,
-                member: M(m),
-                by: P("owner"),
-                body: AddBody::Valid,
-            },
+            |img| Step::of("add_image_member", img, M(m), P("owner")),
             a,
         );
         if let Some(st) = st {
             s.push(
                 Property::Setup,
-                |img| Step::UpdateMember {
-                    img,
-                    member: M(m),
-                    by: P(m),
-                    status: StatusArg::Set(st),
-                },
+                |img| Step::of("update_image_member", img, M(m), P(m)).with_body(status_body(st)),
                 a,
             );
         }
@@ -141,12 +123,7 @@ fn script() -> Vec<(Property, Step)> {
     let b = s.create("shared");
     s.push(
         Property::Setup,
-        |img| Step::AddMember {
-            img,
-            member: M("stranger"),
-            by: P("owner"),
-            body: AddBody::Valid,
-        },
+        |img| Step::of("add_image_member", img, M("stranger"), P("owner")),
         b,
     );
     let c = s.create("private");
@@ -156,88 +133,58 @@ fn script() -> Vec<(Property, Step)> {
     for who in ["member", "other_member", "stranger", "admin"] {
         s.push(
             Property::Namespace,
-            |img| Step::ListMembers { img, by: P(who) },
+            |img| Step::of("list_image_members", img, M("member"), P(who)),
             c,
         );
         s.push(
             Property::Namespace,
-            |img| Step::ShowMember {
-                img,
-                member: M("member"),
-                by: P(who),
-            },
+            |img| Step::of("show_image_member", img, M("member"), P(who)),
             c,
         );
     }
     s.push(
         Property::Namespace,
-        |img| Step::ListMembers {
-            img,
-            by: P("other_member"),
-        },
+        |img| Step::of("list_image_members", img, M("member"), P("other_member")),
         a,
     );
     for (member, by) in [("member", "other_member"), ("other_member", "member")] {
-        for status in [StatusArg::Set("rejected"), StatusArg::Set("accepted")] {
+        for status in ["rejected", "accepted"] {
             s.push(
                 Property::Namespace,
-                |img| Step::UpdateMember {
-                    img,
-                    member: M(member),
-                    by: P(by),
-                    status,
+                |img| {
+                    Step::of("update_image_member", img, M(member), P(by))
+                        .with_body(status_body(status))
                 },
                 a,
             );
         }
         s.push(
             Property::Namespace,
-            |img| Step::ShowMember {
-                img,
-                member: M(member),
-                by: P(by),
-            },
+            |img| Step::of("show_image_member", img, M(member), P(by)),
             a,
         );
         s.push(
             Property::Namespace,
-            |img| Step::DeleteMember {
-                img,
-                member: M(member),
-                by: P(by),
-                with_body: false,
-            },
+            |img| Step::of("delete_image_member", img, M(member), P(by)),
             a,
         );
     }
     s.push(
         Property::Namespace,
-        |img| Step::UpdateMember {
-            img,
-            member: M("member"),
-            by: P("owner"),
-            status: StatusArg::Set("rejected"),
+        |img| {
+            Step::of("update_image_member", img, M("member"), P("owner"))
+                .with_body(r#"{"status": "rejected"}"#)
         },
         a,
     );
     s.push(
         Property::Namespace,
-        |img| Step::AddMember {
-            img,
-            member: Whom::Ghost(8),
-            by: P("member"),
-            body: AddBody::Valid,
-        },
+        |img| Step::of("add_image_member", img, Whom::Ghost(8), P("member")),
         a,
     );
     s.push(
         Property::Namespace,
-        |img| Step::DeleteMember {
-            img,
-            member: M("member"),
-            by: P("member"),
-            with_body: false,
-        },
+        |img| Step::of("delete_image_member", img, M("member"), P("member")),
         a,
     );
 
@@ -245,31 +192,20 @@ fn script() -> Vec<(Property, Step)> {
     for by in ["owner", "member", "stranger"] {
         s.push(
             Property::Hierarchy,
-            |img| Step::ShowMember {
-                img,
-                member: M("member"),
-                by: P(by),
+            |img| Step::of("show_image_member", img, M("member"), P(by)),
+            b,
+        );
+        s.push(
+            Property::Hierarchy,
+            |img| {
+                Step::of("update_image_member", img, M("member"), P(by))
+                    .with_body(r#"{"status": "accepted"}"#)
             },
             b,
         );
         s.push(
             Property::Hierarchy,
-            |img| Step::UpdateMember {
-                img,
-                member: M("member"),
-                by: P(by),
-                status: StatusArg::Set("accepted"),
-            },
-            b,
-        );
-        s.push(
-            Property::Hierarchy,
-            |img| Step::DeleteMember {
-                img,
-                member: M("member"),
-                by: P(by),
-                with_body: false,
-            },
+            |img| Step::of("delete_image_member", img, M("member"), P(by)),
             b,
         );
     }
@@ -279,15 +215,12 @@ fn script() -> Vec<(Property, Step)> {
         every_op(&mut s, Property::TokenHygiene, a, M("member"), by);
         s.push(
             Property::TokenHygiene,
-            |img| Step::DeleteImage { img, by },
+            |img| Step::of("delete_image", img, M("member"), by),
             a,
         );
         s.push(
             Property::TokenHygiene,
-            |_| Step::ListImages {
-                by,
-                member_status: None,
-            },
+            |_| Step::of("list_images", 0, M("member"), by),
             a,
         );
     }
@@ -295,12 +228,7 @@ fn script() -> Vec<(Property, Step)> {
     // Use after delete: the removed member, then the deleted image.
     s.push(
         Property::UseAfterDelete,
-        |img| Step::DeleteMember {
-            img,
-            member: M("member"),
-            by: P("owner"),
-            with_body: false,
-        },
+        |img| Step::of("delete_image_member", img, M("member"), P("owner")),
         a,
     );
     every_op(
@@ -312,34 +240,27 @@ fn script() -> Vec<(Property, Step)> {
     );
     s.push(
         Property::UseAfterDelete,
-        |img| Step::ShowMember {
-            img,
-            member: M("member"),
-            by: P("owner"),
+        |img| Step::of("show_image_member", img, M("member"), P("owner")),
+        a,
+    );
+    s.push(
+        Property::UseAfterDelete,
+        |_| {
+            Step::of("list_images", 0, M("member"), P("member"))
+                .with_query("name={name}&member_status=all")
         },
         a,
     );
     s.push(
         Property::UseAfterDelete,
-        |_| Step::ListImages {
-            by: P("member"),
-            member_status: Some("all"),
-        },
-        a,
-    );
-    s.push(
-        Property::UseAfterDelete,
-        |img| Step::DeleteImage {
-            img,
-            by: P("owner"),
-        },
+        |img| Step::of("delete_image", img, M("member"), P("owner")),
         b,
     );
     for by in ["owner", "stranger", "admin"] {
         every_op(&mut s, Property::UseAfterDelete, b, M("stranger"), P(by));
         s.push(
             Property::UseAfterDelete,
-            |img| Step::DeleteImage { img, by: P(by) },
+            |img| Step::of("delete_image", img, M("member"), P(by)),
             b,
         );
     }

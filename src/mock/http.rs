@@ -16,7 +16,7 @@ use super::{
     DRAIN_BYTES, FAULT_HEADER, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES,
 };
 use crate::model::{ApiError, Model, Mutant};
-use crate::operations::{self, Answer, Call, Handler, OPERATIONS, Operation};
+use crate::operations::{self, Answer, Call, Handler, Operation};
 
 type Reply = Response<Vec<u8>>;
 
@@ -401,7 +401,7 @@ pub(crate) fn handle(
     }
     let segs = segments(path);
     let segs: Vec<&str> = segs.iter().map(|c| c.as_ref()).collect();
-    let rows = operations::matching(OPERATIONS, &segs);
+    let rows = operations::matching(operations::table(), &segs);
     if let Some(rate) = &app.rate
         && rows
             .iter()

@@ -261,3 +261,76 @@ mod tests {
         assert!(e.contains("no tokens and no users"), "{e}");
     }
 }
+
+/// A row added to the operation table alone (the test-only `probe_image`, see
+/// `operations::tests::PROBE`) is routed, listed in `Allow`, predicted by the fuzzer and
+/// named in emitted cases, with no other file touched.
+#[cfg(test)]
+mod one_row {
+    use warp::http::{HeaderMap, HeaderValue, Method};
+
+    use super::http::{App, handle};
+    use crate::fuzz::emit;
+    use crate::fuzz::stateful::{Finding, Step, Who, Whom, predictions};
+    use crate::model::{Identities, Model, Rules};
+
+    fn headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-auth-token", HeaderValue::from_static("owner-token"));
+        h.insert("accept", HeaderValue::from_static("application/json"));
+        h
+    }
+
+    #[test]
+    fn a_test_only_row_reaches_router_allow_fuzzer_and_emit() {
+        let model = Model::new(Identities::builtin(), Rules::default());
+        let app = App::new(model, "http://127.0.0.1:1".into(), false, None);
+        let made = handle(&app, &Method::POST, "/v2/images", "", &headers(), b"{}");
+        let image: serde_json::Value = serde_json::from_slice(made.body()).unwrap();
+        let path = format!("/v2/images/{}/probe", image["id"].as_str().unwrap());
+
+        let probed = handle(&app, &Method::GET, &path, "", &headers(), b"");
+        assert_eq!(probed.status(), 200);
+        assert!(String::from_utf8_lossy(probed.body()).contains("\"probed\":true"));
+        let refused = handle(&app, &Method::DELETE, &path, "", &headers(), b"");
+        assert_eq!(refused.status(), 405);
+        assert_eq!(refused.headers()["allow"], "GET");
+
+        let target = crate::embedded::target_for("http://127.0.0.1:1", Some(5), &[]);
+        let steps = vec![
+            Step::of(
+                "create_image",
+                0,
+                Whom::Persona("member"),
+                Who::Persona("owner"),
+            ),
+            Step::of(
+                "probe_image",
+                0,
+                Whom::Persona("member"),
+                Who::Persona("stranger"),
+            ),
+            Step::of(
+                "probe_image",
+                0,
+                Whom::Persona("member"),
+                Who::Persona("owner"),
+            ),
+        ];
+        let predicted: Vec<u16> = predictions(&target, 5, "n", &steps)
+            .into_iter()
+            .map(|(status, _)| status)
+            .collect();
+        assert_eq!(predicted, [201, 404, 200]);
+
+        let finding = Finding {
+            steps,
+            message: "a test".into(),
+            seed: 1,
+        };
+        let (file, text) = emit::case_file(&target, 5, &finding);
+        assert!(file.starts_with("probe_image/200"), "{}", file.display());
+        assert!(text.contains("owner probes image #0"), "{text}");
+        assert!(text.contains("path: \"/v2/images/{img0}/probe\""), "{text}");
+    }
+}

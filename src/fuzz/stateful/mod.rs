@@ -1,0 +1,289 @@
+//! The stateful property run: random sequences of operations of the operation table by
+//! random callers, each answer compared with the reference model's prediction. proptest
+//! generates the sequences (proptest-state-machine) and shrinks a mismatch to a shortest
+//! story, which can be written out as a case file.
+//!
+//! - `step`: what a step is and how sequences are generated, from the table's rows;
+//! - `sequence`: rendering, predicting, sending and comparing one step.
+
+mod sequence;
+mod step;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest_state_machine::ReferenceStateMachine;
+use serde_json::Value;
+
+use sequence::Sequence;
+pub(crate) use sequence::{Fill, Http, Payload, http_of};
+pub use step::{Sequences, Shape, Step, Who, Whom};
+
+use crate::model::{Identities, Identity, Model, Rules};
+use crate::suite::{PERSONAS, Target};
+
+/// A caller in words.
+pub(crate) fn describe_caller(w: Who) -> String {
+    match w {
+        Who::Persona(p) => p.to_string(),
+        Who::Anonymous => "a caller without a token".into(),
+        Who::BadToken => "a caller with an unknown token".into(),
+        Who::WrongHeader => "the owner, with its token in `Authorization: Bearer`".into(),
+    }
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct StatefulOptions {
+    /// Sequences to generate.
+    pub cases: u32,
+    /// Seed of the generator; the same seed replays the same sequences.
+    pub seed: u64,
+    /// Longest sequence.
+    pub max_steps: usize,
+}
+
+/// A mismatch, shrunk.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The shortest sequence that still shows it.
+    pub steps: Vec<Step>,
+    /// What differed, at the last step.
+    pub message: String,
+    /// The seed that found it.
+    pub seed: u64,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct StatefulReport {
+    /// Sequences run (shrinking included).
+    pub sequences: usize,
+    /// Requests sent.
+    pub requests: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The shrunk mismatch, if one was found.
+    pub finding: Option<Finding>,
+}
+
+/// Everything a sequence needs, kept per thread for the proptest closure.
+struct Ctx {
+    rt: tokio::runtime::Handle,
+    client: reqwest::Client,
+    target: Target,
+    identities: Identities,
+    rules: Rules,
+    prefix: String,
+    sequences: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl Ctx {
+    /// The context for `target`; it needs all five personas and the member quota.
+    fn new(rt: tokio::runtime::Handle, target: &Target, prefix: String) -> Result<Ctx, String> {
+        let missing: Vec<&str> = PERSONAS
+            .iter()
+            .copied()
+            .filter(|p| !target.personas.contains_key(*p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "fuzzing needs every persona; the target lacks {}",
+                missing.join(", ")
+            ));
+        }
+        let Some(quota) = target.member_quota else {
+            return Err("fuzzing needs the target's member_quota to predict 413".into());
+        };
+        let client = crate::suite::target::http_client(&target.tls, &target.network)
+            .map_err(|e| e.to_string())?;
+        Ok(Ctx {
+            rt,
+            client,
+            target: target.clone(),
+            identities: identities_of(target),
+            rules: Rules {
+                member_quota: i64::from(quota),
+                mutant: None,
+            },
+            prefix,
+            sequences: Arc::default(),
+            requests: Arc::default(),
+        })
+    }
+}
+
+thread_local! {
+    static CTX: RefCell<Option<Ctx>> = const { RefCell::new(None) };
+}
+
+/// The model's view of the target's personas: each token is its persona's identity; the
+/// `admin` persona holds the admin role.
+fn identities_of(target: &Target) -> Identities {
+    let mut ids = Identities::default();
+    for (name, p) in &target.personas {
+        let mut roles = vec!["member".to_string(), "reader".to_string()];
+        if name == "admin" {
+            roles.insert(0, "admin".to_string());
+        }
+        ids.tokens.insert(
+            p.token.clone(),
+            Identity {
+                project_id: p.project_id.clone(),
+                user_id: format!("user-{name}"),
+                roles,
+            },
+        );
+    }
+    ids
+}
+
+/// Runs `opts.cases` generated sequences against `target`; stops at the first mismatch and
+/// shrinks it. Blocks on `rt`; call it from outside the runtime.
+pub fn run(
+    rt: &tokio::runtime::Handle,
+    target: &Target,
+    opts: &StatefulOptions,
+) -> Result<StatefulReport, String> {
+    let ctx = Ctx::new(
+        rt.clone(),
+        target,
+        format!(
+            "sharecheck-{}-fuzz",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ),
+    )?;
+    let (sequences, requests) = (ctx.sequences.clone(), ctx.requests.clone());
+    CTX.with(|c| *c.borrow_mut() = Some(ctx));
+    let config = Config {
+        cases: opts.cases,
+        failure_persistence: None,
+        max_shrink_iters: 4096,
+        verbose: 0,
+        ..Config::default()
+    };
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&opts.seed.to_le_bytes());
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let start = Instant::now();
+    let strategy = Sequences::sequential_strategy(1..=opts.max_steps.max(1));
+    let result = runner.run(&strategy, |(_, steps, seen)| run_sequence(&steps, seen));
+    CTX.with(|c| c.borrow_mut().take());
+    let finding = match result {
+        Ok(()) => None,
+        Err(TestError::Fail(reason, (_, steps, _))) => Some(Finding {
+            steps,
+            message: reason.message().to_string(),
+            seed: opts.seed,
+        }),
+        Err(TestError::Abort(why)) => return Err(format!("fuzz aborted: {why}")),
+    };
+    Ok(StatefulReport {
+        sequences: sequences.load(Ordering::SeqCst),
+        requests: requests.load(Ordering::SeqCst),
+        elapsed: start.elapsed(),
+        finding,
+    })
+}
+
+fn run_sequence(steps: &[Step], seen: Option<Arc<AtomicUsize>>) -> Result<(), TestCaseError> {
+    CTX.with(|c| {
+        let c = c.borrow();
+        let ctx = c.as_ref().expect("fuzz context set by run()");
+        ctx.sequences.fetch_add(1, Ordering::SeqCst);
+        let n = ctx.sequences.load(Ordering::SeqCst);
+        let name = format!("{}-{n}", ctx.prefix);
+        ctx.rt.block_on(async {
+            let mut seq = Sequence {
+                target: &ctx.target,
+                ctx: Some(ctx),
+                model: Model::new(ctx.identities.clone(), ctx.rules.clone()),
+                images: Vec::new(),
+                created: Vec::new(),
+                name,
+            };
+            let mut outcome = Ok(());
+            for (i, step) in steps.iter().enumerate() {
+                if let Some(s) = &seen {
+                    s.fetch_add(1, Ordering::SeqCst);
+                }
+                if let Err(msg) = seq.step(step).await {
+                    outcome = Err(TestCaseError::fail(format!(
+                        "step {} ({}): {msg}",
+                        i + 1,
+                        step.op.name
+                    )));
+                    break;
+                }
+            }
+            seq.teardown().await;
+            outcome
+        })
+    })
+}
+
+/// The model's answer to every step of a sequence on `target`: the status, and the value the
+/// comparison uses on success (the model's JSON body). No HTTP.
+pub fn predictions(
+    target: &Target,
+    member_quota: i64,
+    name: &str,
+    steps: &[Step],
+) -> Vec<(u16, Value)> {
+    let mut seq = Sequence {
+        target,
+        ctx: None,
+        model: Model::new(
+            identities_of(target),
+            Rules {
+                member_quota,
+                mutant: None,
+            },
+        ),
+        images: Vec::new(),
+        created: Vec::new(),
+        name: name.to_string(),
+    };
+    steps
+        .iter()
+        .map(|step| match seq.predict(step) {
+            Ok(v) => (step.op.success, v),
+            Err(status) => (status, Value::Null),
+        })
+        .collect()
+}
+
+/// Runs a fixed list of steps against `target`, comparing every answer with the model, and
+/// returns the requests sent and the mismatches as (step index, message). The model keeps
+/// going after a mismatch, so later steps may differ in consequence. Used by the security
+/// checkers.
+pub async fn run_script(
+    target: &Target,
+    steps: &[Step],
+) -> Result<(usize, Vec<(usize, String)>), String> {
+    let ctx = Ctx::new(tokio::runtime::Handle::current(), target, String::new())?;
+    let mut seq = Sequence {
+        target: &ctx.target,
+        ctx: Some(&ctx),
+        model: Model::new(ctx.identities.clone(), ctx.rules.clone()),
+        images: Vec::new(),
+        created: Vec::new(),
+        name: format!(
+            "sharecheck-{}-security",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ),
+    };
+    let mut mismatches = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        if let Err(m) = seq.step(step).await {
+            mismatches.push((i, m));
+        }
+    }
+    seq.teardown().await;
+    Ok((ctx.requests.load(Ordering::SeqCst), mismatches))
+}

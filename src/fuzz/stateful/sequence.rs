@@ -1,0 +1,350 @@
+//! One sequence in flight: each step rendered as a request (model ids for the model, target
+//! ids for the target), answered by the model through the step's row of the operation table,
+//! sent to the target, and the two answers compared as the row says.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+
+use super::Ctx;
+use super::step::{Step, Who, Whom};
+use crate::model::Model;
+use crate::operations::{Answer, Call, Compare, Handler};
+use crate::suite::Target;
+
+/// A fixed id that names no image on either side.
+pub(crate) const UNKNOWN_IMAGE: &str = "00000000-0000-4000-8000-00000000f022";
+
+/// A request body: JSON text, or bytes that are not JSON on purpose.
+pub(crate) enum Payload {
+    /// JSON text.
+    Json(String),
+    /// Raw text (malformed input).
+    Raw(String),
+}
+
+impl Payload {
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Payload::Json(s) | Payload::Raw(s) => s.into_bytes(),
+        }
+    }
+}
+
+/// A step as an HTTP request.
+pub(crate) struct Http {
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
+    pub(crate) body: Option<Payload>,
+    pub(crate) by: Who,
+}
+
+/// How a step's templates are filled: `image` renders an image counted back from the newest,
+/// `project` a member, `name` the sequence's image name, `owner` the owner's project.
+pub(crate) struct Fill<'a> {
+    pub(crate) image: &'a dyn Fn(usize) -> String,
+    pub(crate) project: &'a dyn Fn(Whom) -> String,
+    pub(crate) name: &'a str,
+    pub(crate) owner: &'a str,
+}
+
+impl Fill<'_> {
+    fn text(&self, template: &str, step: &Step) -> String {
+        let mut out = template.to_string();
+        if out.contains("{image") {
+            let id = (self.image)(step.img);
+            out = out.replace("{image_id}", &id).replace("{image}", &id);
+        }
+        if out.contains("{member") {
+            let p = (self.project)(step.member);
+            out = out.replace("{member_id}", &p).replace("{member}", &p);
+        }
+        out.replace("{name}", self.name)
+            .replace("{owner}", self.owner)
+    }
+}
+
+/// The one mapping of steps to requests, shared by the fuzzer (real ids) and the emitted
+/// case files (placeholders).
+pub(crate) fn http_of(step: &Step, fill: &Fill) -> Http {
+    let mut path = fill.text(step.op.path, step);
+    if let Some(q) = step.query {
+        path.push('?');
+        path.push_str(&fill.text(q, step));
+    }
+    let body = step
+        .body
+        .filter(|b| !b.is_empty())
+        .map(|b| match b.strip_prefix('!') {
+            Some(raw) => Payload::Raw(fill.text(raw, step)),
+            None => Payload::Json(fill.text(b, step)),
+        });
+    Http {
+        method: step.op.method,
+        path,
+        body,
+        by: step.by,
+    }
+}
+
+/// One sequence: the model, and which target image each model image is.
+pub(crate) struct Sequence<'a> {
+    pub(crate) target: &'a Target,
+    /// HTTP client and counters; `None` when only predicting.
+    pub(crate) ctx: Option<&'a Ctx>,
+    pub(crate) model: Model,
+    /// (model id, target id) in creation order.
+    pub(crate) images: Vec<(String, String)>,
+    /// Target images to delete at the end.
+    pub(crate) created: Vec<String>,
+    pub(crate) name: String,
+}
+
+impl Sequence<'_> {
+    fn token(&self, who: Who) -> Option<String> {
+        match who {
+            Who::Persona(p) => self.target.personas.get(p).map(|p| p.token.clone()),
+            Who::Anonymous | Who::WrongHeader => None,
+            Who::BadToken => Some("sharecheck-not-a-token".into()),
+        }
+    }
+
+    fn project(&self, whom: Whom) -> String {
+        match whom {
+            Whom::Persona(p) => self.target.personas[p].project_id.clone(),
+            Whom::Ghost(n) => format!("sharecheck-ghost-{n}"),
+        }
+    }
+
+    /// The (model, target) ids of the image `back` steps from the newest.
+    fn ids(&self, back: usize) -> (String, String) {
+        self.images
+            .len()
+            .checked_sub(back + 1)
+            .and_then(|i| self.images.get(i))
+            .cloned()
+            .unwrap_or_else(|| (UNKNOWN_IMAGE.into(), UNKNOWN_IMAGE.into()))
+    }
+
+    /// The step as the model (`model: true`) or the target sees it.
+    fn http(&self, step: &Step, model: bool) -> Http {
+        let image = |back| {
+            let (m, t) = self.ids(back);
+            if model { m } else { t }
+        };
+        let fill = Fill {
+            image: &image,
+            project: &|w| self.project(w),
+            name: &self.name,
+            owner: &self.target.personas["owner"].project_id,
+        };
+        http_of(step, &fill)
+    }
+
+    /// The model's answer through the step's row (the same call the mock makes): Ok(the JSON
+    /// body, `Null` for none) on success, Err(status) otherwise.
+    pub(crate) fn predict(&mut self, step: &Step) -> Result<Value, u16> {
+        let http = self.http(step, true);
+        let token = self.token(http.by);
+        let who = match self.model.authenticate(token.as_deref()) {
+            Ok(w) => w.clone(),
+            Err(e) => return Err(e.kind.status()),
+        };
+        let (path, query) = http.path.split_once('?').unwrap_or((&http.path, ""));
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let params = step.op.matches(&segments).unwrap_or_default();
+        let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let body = http.body.map(Payload::into_bytes).unwrap_or_default();
+        let call = Call {
+            who: &who,
+            params: &params,
+            query: &query,
+            body: &body,
+        };
+        let answer = match step.op.handler {
+            Handler::Read(f) => f(&self.model, &call),
+            Handler::Write(f) => f(&mut self.model, &call),
+            Handler::Document(name) => Ok(Answer::Schema(name)),
+        };
+        let answer = answer.map(|a| a.value()).map_err(|e| e.kind.status())?;
+        if step.creates()
+            && let Some(id) = answer.get("id").and_then(Value::as_str)
+            && self.ctx.is_none()
+        {
+            // Predicting only: the model's ids stand for themselves.
+            self.images.push((id.to_string(), id.to_string()));
+        }
+        Ok(answer)
+    }
+
+    /// Sends one step and compares the answer with the model's prediction.
+    pub(crate) async fn step(&mut self, step: &Step) -> Result<(), String> {
+        let ctx = self.ctx.expect("sending needs the HTTP context");
+        let predicted = self.predict(step);
+        let Http {
+            method,
+            path,
+            body,
+            by: who,
+        } = self.http(step, false);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a known method");
+        let url = format!("{}{}", self.target.base(), path);
+        let mut rb = ctx
+            .client
+            .request(method.clone(), &url)
+            .header("accept", "application/json");
+        match who {
+            Who::WrongHeader => {
+                let t = &self.target.personas["owner"].token;
+                rb = rb.header("authorization", format!("Bearer {t}"));
+            }
+            w => {
+                if let Some(t) = self.token(w) {
+                    rb = rb.header("x-auth-token", t);
+                }
+            }
+        }
+        if let Some(b) = body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.into_bytes());
+        }
+        ctx.requests.fetch_add(1, Ordering::SeqCst);
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| format!("{method} {path}: no answer: {e}"))?;
+        let status = resp.status().as_u16();
+        let raw = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("{method} {path}: {e}"))?;
+        let got: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        let excerpt: String = String::from_utf8_lossy(&raw).chars().take(200).collect();
+        // Whatever the prediction, an image the target created is ours to delete.
+        if step.creates()
+            && status == 201
+            && let Some(id) = got.get("id").and_then(Value::as_str)
+        {
+            self.created.push(id.to_string());
+        }
+        let caller = super::describe_caller(who);
+        let want = match &predicted {
+            Ok(_) => step.op.success,
+            Err(s) => *s,
+        };
+        if status != want {
+            return Err(format!(
+                "{method} {path} as {caller}: the model says {want}, the target answered {status}: {excerpt}"
+            ));
+        }
+        let Ok(expected) = predicted else {
+            if status >= 400
+                && !["message", "code", "title"]
+                    .iter()
+                    .all(|k| got.get(k).is_some())
+            {
+                return Err(format!(
+                    "{method} {path}: error {status} is not JSON with message, code, title: {excerpt}"
+                ));
+            }
+            return Ok(());
+        };
+        self.compare(step, &expected, &got)
+            .map_err(|m| format!("{method} {path} as {caller}: {m}: {excerpt}"))
+    }
+
+    fn compare(&mut self, step: &Step, expected: &Value, got: &Value) -> Result<(), String> {
+        match step.op.fuzz.compare {
+            Compare::Status => Ok(()),
+            Compare::Created => {
+                let (Some(model_id), Some(target_id)) = (
+                    expected.get("id").and_then(Value::as_str),
+                    got.get("id").and_then(Value::as_str),
+                ) else {
+                    return Err("201 without an image id".into());
+                };
+                self.images
+                    .push((model_id.to_string(), target_id.to_string()));
+                Ok(())
+            }
+            Compare::Member => same(&member_of(expected), &member_of(got), "member"),
+            Compare::Members => {
+                let set = |v: &Value| -> BTreeSet<(String, String)> {
+                    items(v, "members").iter().map(member_of).collect()
+                };
+                same(&set(expected), &set(got), "members")
+            }
+            Compare::ImagePage => self.compare_page(step, expected, got),
+        }
+    }
+
+    fn compare_page(&self, step: &Step, expected: &Value, got: &Value) -> Result<(), String> {
+        if step.query.is_some_and(|q| q.contains("marker=")) {
+            return Ok(());
+        }
+        let to_target: BTreeMap<&str, &str> = self
+            .images
+            .iter()
+            .map(|(m, t)| (m.as_str(), t.as_str()))
+            .collect();
+        let ids = |v: &Value, map: bool| -> BTreeSet<String> {
+            items(v, "images")
+                .iter()
+                .filter_map(|i| i.get("id").and_then(Value::as_str))
+                .map(|id| match map {
+                    true => to_target.get(id).copied().unwrap_or(id).to_string(),
+                    false => id.to_string(),
+                })
+                .collect()
+        };
+        let (want, have) = (ids(expected, true), ids(got, false));
+        let next = |v: &Value| v.get("next").is_some();
+        same(&want.len(), &have.len(), "page length")?;
+        same(&next(expected), &next(got), "a next page")?;
+        if !next(expected) {
+            same(&want, &have, "images")?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn teardown(&mut self) {
+        let Some(ctx) = self.ctx else { return };
+        // The admin may delete every image a sequence made, whoever owns it.
+        let persona = self
+            .target
+            .personas
+            .get("admin")
+            .unwrap_or(&self.target.personas["owner"]);
+        for id in std::mem::take(&mut self.created) {
+            let _ = ctx
+                .client
+                .delete(format!("{}/v2/images/{id}", self.target.base()))
+                .header("x-auth-token", &persona.token)
+                .send()
+                .await;
+        }
+    }
+}
+
+fn items<'v>(v: &'v Value, key: &str) -> &'v [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+fn member_of(v: &Value) -> (String, String) {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    (s("member_id"), s("status"))
+}
+
+fn same<T: PartialEq + std::fmt::Debug>(want: &T, have: &T, what: &str) -> Result<(), String> {
+    if want == have {
+        Ok(())
+    } else {
+        Err(format!("expected {what} {want:?}, got {have:?}"))
+    }
+}
