@@ -176,6 +176,44 @@ fn bad_values_are_refused_with_a_line() {
 }
 
 #[test]
+fn an_error_points_at_its_own_node_not_the_first_key_of_that_name() {
+    // `as`, `method` and `path` appear in the request under test and again in a `then`
+    // step; the errors are about the second ones, and point there (line and column).
+    let s = Scratch::new("second-key");
+    let text = format!(
+        "{GOOD}then:\n  - request:\n      as: nobody\n      method: FETCH\n      path: v2/images\n    expect:\n      status: 200\n"
+    );
+    let p = s.write("cases/delete_image_member/404/extra.yaml", &text);
+    let err = s.errors();
+    for (at, want) in [
+        ("13:11", "caller `nobody` is not one of"),
+        ("14:15", "method `FETCH` is not one of"),
+        ("15:13", "path `v2/images` must start with /"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("{}:{at}: ", p.display())) && l.contains(want)),
+            "{at} {want}: {err}"
+        );
+    }
+    // A key is pointed at by its own position too: the second image's bad member.
+    let s = Scratch::new("second-member");
+    let text = GOOD.replace(
+        "request:\n",
+        "setup:\n  images:\n    one:\n      members: {member: pending}\n    two:\n      members:\n        member: accepted\n        owner: pending\nrequest:\n",
+    );
+    let p = s.write("cases/delete_image_member/404/extra.yaml", &text);
+    let err = s.errors();
+    assert!(
+        err.contains(&format!(
+            "{}:12:9: member `owner` must be a persona other than owner",
+            p.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn wrong_type_and_broken_yaml_are_refused() {
     let s = Scratch::new("types");
     let p = s.write(
