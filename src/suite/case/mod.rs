@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 mod check;
 mod locate;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use check::Checks;
 use locate::Node;
@@ -35,7 +35,7 @@ pub struct Case {
 }
 
 /// The YAML form of a case.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
     /// Stable id, unique in the suite (kebab-case).
@@ -47,53 +47,53 @@ pub struct CaseFile {
     /// One line: what the case shows.
     pub purpose: String,
     /// Capabilities the target must declare (e.g. `fault-injection`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
     /// What must exist before the request.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Setup::is_empty")]
     pub setup: Setup,
     /// Requests to send after set-up and before the request under test, each checked.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub before: Vec<Step>,
     /// The request under test.
     pub request: Request,
     /// What must come back.
     pub expect: Expect,
     /// Follow-up requests and their expectations, run in order after the main one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub then: Vec<Step>,
 }
 
 /// Images to create before the request, by placeholder name.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Setup {
     /// Name → image. The name is usable as `{name}` in paths and bodies.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub images: BTreeMap<String, ImageSetup>,
 }
 
 /// An image to create.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSetup {
     /// The image's name (placeholders allowed); by default
     /// `sharecheck-<run id>-<case id>-<image>`. Give several images one name, unique to the
     /// run (e.g. `sharecheck-{run_id}-{random_uuid}`), to find exactly them with `?name=`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `private`, `shared` (default), `community` or `public`. Public images are created by
     /// the admin on behalf of the owner (only admins may publish).
     #[serde(default = "shared")]
     pub visibility: String,
     /// Members to add (persona → status reached: pending, accepted or rejected).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub members: BTreeMap<String, String>,
     /// Add placeholder projects until the member quota is reached.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub fill_to_quota: bool,
     /// Delete the image again at the end of set-up.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
 }
 
@@ -101,8 +101,18 @@ fn shared() -> String {
     "shared".into()
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Setup {
+    fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
+}
+
 /// One HTTP request.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Who sends it: a persona, `anonymous` (no token), `empty_token` or `bad_token`.
@@ -113,21 +123,21 @@ pub struct Request {
     /// Path with `{placeholders}`.
     pub path: String,
     /// Extra headers (placeholders allowed in values).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// A JSON body (string values may hold placeholders).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
     /// A body sent byte for byte, for malformed input.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_body: Option<String>,
     /// Send the request again until a status comes back (e.g. a rate limit).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<Repeat>,
 }
 
 /// Repetition of a request until a status appears.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     /// The status that stops the repetition.
@@ -137,21 +147,21 @@ pub struct Repeat {
 }
 
 /// What a response must look like.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Exact status code.
     pub status: u16,
     /// Body checks.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BodyExpect>,
     /// Header checks, by case-insensitive name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, HeaderExpect>,
 }
 
 /// What kind of body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyKind {
     /// Zero bytes.
@@ -164,48 +174,48 @@ pub enum BodyKind {
 }
 
 /// Body checks.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BodyExpect {
     /// The kind of body.
     pub kind: BodyKind,
     /// Top-level keys that must be present (json).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<String>,
     /// No top-level keys other than `keys` (json).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub only_keys: bool,
     /// JSON pointer → exact value (strings may hold placeholders).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, serde_json::Value>,
     /// JSON pointer → length of the array there.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lengths: BTreeMap<String, usize>,
     /// The body must validate against `specs/schemas/<schema>.yaml` (json or error).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
 }
 
 /// A header check.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderExpect {
     /// Must be present (`true`) or absent (`false`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub present: Option<bool>,
     /// Exact value (placeholders allowed).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals: Option<String>,
     /// A comma-separated list holding exactly these tokens, in any order (e.g. `Allow`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Vec<String>>,
     /// Value starts with this.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_with: Option<String>,
 }
 
 /// A follow-up request.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The request.
@@ -279,5 +289,28 @@ impl CaseFile {
             .enumerate()
             .map(move |(i, s)| (root.at("then").item(i), (&s.request, &s.expect)));
         before.chain(main).chain(then)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::Suite;
+
+    /// Every bundled case, serialized and loaded back, is the same case.
+    #[test]
+    fn a_serialized_case_loads_back_equal() {
+        let suite = Suite::bundled().expect("bundled suite loads");
+        let schemas: Vec<String> = suite.schemas.keys().cloned().collect();
+        assert!(!suite.cases.is_empty());
+        for case in &suite.cases {
+            let yaml = serde_yaml::to_string(&case.file).expect("serializes");
+            let rel = case.path.strip_prefix("cases").unwrap_or(&case.path);
+            let back = Case::parse(&case.path, rel, &yaml, &suite.operations, &schemas)
+                .unwrap_or_else(|e| panic!("{}: {e:?}\n{yaml}", case.name));
+            assert_eq!(back.file, case.file, "{}:\n{yaml}", case.name);
+            assert_eq!(back.name, case.name);
+            assert_eq!(back.needs, case.needs);
+        }
     }
 }
