@@ -301,3 +301,65 @@ fn target_files_are_validated() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `docs/case.schema.json`, compiled.
+fn case_schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/case.schema.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("docs/case.schema.json is a valid JSON schema")
+}
+
+fn violations(schema: &jsonschema::Validator, yaml: &str) -> Vec<String> {
+    let value: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
+    schema
+        .iter_errors(&value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_case_file_validates_against_the_published_schema() {
+    let schema = case_schema();
+    let mut files = Vec::new();
+    yaml_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"),
+        &mut files,
+    );
+    assert!(files.len() > 10, "cases/ holds the bundled cases");
+    for f in &files {
+        let errs = violations(&schema, &std::fs::read_to_string(f).unwrap());
+        assert!(errs.is_empty(), "{}: {errs:#?}", f.display());
+    }
+    assert!(violations(&schema, GOOD).is_empty());
+}
+
+#[test]
+fn a_broken_case_fails_the_published_schema() {
+    let schema = case_schema();
+    for (from, to) in [
+        ("  status: 404\n", "  status: 404\n  bodyy: {kind: empty}\n"),
+        ("  method: DELETE\n", "  method: FETCH\n"),
+        ("  as: stranger\n", "  as: nobody\n"),
+        ("code: 404\n", "code: four\n"),
+        ("purpose: A test case.\n", ""),
+    ] {
+        let broken = GOOD.replace(from, to);
+        assert_ne!(broken, GOOD);
+        assert!(
+            !violations(&schema, &broken).is_empty(),
+            "{to:?} should fail the schema"
+        );
+    }
+}

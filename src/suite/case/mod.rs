@@ -297,14 +297,19 @@ mod tests {
     use super::*;
     use crate::suite::Suite;
 
-    /// Every bundled case, serialized and loaded back, is the same case.
+    /// Every bundled case, serialized, fits docs/case.schema.json and loads back the same.
     #[test]
     fn a_serialized_case_loads_back_equal() {
         let suite = Suite::bundled().expect("bundled suite loads");
         let schemas: Vec<String> = suite.schemas.keys().cloned().collect();
         assert!(!suite.cases.is_empty());
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/case.schema.json")).unwrap();
+        let schema = jsonschema::validator_for(&schema).unwrap();
         for case in &suite.cases {
             let yaml = serde_yaml::to_string(&case.file).expect("serializes");
+            let value: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+            assert!(schema.is_valid(&value), "{}: not valid:\n{yaml}", case.name);
             let rel = case.path.strip_prefix("cases").unwrap_or(&case.path);
             let back = Case::parse(&case.path, rel, &yaml, &suite.operations, &schemas)
                 .unwrap_or_else(|e| panic!("{}: {e:?}\n{yaml}", case.name));
