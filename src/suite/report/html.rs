@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::build::*;
+use super::build::{Cell, Notes, Outcome, Report, extra_text};
 use crate::suite::spec::Operation;
 
 pub(super) fn esc(text: &str) -> String {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::build::*;
+use super::build::{Cell, Report, extra_text};
 
 /// Text safe inside a Markdown table cell or paragraph.
 pub(super) fn md(text: &str) -> String {
