@@ -34,9 +34,9 @@
 //! Every problem is a [`DataError`] naming the page and line. The generated YAML is checked
 //! twice before it is returned: it must read back to the same values, and it must load with
 //! the suite's own spec loader.
-
-//! The module's parts: [`rst`] reads lines and grid tables, [`read`] makes a [`Page`] of
-//! them, [`render`] writes the page as YAML; this file holds the page's types and the API
+//!
+//! The module's parts: `rst` reads lines and grid tables, `read` makes a [`Page`] of
+//! them, `render` writes the page as YAML; this file holds the page's types and the API
 //! ([`import`], [`import_file`], [`import_pages`], [`write_specs`]). The CLI is in `main.rs`.
 
 mod read;

@@ -168,7 +168,7 @@ pub enum BodyKind {
     Empty,
     /// A JSON object.
     Json,
-    /// An error in the reference's JSON format: `message`, `code` ("<status> <reason>"),
+    /// An error in the reference's JSON format: `message`, `code` (`"<status> <reason>"`),
     /// `title`.
     Error,
 }

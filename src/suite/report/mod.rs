@@ -9,7 +9,7 @@
 //! Never a token: the endpoint loses any user-info, and free text is redacted.
 
 //!
-//! `build.rs` gathers the data ([`build::Report`]); `markdown.rs` and `html.rs` write it.
+//! `build.rs` gathers the data (`build::Report`); `markdown.rs` and `html.rs` write it.
 
 mod build;
 mod html;
