@@ -173,7 +173,31 @@ enum Command {
     /// pages into spec YAML drafts.
     Spec {
         #[command(subcommand)]
-        command: sharecheck::specimport::SpecCommand,
+        command: SpecCommand,
+    },
+}
+
+/// `sharecheck spec ...`: work with spec files.
+#[derive(Subcommand)]
+enum SpecCommand {
+    /// Import API reference pages (reStructuredText) as spec YAML drafts.
+    ///
+    /// Each page becomes `<operation>.yaml` in --out DIR, or, without --out, one YAML
+    /// document per page on stdout, separated by `---`. Nothing is written when any page
+    /// has a problem; each problem is reported as FILE:LINE: MESSAGE and the exit code is 2.
+    Import {
+        /// The pages to import.
+        #[arg(required = true, value_name = "PAGE.rst")]
+        pages: Vec<PathBuf>,
+        /// Write `<operation>.yaml` files into DIR (created if missing) instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Name the operation NAME instead of the title in snake_case (one page only).
+        #[arg(long, value_name = "NAME")]
+        operation: Option<String>,
+        /// Overwrite files that already exist in --out DIR.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -264,7 +288,7 @@ fn main() -> ExitCode {
                 Err(e) => fail(format!("cannot start the async runtime: {e}")),
             }
         }
-        Command::Spec { command } => sharecheck::specimport::run(command),
+        Command::Spec { command } => spec(command),
         Command::Fuzz {
             target,
             sequences,
@@ -296,6 +320,51 @@ fn main() -> ExitCode {
             parallel,
         } => diff(&rt, &target, filter.as_deref(), parallel),
     }
+}
+
+/// `sharecheck spec ...`: 0, or 2 on any problem (nothing is written then).
+fn spec(command: SpecCommand) -> ExitCode {
+    use std::io::Write as _;
+    let SpecCommand::Import {
+        pages,
+        out,
+        operation,
+        force,
+    } = command;
+    let imported = match sharecheck::specimport::import_pages(&pages, operation.as_deref()) {
+        Ok(i) => i,
+        Err(e) => return fail_each(&e),
+    };
+    match out {
+        None => {
+            let text = sharecheck::specimport::yaml_stream(&imported);
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("cannot write to stdout: {e}")),
+            }
+        }
+        Some(dir) => {
+            let wrote = |path: &std::path::Path| {
+                let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
+            };
+            match sharecheck::specimport::write_specs(&imported, &dir, force, wrote) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail_each(&e),
+            }
+        }
+    }
+}
+
+/// Reports each problem on its own line; exit code 2.
+fn fail_each(e: &sharecheck::specimport::SpecImportError) -> ExitCode {
+    for p in &e.problems {
+        eprintln!("sharecheck: error: {p}");
+    }
+    ExitCode::from(USAGE)
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {

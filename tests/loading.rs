@@ -176,6 +176,44 @@ fn bad_values_are_refused_with_a_line() {
 }
 
 #[test]
+fn an_error_points_at_its_own_node_not_the_first_key_of_that_name() {
+    // `as`, `method` and `path` appear in the request under test and again in a `then`
+    // step; the errors are about the second ones, and point there (line and column).
+    let s = Scratch::new("second-key");
+    let text = format!(
+        "{GOOD}then:\n  - request:\n      as: nobody\n      method: FETCH\n      path: v2/images\n    expect:\n      status: 200\n"
+    );
+    let p = s.write("cases/delete_image_member/404/extra.yaml", &text);
+    let err = s.errors();
+    for (at, want) in [
+        ("13:11", "caller `nobody` is not one of"),
+        ("14:15", "method `FETCH` is not one of"),
+        ("15:13", "path `v2/images` must start with /"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("{}:{at}: ", p.display())) && l.contains(want)),
+            "{at} {want}: {err}"
+        );
+    }
+    // A key is pointed at by its own position too: the second image's bad member.
+    let s = Scratch::new("second-member");
+    let text = GOOD.replace(
+        "request:\n",
+        "setup:\n  images:\n    one:\n      members: {member: pending}\n    two:\n      members:\n        member: accepted\n        owner: pending\nrequest:\n",
+    );
+    let p = s.write("cases/delete_image_member/404/extra.yaml", &text);
+    let err = s.errors();
+    assert!(
+        err.contains(&format!(
+            "{}:12:9: member `owner` must be a persona other than owner",
+            p.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn wrong_type_and_broken_yaml_are_refused() {
     let s = Scratch::new("types");
     let p = s.write(
@@ -262,4 +300,66 @@ fn target_files_are_validated() {
         assert!(err.contains("target.yaml:"), "{err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `docs/case.schema.json`, compiled.
+fn case_schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/case.schema.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("docs/case.schema.json is a valid JSON schema")
+}
+
+fn violations(schema: &jsonschema::Validator, yaml: &str) -> Vec<String> {
+    let value: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
+    schema
+        .iter_errors(&value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_case_file_validates_against_the_published_schema() {
+    let schema = case_schema();
+    let mut files = Vec::new();
+    yaml_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"),
+        &mut files,
+    );
+    assert!(files.len() > 10, "cases/ holds the bundled cases");
+    for f in &files {
+        let errs = violations(&schema, &std::fs::read_to_string(f).unwrap());
+        assert!(errs.is_empty(), "{}: {errs:#?}", f.display());
+    }
+    assert!(violations(&schema, GOOD).is_empty());
+}
+
+#[test]
+fn a_broken_case_fails_the_published_schema() {
+    let schema = case_schema();
+    for (from, to) in [
+        ("  status: 404\n", "  status: 404\n  bodyy: {kind: empty}\n"),
+        ("  method: DELETE\n", "  method: FETCH\n"),
+        ("  as: stranger\n", "  as: nobody\n"),
+        ("code: 404\n", "code: four\n"),
+        ("purpose: A test case.\n", ""),
+    ] {
+        let broken = GOOD.replace(from, to);
+        assert_ne!(broken, GOOD);
+        assert!(
+            !violations(&schema, &broken).is_empty(),
+            "{to:?} should fail the schema"
+        );
+    }
 }

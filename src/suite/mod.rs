@@ -24,7 +24,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use case::{Case, CaseFile, PERSONAS};
+pub use case::{
+    BodyExpect, BodyKind, Case, CaseFile, Expect, HeaderExpect, ImageSetup, PERSONAS, Repeat,
+    Request, Setup, Step,
+};
 pub use cleanup::{Cleaned, PREFIX};
 pub use diff::{Difference, Outcome, diff};
 pub use exec::{CaseFailure, CaseRun, Exchange, Stage};

@@ -1,0 +1,469 @@
+//! Load-time checks of a case file, each problem pointing at the YAML node it is about.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::locate::{Node, locate};
+use super::{
+    BodyExpect, BodyKind, CaseFile, Expect, ImageSetup, METHODS, PERSONAS, PSEUDO_CALLERS,
+    REQUIRED_PERSONAS, RUN_PREFIX, Request, SPECIAL_PLACEHOLDERS, STATUSES, VISIBILITIES,
+    placeholders,
+};
+use crate::error::DataError;
+use crate::suite::spec::{CAPABILITIES, Operation, is_snake};
+
+/// The problems found so far, and what the case needs from a target.
+pub(super) struct Checks<'a> {
+    path: &'a Path,
+    src: &'a str,
+    pub(super) errs: Vec<DataError>,
+    pub(super) needs: BTreeSet<String>,
+}
+
+/// A string of the case that may hold placeholders, and where it is.
+struct Text {
+    node: Node,
+    text: String,
+}
+
+impl<'a> Checks<'a> {
+    pub(super) fn new(path: &'a Path, src: &'a str) -> Self {
+        Checks {
+            path,
+            src,
+            errs: Vec::new(),
+            needs: BTreeSet::new(),
+        }
+    }
+
+    /// A problem at `node` (line and column of the node, or of its nearest ancestor).
+    fn bad(&mut self, node: &Node, msg: String) {
+        let (line, column) = match locate(self.src, node) {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (None, None),
+        };
+        self.errs.push(DataError::Parse {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: msg,
+        });
+    }
+
+    fn need_persona(&mut self, p: &str) {
+        if !REQUIRED_PERSONAS.contains(&p) {
+            self.needs.insert(p.to_string());
+        }
+    }
+
+    /// The file's place: `<operation>/<code>/<name>.yaml` matching the file; returns the name.
+    pub(super) fn place(&mut self, file: &CaseFile, rel: &Path) -> String {
+        let root = Node::root();
+        let parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let stem = rel
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if parts.len() != 3 {
+            self.bad(
+                &root.at("operation"),
+                "a case file must live at cases/<operation>/<code>/<name>.yaml".into(),
+            );
+        } else {
+            if parts[0] != file.operation {
+                self.bad(
+                    &root.at("operation"),
+                    format!(
+                        "operation `{}` does not match the folder `{}`",
+                        file.operation, parts[0]
+                    ),
+                );
+            }
+            if parts[1] != file.code.to_string() {
+                self.bad(
+                    &root.at("code"),
+                    format!(
+                        "code {} does not match the folder `{}`",
+                        file.code, parts[1]
+                    ),
+                );
+            }
+        }
+        if !is_snake(&stem) {
+            self.bad(
+                &root.at("id"),
+                format!("file name `{stem}` must be snake_case"),
+            );
+        }
+        stem
+    }
+
+    /// Id, purpose, operation and code: well-formed, in the specs, and agreeing.
+    pub(super) fn header(&mut self, file: &CaseFile, ops: &[Operation]) {
+        let root = Node::root();
+        if file.id.is_empty()
+            || !file
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            self.bad(
+                &root.at("id"),
+                format!("id `{}` must be kebab-case (a-z, 0-9, -)", file.id),
+            );
+        }
+        if file.purpose.trim().is_empty() || file.purpose.contains('\n') {
+            self.bad(
+                &root.at("purpose"),
+                "purpose must be one non-empty line".into(),
+            );
+        }
+        match ops.iter().find(|o| o.operation == file.operation) {
+            None => self.bad(
+                &root.at("operation"),
+                format!("operation `{}` is not in specs/", file.operation),
+            ),
+            Some(op) if op.response(file.code).is_none() => {
+                let codes: Vec<String> = op.responses.iter().map(|r| r.code.to_string()).collect();
+                self.bad(
+                    &root.at("code"),
+                    format!(
+                        "code {} is not in the table of `{}` ({})",
+                        file.code,
+                        op.operation,
+                        codes.join(", ")
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+        if file.expect.status != file.code {
+            self.bad(
+                &root.at("expect").at("status"),
+                format!(
+                    "the main request expects {} but the case cites code {}",
+                    file.expect.status, file.code
+                ),
+            );
+        }
+    }
+
+    /// Every required capability is known.
+    pub(super) fn requires(&mut self, file: &CaseFile) {
+        for (i, r) in file.requires.iter().enumerate() {
+            if !CAPABILITIES.contains(&r.as_str()) {
+                self.bad(
+                    &Node::root().at("requires").item(i),
+                    format!(
+                        "unknown capability `{r}`; known: {}",
+                        CAPABILITIES.join(", ")
+                    ),
+                );
+            }
+            self.needs.insert(r.clone());
+        }
+    }
+
+    /// The set-up images: names, visibilities, members; and the placeholders in their names.
+    pub(super) fn setup(&mut self, file: &CaseFile) {
+        let images = Node::root().at("setup").at("images");
+        for (name, img) in &file.setup.images {
+            if !is_snake(name)
+                || PERSONAS.contains(&name.as_str())
+                || SPECIAL_PLACEHOLDERS.contains(&name.as_str())
+            {
+                self.bad(
+                    &images.key(name),
+                    format!(
+                        "image name `{name}` must be snake_case and not a persona or special placeholder"
+                    ),
+                );
+            }
+            self.image(file, name, img, &images.at(name));
+        }
+    }
+
+    fn image(&mut self, file: &CaseFile, name: &str, img: &ImageSetup, node: &Node) {
+        if let Some(n) = &img.name {
+            if !n.starts_with(RUN_PREFIX) {
+                self.bad(
+                    &node.at("name"),
+                    format!("image name `{n}` must start with `{RUN_PREFIX}` so clean-up finds it"),
+                );
+            }
+            let text = Text {
+                node: node.at("name"),
+                text: n.clone(),
+            };
+            self.known_placeholders(file, &[text]);
+        }
+        if !VISIBILITIES.contains(&img.visibility.as_str()) {
+            self.bad(
+                &node.at("visibility"),
+                format!(
+                    "visibility `{}` is not one of {}",
+                    img.visibility,
+                    VISIBILITIES.join(", ")
+                ),
+            );
+        }
+        if img.visibility == "public" {
+            self.need_persona("admin");
+        }
+        if img.visibility != "shared" && (!img.members.is_empty() || img.fill_to_quota) {
+            let what = if img.members.is_empty() {
+                "fill_to_quota"
+            } else {
+                "members"
+            };
+            self.bad(
+                &node.key(what),
+                format!("image `{name}`: only shared images have members"),
+            );
+        }
+        if img.fill_to_quota {
+            self.needs.insert("member-quota".into());
+        }
+        let members = node.at("members");
+        for (p, status) in &img.members {
+            if !PERSONAS.contains(&p.as_str()) || p == "owner" {
+                self.bad(
+                    &members.key(p),
+                    format!(
+                        "member `{p}` must be a persona other than owner: {}",
+                        PERSONAS[1..].join(", ")
+                    ),
+                );
+            }
+            self.need_persona(p);
+            if !STATUSES.contains(&status.as_str()) {
+                self.bad(
+                    &members.at(p),
+                    format!(
+                        "member status `{status}` is not one of {}",
+                        STATUSES.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    /// One request and its expected answer; `node` is the step (holding `request` and
+    /// `expect`), or the root for the request under test.
+    pub(super) fn step(
+        &mut self,
+        file: &CaseFile,
+        node: &Node,
+        (req, exp): (&Request, &Expect),
+        schemas: &[String],
+    ) {
+        let (rn, en) = (node.at("request"), node.at("expect"));
+        self.request(req, exp, &rn);
+        self.headers(exp, &en);
+        if let Some(b) = &exp.body {
+            self.body(b, &en.at("body"), schemas);
+        }
+        let texts = step_texts(req, exp, &rn, &en);
+        self.known_placeholders(file, &texts);
+    }
+
+    fn request(&mut self, req: &Request, exp: &Expect, rn: &Node) {
+        let caller = req.caller.as_str();
+        if PERSONAS.contains(&caller) {
+            self.need_persona(caller);
+        } else if !PSEUDO_CALLERS.contains(&caller) {
+            self.bad(
+                &rn.at("as"),
+                format!(
+                    "caller `{}` is not one of {}, {}",
+                    req.caller,
+                    PERSONAS.join(", "),
+                    PSEUDO_CALLERS.join(", ")
+                ),
+            );
+        }
+        if !METHODS.contains(&req.method.as_str()) {
+            self.bad(
+                &rn.at("method"),
+                format!(
+                    "method `{}` is not one of {}",
+                    req.method,
+                    METHODS.join(", ")
+                ),
+            );
+        }
+        if !req.path.starts_with('/') {
+            self.bad(
+                &rn.at("path"),
+                format!("path `{}` must start with /", req.path),
+            );
+        }
+        if req.method == "POST" && req.path.trim_end_matches('/') == "/v2/images" {
+            let name = req
+                .body
+                .as_ref()
+                .and_then(|b| b.get("name"))
+                .and_then(|n| n.as_str());
+            if !name.is_some_and(|n| n.starts_with(RUN_PREFIX)) {
+                let at = match name {
+                    Some(_) => rn.at("body").at("name"),
+                    None => rn.at("path"),
+                };
+                self.bad(
+                    &at,
+                    format!(
+                        "an image a case creates must be named `{RUN_PREFIX}…` so clean-up finds it"
+                    ),
+                );
+            }
+        }
+        if req.body.is_some() && req.raw_body.is_some() {
+            self.bad(
+                &rn.key("raw_body"),
+                "give `body` or `raw_body`, not both".into(),
+            );
+        }
+        if let Some(r) = &req.repeat
+            && (r.max == 0 || r.max > 10_000 || r.until != exp.status)
+        {
+            self.bad(
+                &rn.key("repeat"),
+                "repeat.max must be 1..=10000 and repeat.until must equal expect.status".into(),
+            );
+        }
+    }
+
+    fn headers(&mut self, exp: &Expect, en: &Node) {
+        for (k, h) in &exp.headers {
+            let n = [
+                h.present.is_some(),
+                h.equals.is_some(),
+                h.tokens.is_some(),
+                h.starts_with.is_some(),
+            ]
+            .iter()
+            .filter(|x| **x)
+            .count();
+            if n != 1 {
+                self.bad(
+                    &en.at("headers").key(k),
+                    format!(
+                        "header check `{k}` needs exactly one of present, equals, tokens, starts_with"
+                    ),
+                );
+            }
+        }
+    }
+
+    fn body(&mut self, b: &BodyExpect, bn: &Node, schemas: &[String]) {
+        if b.kind != BodyKind::Json
+            && (!b.keys.is_empty() || b.only_keys || !b.values.is_empty() || !b.lengths.is_empty())
+        {
+            self.bad(
+                &bn.at("kind"),
+                "keys, only_keys, values and lengths need kind: json".into(),
+            );
+        }
+        if let Some(s) = &b.schema {
+            if b.kind == BodyKind::Empty {
+                self.bad(&bn.at("schema"), "an empty body has no schema".into());
+            } else if !schemas.contains(s) {
+                self.bad(
+                    &bn.at("schema"),
+                    format!("unknown schema `{s}`; known: {}", schemas.join(", ")),
+                );
+            }
+        }
+        let pointers = (b.values.keys().map(|p| ("values", p)))
+            .chain(b.lengths.keys().map(|p| ("lengths", p)));
+        for (map, p) in pointers {
+            if !p.starts_with('/') {
+                self.bad(
+                    &bn.at(map).key(p),
+                    format!("`{p}` is not a JSON pointer (it must start with /)"),
+                );
+            }
+        }
+    }
+
+    /// Every placeholder is a set-up image, a persona (then needed) or a special one.
+    fn known_placeholders(&mut self, file: &CaseFile, texts: &[Text]) {
+        for t in texts {
+            for ph in placeholders(&t.text) {
+                if file.setup.images.contains_key(ph) || SPECIAL_PLACEHOLDERS.contains(&ph) {
+                    continue;
+                }
+                if PERSONAS.contains(&ph) {
+                    self.need_persona(ph);
+                    continue;
+                }
+                self.bad(
+                    &t.node,
+                    format!(
+                        "unknown placeholder `{{{ph}}}`: not a set-up image, persona or one of {}",
+                        SPECIAL_PLACEHOLDERS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The strings of a step that may hold placeholders, each with its node.
+fn step_texts(req: &Request, exp: &Expect, rn: &Node, en: &Node) -> Vec<Text> {
+    let mut texts = vec![Text {
+        node: rn.at("path"),
+        text: req.path.clone(),
+    }];
+    for (k, v) in &req.headers {
+        texts.push(Text {
+            node: rn.at("headers").at(k),
+            text: v.clone(),
+        });
+    }
+    if let Some(b) = &req.body {
+        json_texts(b, &rn.at("body"), &mut texts);
+    }
+    for (k, h) in &exp.headers {
+        if let Some(v) = &h.equals {
+            texts.push(Text {
+                node: en.at("headers").at(k).at("equals"),
+                text: v.clone(),
+            });
+        }
+    }
+    if let Some(b) = &exp.body {
+        for (p, v) in &b.values {
+            json_texts(v, &en.at("body").at("values").at(p), &mut texts);
+        }
+    }
+    texts
+}
+
+/// Every string inside a JSON value (keys included), with its node.
+fn json_texts(v: &serde_json::Value, node: &Node, out: &mut Vec<Text>) {
+    match v {
+        serde_json::Value::String(s) => out.push(Text {
+            node: node.clone(),
+            text: s.clone(),
+        }),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                json_texts(x, &node.item(i), out);
+            }
+        }
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                out.push(Text {
+                    node: node.key(k),
+                    text: k.clone(),
+                });
+                json_texts(x, &node.at(k), out);
+            }
+        }
+        _ => {}
+    }
+}

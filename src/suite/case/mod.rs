@@ -1,0 +1,321 @@
+//! Cases as data (`cases/<operation>/<code>/<name>.yaml`): set-up, one request, the expected
+//! answer, and follow-up checks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+mod check;
+mod locate;
+
+use serde::{Deserialize, Serialize};
+
+use check::Checks;
+use locate::Node;
+
+use super::spec::Operation;
+use crate::error::DataError;
+
+/// The personas a target can provide. `owner`, `member` and `stranger` are required of every
+/// target; the others are optional and the cases that use them are ignored without them.
+pub const PERSONAS: &[&str] = &["owner", "member", "other_member", "stranger", "admin"];
+/// Personas every target must have.
+pub const REQUIRED_PERSONAS: &[&str] = &["owner", "member", "stranger"];
+
+/// One case, as loaded and validated.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// `<operation>::<code>::<name>`; the trial name.
+    pub name: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Everything the file says.
+    pub file: CaseFile,
+    /// Everything the target must offer: capabilities, optional personas, `member-quota`.
+    pub needs: BTreeSet<String>,
+}
+
+/// The YAML form of a case.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// Stable id, unique in the suite (kebab-case).
+    pub id: String,
+    /// The spec operation this case cites.
+    pub operation: String,
+    /// The row of that operation's table this case checks.
+    pub code: u16,
+    /// One line: what the case shows.
+    pub purpose: String,
+    /// Capabilities the target must declare (e.g. `fault-injection`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    /// What must exist before the request.
+    #[serde(default, skip_serializing_if = "Setup::is_empty")]
+    pub setup: Setup,
+    /// Requests to send after set-up and before the request under test, each checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<Step>,
+    /// The request under test.
+    pub request: Request,
+    /// What must come back.
+    pub expect: Expect,
+    /// Follow-up requests and their expectations, run in order after the main one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub then: Vec<Step>,
+}
+
+/// Images to create before the request, by placeholder name.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setup {
+    /// Name → image. The name is usable as `{name}` in paths and bodies.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, ImageSetup>,
+}
+
+/// An image to create.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSetup {
+    /// The image's name (placeholders allowed); by default
+    /// `sharecheck-<run id>-<case id>-<image>`. Give several images one name, unique to the
+    /// run (e.g. `sharecheck-{run_id}-{random_uuid}`), to find exactly them with `?name=`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `private`, `shared` (default), `community` or `public`. Public images are created by
+    /// the admin on behalf of the owner (only admins may publish).
+    #[serde(default = "shared")]
+    pub visibility: String,
+    /// Members to add (persona → status reached: pending, accepted or rejected).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub members: BTreeMap<String, String>,
+    /// Add placeholder projects until the member quota is reached.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fill_to_quota: bool,
+    /// Delete the image again at the end of set-up.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+fn shared() -> String {
+    "shared".into()
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Setup {
+    fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
+}
+
+/// One HTTP request.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// Who sends it: a persona, `anonymous` (no token), `empty_token` or `bad_token`.
+    #[serde(rename = "as")]
+    pub caller: String,
+    /// HTTP method.
+    pub method: String,
+    /// Path with `{placeholders}`.
+    pub path: String,
+    /// Extra headers (placeholders allowed in values).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body (string values may hold placeholders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// A body sent byte for byte, for malformed input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<String>,
+    /// Send the request again until a status comes back (e.g. a rate limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<Repeat>,
+}
+
+/// Repetition of a request until a status appears.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    /// The status that stops the repetition.
+    pub until: u16,
+    /// At most this many attempts.
+    pub max: u32,
+}
+
+/// What a response must look like.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Exact status code.
+    pub status: u16,
+    /// Body checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<BodyExpect>,
+    /// Header checks, by case-insensitive name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, HeaderExpect>,
+}
+
+/// What kind of body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyKind {
+    /// Zero bytes.
+    Empty,
+    /// A JSON object.
+    Json,
+    /// An error in the reference's JSON format: `message`, `code` (`"<status> <reason>"`),
+    /// `title`.
+    Error,
+}
+
+/// Body checks.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyExpect {
+    /// The kind of body.
+    pub kind: BodyKind,
+    /// Top-level keys that must be present (json).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+    /// No top-level keys other than `keys` (json).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub only_keys: bool,
+    /// JSON pointer → exact value (strings may hold placeholders).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// JSON pointer → length of the array there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lengths: BTreeMap<String, usize>,
+    /// The body must validate against `specs/schemas/<schema>.yaml` (json or error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+/// A header check.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderExpect {
+    /// Must be present (`true`) or absent (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present: Option<bool>,
+    /// Exact value (placeholders allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    /// A comma-separated list holding exactly these tokens, in any order (e.g. `Allow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<String>>,
+    /// Value starts with this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_with: Option<String>,
+}
+
+/// A follow-up request.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The request.
+    pub request: Request,
+    /// Its expected answer.
+    pub expect: Expect,
+}
+
+/// Callers that are not personas.
+pub const PSEUDO_CALLERS: &[&str] = &["anonymous", "empty_token", "bad_token"];
+/// Placeholders that are not images or personas.
+pub const SPECIAL_PLACEHOLDERS: &[&str] = &["random_uuid", "random_project", "run_id"];
+/// Every image a case names must start with this, so that clean-up can find it.
+const RUN_PREFIX: &str = "sharecheck-{run_id}-";
+const STATUSES: &[&str] = &["pending", "accepted", "rejected"];
+const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Every `{name}` in a string.
+pub(crate) fn placeholders(s: &str) -> impl Iterator<Item = &str> {
+    s.split('{')
+        .skip(1)
+        .filter_map(|chunk| chunk.split_once('}').map(|(name, _)| name))
+}
+
+impl Case {
+    /// Parses and validates one case file. `rel` is its path relative to the cases root,
+    /// which must be `<operation>/<code>/<name>.yaml`.
+    pub(crate) fn parse(
+        path: &Path,
+        rel: &Path,
+        src: &str,
+        ops: &[Operation],
+        schemas: &[String],
+    ) -> Result<Case, Vec<DataError>> {
+        let file: CaseFile =
+            serde_yaml::from_str(src).map_err(|e| vec![DataError::yaml(path, &e)])?;
+        let mut checks = Checks::new(path, src);
+        let stem = checks.place(&file, rel);
+        checks.header(&file, ops);
+        checks.requires(&file);
+        checks.setup(&file);
+        for (node, step) in file.steps() {
+            checks.step(&file, &node, step, schemas);
+        }
+        if !checks.errs.is_empty() {
+            return Err(checks.errs);
+        }
+        Ok(Case {
+            name: format!("{}::{}::{}", file.operation, file.code, stem),
+            path: path.to_path_buf(),
+            file,
+            needs: checks.needs,
+        })
+    }
+}
+
+impl CaseFile {
+    /// Every request with its expected answer, in the order they run (`before`, the request
+    /// under test, `then`), with the node holding each.
+    fn steps(&self) -> impl Iterator<Item = (Node, (&Request, &Expect))> {
+        let root = Node::root();
+        let before = self.before.iter().enumerate().map({
+            let root = root.clone();
+            move |(i, s)| (root.at("before").item(i), (&s.request, &s.expect))
+        });
+        let main = std::iter::once((root.clone(), (&self.request, &self.expect)));
+        let then = self
+            .then
+            .iter()
+            .enumerate()
+            .map(move |(i, s)| (root.at("then").item(i), (&s.request, &s.expect)));
+        before.chain(main).chain(then)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::Suite;
+
+    /// Every bundled case, serialized, fits docs/case.schema.json and loads back the same.
+    #[test]
+    fn a_serialized_case_loads_back_equal() {
+        let suite = Suite::bundled().expect("bundled suite loads");
+        let schemas: Vec<String> = suite.schemas.keys().cloned().collect();
+        assert!(!suite.cases.is_empty());
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/case.schema.json")).unwrap();
+        let schema = jsonschema::validator_for(&schema).unwrap();
+        for case in &suite.cases {
+            let yaml = serde_yaml::to_string(&case.file).expect("serializes");
+            let value: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+            assert!(schema.is_valid(&value), "{}: not valid:\n{yaml}", case.name);
+            let rel = case.path.strip_prefix("cases").unwrap_or(&case.path);
+            let back = Case::parse(&case.path, rel, &yaml, &suite.operations, &schemas)
+                .unwrap_or_else(|e| panic!("{}: {e:?}\n{yaml}", case.name));
+            assert_eq!(back.file, case.file, "{}:\n{yaml}", case.name);
+            assert_eq!(back.name, case.name);
+            assert_eq!(back.needs, case.needs);
+        }
+    }
+}
