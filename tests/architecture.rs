@@ -77,3 +77,24 @@ fn the_mock_reaches_state_only_through_the_model() {
         "state lives behind the model, so a persistent store replaces one module",
     );
 }
+
+#[test]
+fn the_target_layer_is_below_suite_and_fuzz() {
+    assert_absent(
+        "src/target",
+        &[
+            "crate::suite",
+            "crate::fuzz",
+            "crate::mock",
+            "crate::model",
+            "crate::embedded",
+            "warp",
+        ],
+        "the target layer sits below the suite and the fuzzers and knows neither",
+    );
+}
+
+#[test]
+fn the_persona_list_is_the_target_layers() {
+    assert_eq!(sharecheck::suite::PERSONAS, sharecheck::target::PERSONAS);
+}
