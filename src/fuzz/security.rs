@@ -8,7 +8,7 @@
 //! - *token hygiene*: no token, an unknown token, or a token in the wrong header → 401.
 
 use super::stateful::{AddBody, StatusArg, Step, Who, Whom, run_script};
-use crate::suite::Target;
+use crate::target::Target;
 
 /// The property a probe guards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -334,14 +334,19 @@ pub struct Driver {
 impl Driver {
     /// A driver for `target`, validating bodies with `suite`'s schemas, with a fresh run id.
     pub fn new(target: Target, suite: &Suite) -> Result<Driver, RunError> {
+        Ok(Driver::with_session(Session::new(target)?, suite))
+    }
+
+    /// A driver whose cases fork `session` (its client and target), with a fresh run id.
+    pub fn with_session(session: Session, suite: &Suite) -> Driver {
         let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-        Ok(Driver {
+        Driver {
             env: exec::Env {
-                session: Session::new(target)?,
+                session,
                 run_id,
                 schemas: suite.schemas.clone(),
             },
-        })
+        }
     }
 
     /// The target.

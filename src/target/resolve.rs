@@ -48,6 +48,11 @@ impl TargetFile {
     /// the image endpoint when the file gives none. Tokens are never printed.
     pub async fn resolve(&self) -> Result<Target, RunError> {
         let client = http_client(&self.tls, &self.network)?;
+        self.resolve_with(&client).await
+    }
+
+    /// [`resolve`](TargetFile::resolve) with an existing client (the session's).
+    pub async fn resolve_with(&self, client: &reqwest::Client) -> Result<Target, RunError> {
         let mut personas = BTreeMap::new();
         let mut endpoint = self.endpoint.clone();
         let interface = self.interface.as_deref().unwrap_or("public");
@@ -76,7 +81,7 @@ impl TargetFile {
                         None,
                     ),
                 };
-                let got = keystone::password_token(&client, &creds)
+                let got = keystone::password_token(client, &creds)
                     .await
                     .map_err(|source| PreflightError::Keystone {
                         persona: name.clone(),

@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::client::http_client;
+use super::config::TargetFile;
 use super::resolve::Target;
 use crate::error::RunError;
 
@@ -358,6 +359,14 @@ impl Session {
     /// A session with `target`, with a client built from its TLS and network settings.
     pub fn new(target: Target) -> Result<Session, RunError> {
         let client = http_client(&target.tls, &target.network)?;
+        Ok(Session::with_client(client, target))
+    }
+
+    /// Resolves `file` (Keystone, `clouds.yaml`) with the client the session then keeps, so
+    /// one client serves the whole session.
+    pub async fn open(file: &TargetFile) -> Result<Session, RunError> {
+        let client = http_client(&file.tls, &file.network)?;
+        let target = file.resolve_with(&client).await?;
         Ok(Session::with_client(client, target))
     }
 
