@@ -4,7 +4,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::target::{CloudsError, CredentialsError, KeystoneError};
+use crate::target::clouds::CloudsError;
+use crate::target::keystone::{CredentialsError, KeystoneError};
 
 /// A problem with one data file (spec, case, target or identities file).
 #[derive(Debug, thiserror::Error)]

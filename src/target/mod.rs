@@ -8,13 +8,14 @@
 //! - `session.rs`: [`Session`], which sends every [`Req`] with its [`Caller`]'s credentials,
 //!   logs every [`Exchange`] and deletes registered images at the end.
 //!
-//! Files depend downwards only: `session` → `resolve` → `config`, `client`, `clouds` →
-//! `keystone`. Nothing here imports the suite, the fuzzers, the mock or the model.
+//! Files depend downwards only: `session` → `resolve` → `client` → `config` → `keystone`,
+//! and `resolve` → `clouds` → `keystone`; `crate::error` uses the leaves `keystone` and
+//! `clouds` only. Nothing here imports the suite, the fuzzers, the mock or the model.
 
 mod client;
-mod clouds;
+pub(crate) mod clouds;
 mod config;
-mod keystone;
+pub(crate) mod keystone;
 mod resolve;
 mod session;
 
