@@ -25,7 +25,7 @@ pub use crate::target::{Network, Persona, PersonaSpec, Target, TargetFile, Tls};
 pub use case::{Case, CaseFile, PERSONAS};
 pub use cleanup::{Cleaned, PREFIX};
 pub use diff::{Difference, Outcome, diff};
-pub use exec::{CaseFailure, CaseRun, Exchange, Stage};
+pub use exec::{CaseFailure, CaseRun, Exchange, Phase, Stage};
 pub use expect::{Expectation, Expectations, Expected};
 pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;

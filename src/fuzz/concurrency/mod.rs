@@ -26,7 +26,7 @@
 //!   (those sent before the earliest completion among the operations not yet placed), with
 //!   the Wing & Gong / Lowe memo of visited (placed set, member state) pairs. Refusals change
 //!   nothing wherever they fit, so one that fits is placed at once without branching.
-//! - **The rules come from [`Model`].** The per-member transition table (4 states × 5
+//! - **The rules come from [`Model`](crate::model::Model).** The per-member transition table (4 states × 5
 //!   operations) is computed by running each operation on a fresh `Model` holding one shared
 //!   image in the given state, so the rules have one source of truth. The quota is unlimited
 //!   there (see above) and the member acts as a non-admin identity; an admin persona used as a
