@@ -4,6 +4,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::target::clouds::CloudsError;
+use crate::target::keystone::{CredentialsError, KeystoneError};
+
 /// A problem with one data file (spec, case, target or identities file).
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -123,6 +126,33 @@ pub enum MockError {
 /// The target failed a check made before any case runs.
 #[derive(Debug, thiserror::Error)]
 pub enum PreflightError {
+    /// A persona's password credentials are incomplete.
+    #[error("persona `{persona}`: {source}")]
+    Credentials {
+        /// The persona.
+        persona: String,
+        /// What is missing.
+        #[source]
+        source: CredentialsError,
+    },
+    /// A persona's cloud of `clouds.yaml` cannot be used.
+    #[error("persona `{persona}`: {source}")]
+    Cloud {
+        /// The persona.
+        persona: String,
+        /// Why.
+        #[source]
+        source: CloudsError,
+    },
+    /// Keystone issued no token for a persona.
+    #[error("persona `{persona}`: {source}")]
+    Keystone {
+        /// The persona.
+        persona: String,
+        /// Why (never the password).
+        #[source]
+        source: KeystoneError,
+    },
     /// A persona's credentials did not yield a token, or its token is refused.
     #[error("persona `{persona}`: {message}")]
     Persona {
@@ -166,6 +196,23 @@ pub enum PreflightError {
     },
 }
 
+/// Why a CA, certificate or key file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The file cannot be read.
+    #[error("{0}")]
+    Read(#[source] std::io::Error),
+    /// Not PEM certificates.
+    #[error("not a PEM certificate bundle: {0}")]
+    NotBundle(#[source] reqwest::Error),
+    /// PEM without a certificate.
+    #[error("no certificate in the file")]
+    NoCertificate,
+    /// Not a PEM certificate with its key.
+    #[error("not a PEM certificate and key: {0}")]
+    NotIdentity(#[source] reqwest::Error),
+}
+
 /// The run could not start (bad options, unreachable target, unwritable report).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -173,20 +220,22 @@ pub enum RunError {
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
     /// A TLS file could not be used.
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {source}", path.display())]
     Tls {
         /// The CA, certificate or key file.
         path: PathBuf,
         /// Why.
-        message: String,
+        #[source]
+        source: TlsError,
     },
     /// The proxy setting is not usable.
-    #[error("proxy `{proxy}`: {message}")]
+    #[error("proxy `{proxy}`: {source}")]
     Proxy {
         /// As configured.
         proxy: String,
         /// Why.
-        message: String,
+        #[source]
+        source: reqwest::Error,
     },
     /// The target is not usable: credentials, endpoint or personas.
     #[error("preflight: {0}")]

@@ -5,6 +5,8 @@
 //! - [`mock`]: a warp server over the model ([`mock::MockServer`]).
 //! - [`suite`]: specs and cases as data, run against any [`suite::Target`] by a
 //!   libtest-mimic runner ([`suite::run`]).
+//! - [`target`]: the server under test and one [`target::Session`] with it, used by the
+//!   suite and the fuzzers.
 //! - [`embedded`]: the one place that wires the suite to an in-process mock.
 //!
 //! The suite never imports the mock; the model never imports HTTP types.
@@ -20,5 +22,6 @@ pub mod model;
 mod operations;
 pub mod specimport;
 pub mod suite;
+pub mod target;
 
-pub use error::{DataError, LoadErrors, MockError, PreflightError, RunError};
+pub use error::{DataError, LoadErrors, MockError, PreflightError, RunError, TlsError};

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use sharecheck::mock::{MockConfig, MockServer, load_identities};
 use sharecheck::model::{Identities, Mutant, Rules};
-use sharecheck::suite::{Driver, Expectations, RunOptions, Suite, Target, TargetFile};
+use sharecheck::suite::{Driver, Expectations, RunOptions, Suite, TargetFile};
+use sharecheck::target::Session;
 
 /// Exit code for configuration and usage errors (failures of the suite exit with 1).
 const USAGE: u8 = 2;
@@ -413,7 +414,7 @@ fn fuzz(
     }
     let (_mock, target) = match target {
         Some(path) => match open_target(rt, path) {
-            Ok(t) => (None, t),
+            Ok(session) => (None, session.target().clone()),
             Err(e) => return fail(e),
         },
         None => {
@@ -563,24 +564,24 @@ fn diff(
     let mut mocks = Vec::new();
     let mut drivers = Vec::new();
     for path in [a, b] {
-        let target = if path.as_os_str() == "embedded" {
+        let session = if path.as_os_str() == "embedded" {
             match rt.block_on(sharecheck::embedded::start(None)) {
                 Ok((server, t)) => {
                     mocks.push(server);
-                    t
+                    match Session::new(t) {
+                        Ok(s) => s,
+                        Err(e) => return fail(e),
+                    }
                 }
                 Err(e) => return fail(e),
             }
         } else {
             match open_target(rt, path) {
-                Ok(t) => t,
+                Ok(s) => s,
                 Err(e) => return fail(e),
             }
         };
-        let driver = match Driver::new(target, &suite) {
-            Ok(d) => Arc::new(d),
-            Err(e) => return fail(e),
-        };
+        let driver = Arc::new(Driver::with_session(session, &suite));
         if let Err(e) = rt.block_on(driver.preflight()) {
             return fail(format!("{}: preflight: {e}", path.display()));
         }
@@ -625,12 +626,8 @@ fn cleanup(rt: &tokio::runtime::Runtime, path: &std::path::Path, run_id: Option<
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let target = match open_target(rt, path) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
-    let driver = match Driver::new(target, &suite) {
-        Ok(d) => d,
+    let driver = match open_target(rt, path) {
+        Ok(session) => Driver::with_session(session, &suite),
         Err(e) => return fail(e),
     };
     let prefix = match run_id {
@@ -700,9 +697,10 @@ fn on_interrupt(rt: &tokio::runtime::Runtime, driver: Arc<Driver>) {
 }
 
 /// Reads a target file and resolves its personas (Keystone, clouds.yaml) into tokens.
-fn open_target(rt: &tokio::runtime::Runtime, path: &std::path::Path) -> Result<Target, String> {
+/// One client serves Keystone and then the whole session.
+fn open_target(rt: &tokio::runtime::Runtime, path: &std::path::Path) -> Result<Session, String> {
     let file = TargetFile::load(path).map_err(|e| e.to_string())?;
-    rt.block_on(file.resolve())
+    rt.block_on(Session::open(&file))
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -735,20 +733,20 @@ fn run(
         Err(e) => return fail(e),
     };
     // The embedded mock lives until the run ends.
-    let (_mock, target): (Option<MockServer>, Target) = match target {
+    let (_mock, session): (Option<MockServer>, Session) = match target {
         Some(path) => match open_target(rt, &path) {
-            Ok(t) => (None, t),
+            Ok(s) => (None, s),
             Err(e) => return fail(e),
         },
         None => match rt.block_on(sharecheck::embedded::start(None)) {
-            Ok((server, t)) => (Some(server), t),
+            Ok((server, t)) => match Session::new(t) {
+                Ok(s) => (Some(server), s),
+                Err(e) => return fail(e),
+            },
             Err(e) => return fail(e),
         },
     };
-    let driver = match Driver::new(target, &suite) {
-        Ok(d) => Arc::new(d),
-        Err(e) => return fail(e),
-    };
+    let driver = Arc::new(Driver::with_session(session, &suite));
     if !args.list
         && let Err(e) = rt.block_on(driver.preflight())
     {

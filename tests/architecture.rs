@@ -77,3 +77,57 @@ fn the_mock_reaches_state_only_through_the_model() {
         "state lives behind the model, so a persistent store replaces one module",
     );
 }
+
+#[test]
+fn the_target_layer_is_below_suite_and_fuzz() {
+    assert_absent(
+        "src/target",
+        &[
+            "crate::suite",
+            "crate::fuzz",
+            "crate::mock",
+            "crate::model",
+            "crate::embedded",
+            "warp",
+        ],
+        "the target layer sits below the suite and the fuzzers and knows neither",
+    );
+}
+
+#[test]
+fn the_persona_list_is_the_target_layers() {
+    assert_eq!(sharecheck::suite::PERSONAS, sharecheck::target::PERSONAS);
+}
+
+#[test]
+fn the_target_files_depend_downwards_only() {
+    // Each file may use only files listed before it (no import cycles).
+    const ORDER: &[&str] = &[
+        "keystone", "clouds", "config", "client", "resolve", "session",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/target");
+    for (i, name) in ORDER.iter().enumerate() {
+        let text = std::fs::read_to_string(root.join(format!("{name}.rs"))).unwrap();
+        for later in &ORDER[i..] {
+            for needle in [format!("super::{later}"), format!("{later}::")] {
+                let uses = text
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with("use "))
+                    .any(|l| l.contains(&needle) || l.contains(&format!("super::{{{later}")));
+                assert!(
+                    !uses,
+                    "src/target/{name}.rs uses `{later}`; files depend on earlier ones only"
+                );
+            }
+        }
+    }
+    let error = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/error.rs"))
+        .unwrap();
+    for l in error.lines().filter(|l| l.starts_with("use crate::target")) {
+        assert!(
+            l.starts_with("use crate::target::keystone")
+                || l.starts_with("use crate::target::clouds"),
+            "src/error.rs: `{l}` — the error types may use the target layer's leaves only"
+        );
+    }
+}

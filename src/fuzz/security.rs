@@ -9,7 +9,7 @@
 
 use super::stateful::{Step, Who, Whom, run_script};
 use crate::operations::table;
-use crate::suite::Target;
+use crate::target::Target;
 
 /// The property a probe guards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

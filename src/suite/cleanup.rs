@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::target::Target;
+use crate::target::{CleanupError, Req, SendError, Session, Stage};
 
 /// The name prefix of everything sharecheck creates.
 pub const PREFIX: &str = "sharecheck-";
@@ -17,35 +17,41 @@ pub struct Cleaned {
     pub failed: Vec<(String, String)>,
 }
 
-/// Deletes every image whose name starts with `prefix` that a persona of `target` owns,
-/// as that persona. Follows list pages.
-pub async fn delete_by_prefix(client: &reqwest::Client, target: &Target, prefix: &str) -> Cleaned {
+/// Why a request failed, without the request (the caller says which it was).
+fn why(e: &SendError) -> String {
+    match e {
+        SendError::NoAnswer { source, .. } | SendError::CutShort { source, .. } => {
+            source.to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Deletes every image whose name starts with `prefix` that a persona of the session's
+/// target owns, as that persona. Follows list pages.
+pub async fn delete_by_prefix(session: &Session, prefix: &str) -> Cleaned {
     let mut out = Cleaned::default();
-    let base = target.base();
+    let target = session.target();
     for (persona, p) in &target.personas {
-        let first = format!("{base}/v2/images?limit=200");
+        let first = "/v2/images?limit=200".to_string();
         let mut url = first.clone();
         let mut pages = 0;
         while pages < 1000 {
             pages += 1;
-            let listed = client
-                .get(&url)
-                .header("accept", "application/json")
-                .header("x-auth-token", &p.token)
-                .send()
+            let listed = session
+                .send(Req::by(persona, "GET", url.clone()).stage(Stage::Cleanup))
                 .await;
             let doc: Value = match listed {
-                Ok(r) if r.status().is_success() => r.json().await.unwrap_or_default(),
+                Ok(r) if (200..300).contains(&r.status) => r.json().unwrap_or_default(),
                 Ok(r) => {
                     out.failed.push((
                         format!("listing as {persona}"),
-                        format!("status {}", r.status()),
+                        format!("status {}", status_text(r.status)),
                     ));
                     break;
                 }
                 Err(e) => {
-                    out.failed
-                        .push((format!("listing as {persona}"), e.to_string()));
+                    out.failed.push((format!("listing as {persona}"), why(&e)));
                     break;
                 }
             };
@@ -69,30 +75,33 @@ pub async fn delete_by_prefix(client: &reqwest::Client, target: &Target, prefix:
                 {
                     continue;
                 }
-                let r = client
-                    .delete(format!("{base}/v2/images/{id}"))
-                    .header("x-auth-token", &p.token)
-                    .send()
-                    .await;
-                match r {
-                    Ok(r) if r.status().as_u16() == 204 || r.status().as_u16() == 404 => {
+                match session.delete_image(id, persona).await {
+                    Ok(()) => {
                         deleted_here = true;
                         out.deleted
                             .push((persona.clone(), id.to_string(), name.to_string()))
                     }
-                    Ok(r) => out
+                    Err(CleanupError::Refused { status, .. }) => out
                         .failed
-                        .push((id.to_string(), format!("status {}", r.status()))),
-                    Err(e) => out.failed.push((id.to_string(), e.to_string())),
+                        .push((id.to_string(), format!("status {}", status_text(status)))),
+                    Err(CleanupError::Send(e)) => out.failed.push((id.to_string(), why(&e))),
                 }
             }
             // Deleting shifts the pages (and may delete the next page's marker): start over.
             match doc.get("next").and_then(Value::as_str) {
                 _ if deleted_here => url = first.clone(),
-                Some(next) => url = format!("{base}{next}"),
+                Some(next) => url = next.to_string(),
                 None => break,
             }
         }
     }
     out
+}
+
+/// A status as reqwest shows it: `404 Not Found`.
+fn status_text(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status) {
+        Ok(s) => s.to_string(),
+        Err(_) => status.to_string(),
+    }
 }

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use super::exec::{CaseRun, Stage};
+use super::exec::CaseRun;
 use super::{Case, Driver, Suite};
+use crate::target::Stage;
 
 /// How one case went on one target, reduced to what is compared.
 #[derive(Clone, Debug, PartialEq, Eq)]

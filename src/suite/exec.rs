@@ -1,90 +1,129 @@
 //! Running one case against a target over HTTP: set-up, the request, the checks, the
-//! follow-ups, and the clean-up that runs whatever happened.
+//! follow-ups, and the clean-up that runs whatever happened. Every request goes through the
+//! case's own fork of the driver's [`Session`], which records it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::fmt;
+use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::case::{BodyExpect, BodyKind, Case, Expect, ImageSetup, Request};
 use super::schema::Schema;
-use super::target::Target;
+use crate::target::{Answer, Caller, CleanupError, Req, SendError, Sent, Session, excerpt};
+pub use crate::target::{Exchange, Stage};
 
-/// Why a case failed: what was sent, what came back, what was expected.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct CaseFailure(pub String);
-
-/// What one case run shares with every other: the HTTP client, the target, the run id, the
-/// response schemas.
-#[derive(Debug)]
-pub(crate) struct Env {
-    pub(crate) client: reqwest::Client,
-    pub(crate) target: Target,
-    pub(crate) run_id: String,
-    pub(crate) schemas: BTreeMap<String, Arc<Schema>>,
-}
-
-/// Which part of a case a request belongs to.
+/// Which part of a case a set-up style call belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
+pub enum Phase {
     /// Creating images and memberships.
     Setup,
-    /// A `before` step.
-    Before,
-    /// The request under test.
-    Request,
-    /// A `then` step.
-    Then,
     /// Deleting what the case created.
     Cleanup,
 }
 
-impl Stage {
-    /// Lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Setup => "setup",
-            Stage::Before => "before",
-            Stage::Request => "request",
-            Stage::Then => "then",
-            Stage::Cleanup => "cleanup",
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Setup => "set-up",
+            Phase::Cleanup => "clean-up",
+        })
+    }
+}
+
+/// Why a case failed: what was sent, what came back, what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseFailure {
+    /// A request could not be sent or its answer not read.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The run was interrupted before this case created anything.
+    #[error("interrupted before set-up")]
+    Interrupted,
+    /// A step (before, the request, follow-up) was not answered as expected.
+    #[error("{}", step_text(.label, .sent, .repeat, .problems, .body))]
+    Step {
+        /// `the request`, `before step 1 of 2`, …
+        label: String,
+        /// What was sent (the last attempt when repeated).
+        sent: Sent,
+        /// (max, until) when the request was repeated.
+        repeat: Option<(u32, u16)>,
+        /// Every expectation that failed.
+        problems: Vec<String>,
+        /// The answer's body.
+        body: Vec<u8>,
+    },
+    /// A set-up or clean-up call answered another status than it must.
+    #[error("{phase} failed: {what}: {sent}\n  expected status {}, got {got}\n  body: {}", or_list(.want), excerpt(.body))]
+    Status {
+        /// Set-up or clean-up.
+        phase: Phase,
+        /// What the call was for.
+        what: String,
+        /// What was sent.
+        sent: Sent,
+        /// The statuses it must answer.
+        want: Vec<u16>,
+        /// The status it answered.
+        got: u16,
+        /// The answer's body.
+        body: Vec<u8>,
+    },
+    /// An image was created without an id in the answer.
+    #[error("set-up failed: {what}: the 201 answer has no `id`: {}", excerpt(.body))]
+    NoId {
+        /// What the call was for.
+        what: String,
+        /// The answer's body.
+        body: Vec<u8>,
+    },
+    /// Images the case made could not be deleted (one line each).
+    #[error("{}", .0.iter().map(cleanup_text).collect::<Vec<_>>().join("\n"))]
+    Cleanup(Vec<CleanupError>),
+}
+
+fn or_list(want: &[u16]) -> String {
+    want.iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn step_text(
+    label: &str,
+    sent: &Sent,
+    repeat: &Option<(u32, u16)>,
+    problems: &[String],
+    body: &[u8],
+) -> String {
+    let mut msg = format!("{label}: {sent}\n");
+    if let Some((max, until)) = repeat {
+        msg.push_str(&format!("  (sent up to {max} times, until {until})\n"));
+    }
+    for p in problems {
+        msg.push_str(&format!("  {p}\n"));
+    }
+    msg.push_str(&format!("  body: {}", excerpt(body)));
+    msg
+}
+
+fn cleanup_text(e: &CleanupError) -> String {
+    match e {
+        CleanupError::Send(e) => e.to_string(),
+        CleanupError::Refused { image, .. } => {
+            format!("{} failed: cleaning up image {image}: {e}", Phase::Cleanup)
         }
     }
 }
 
-/// One request of a case run and what came back, without headers or tokens.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Exchange {
-    /// Part of the case.
-    pub stage: Stage,
-    /// HTTP method.
-    pub method: String,
-    /// Path as sent (placeholders expanded).
-    pub path: String,
-    /// Status of the answer.
-    pub status: u16,
-    /// The answer's body shape: `empty`, `json{sorted,top,keys}`, `json` (not an object) or
-    /// `text`.
-    pub shape: String,
-}
-
-/// A body's shape, for comparing servers without comparing values.
-fn shape(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "empty".into();
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(o)) => {
-            let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
-            keys.sort_unstable();
-            format!("json{{{}}}", keys.join(","))
-        }
-        Ok(_) => "json".into(),
-        Err(_) => "text".into(),
-    }
+/// What one case run shares with every other: the session (client and target), the run id,
+/// the response schemas.
+#[derive(Debug)]
+pub(crate) struct Env {
+    pub(crate) session: Session,
+    pub(crate) run_id: String,
+    pub(crate) schemas: BTreeMap<String, Arc<Schema>>,
 }
 
 /// The outcome of one case run, with every exchange it made.
@@ -96,60 +135,19 @@ pub struct CaseRun {
     pub exchanges: Vec<Exchange>,
 }
 
-/// An answer, fully read.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-/// A request after placeholder expansion, kept for failure messages.
-struct Sent {
-    caller: String,
-    method: String,
-    path: String,
-}
-
-impl std::fmt::Display for Sent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} as {}", self.method, self.path, self.caller)
-    }
-}
-
-const EXCERPT: usize = 300;
-
-fn excerpt(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "(empty)".into();
-    }
-    let s = String::from_utf8_lossy(body);
-    let mut out: String = s.chars().take(EXCERPT).collect();
-    if s.chars().count() > EXCERPT {
-        out.push('…');
-    }
-    out
-}
-
-/// Images created for one case, deleted at the end by whoever created them.
-struct Created {
-    id: String,
-    creator: String,
-}
-
 /// The state of one case run.
 struct Run<'a> {
     env: &'a Env,
+    session: Session,
     case: &'a Case,
     vars: HashMap<String, String>,
-    created: Vec<Created>,
-    exchanges: Mutex<Vec<Exchange>>,
-    stage: Mutex<Stage>,
+    stage: Stage,
 }
 
 /// Runs `case` against the target; cleans up whatever it created, also when it fails.
 pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
     let mut vars = HashMap::new();
-    for (name, p) in &env.target.personas {
+    for (name, p) in &env.session.target().personas {
         vars.insert(name.clone(), p.project_id.clone());
     }
     vars.insert("random_uuid".into(), uuid::Uuid::new_v4().to_string());
@@ -160,31 +158,27 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
     vars.insert("run_id".into(), env.run_id.clone());
     let mut run = Run {
         env,
+        session: env.session.fork(),
         case,
         vars,
-        created: Vec::new(),
-        exchanges: Mutex::default(),
-        stage: Mutex::new(Stage::Setup),
+        stage: Stage::Setup,
     };
     let result = run.body().await;
-    run.set_stage(Stage::Cleanup);
-    let cleanup = run.cleanup().await;
-    let result = match (result, cleanup) {
-        (Err(e), _) => Err(e),
-        (Ok(()), Err(e)) => Err(e),
-        (Ok(()), Ok(())) => Ok(()),
+    let failed = run.session.cleanup().await;
+    let result = match result {
+        Err(e) => Err(e),
+        Ok(()) if failed.is_empty() => Ok(()),
+        Ok(()) => Err(CaseFailure::Cleanup(failed)),
     };
     CaseRun {
         result,
-        exchanges: run.exchanges.into_inner().unwrap_or_default(),
+        exchanges: run.session.take_exchanges(),
     }
 }
 
 impl Run<'_> {
-    fn set_stage(&self, s: Stage) {
-        if let Ok(mut stage) = self.stage.lock() {
-            *stage = s;
-        }
+    fn set_stage(&mut self, s: Stage) {
+        self.stage = s;
     }
 
     async fn body(&mut self) -> Result<(), CaseFailure> {
@@ -225,15 +219,13 @@ impl Run<'_> {
         if problems.is_empty() {
             return Ok(());
         }
-        let mut msg = format!("{label}: {sent}\n");
-        if let Some(r) = &req.repeat {
-            let _ = writeln!(msg, "  (sent up to {} times, until {})", r.max, r.until);
-        }
-        for p in problems {
-            let _ = writeln!(msg, "  {p}");
-        }
-        let _ = write!(msg, "  body: {}", excerpt(&answer.body));
-        Err(CaseFailure(msg))
+        Err(CaseFailure::Step {
+            label: label.to_string(),
+            sent,
+            repeat: req.repeat.as_ref().map(|r| (r.max, r.until)),
+            problems,
+            body: answer.body,
+        })
     }
 
     /// An image made by a case's own request is cleaned up like a set-up one.
@@ -242,14 +234,11 @@ impl Run<'_> {
         {
             return;
         }
-        let id = serde_json::from_slice::<Value>(&a.body)
-            .ok()
+        let id = a
+            .json()
             .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
         if let Some(id) = id {
-            self.created.push(Created {
-                id,
-                creator: req.caller.clone(),
-            });
+            self.session.register_cleanup(&id, &req.caller);
         }
     }
 
@@ -277,121 +266,26 @@ impl Run<'_> {
         }
     }
 
-    fn token(&self, caller: &str) -> Option<String> {
-        match caller {
-            "anonymous" => None,
-            "empty_token" => Some(String::new()),
-            "bad_token" => Some(format!(
-                "sharecheck-invalid-{}",
-                uuid::Uuid::new_v4().simple()
-            )),
-            p => self.env.target.personas.get(p).map(|p| p.token.clone()),
-        }
-    }
-
     async fn send(&self, req: &Request) -> Result<(Sent, Answer), CaseFailure> {
-        let path = self.expand(&req.path);
-        let body = match (&req.body, &req.raw_body) {
+        let mut r = Req::new(
+            Caller::named(&req.caller),
+            &req.method,
+            self.expand(&req.path),
+        )
+        .stage(self.stage);
+        r.body = match (&req.body, &req.raw_body) {
             (Some(b), _) => Some(self.expand_json(b).to_string().into_bytes()),
             (None, Some(raw)) => Some(raw.clone().into_bytes()),
             (None, None) => None,
         };
-        let mut headers = HeaderMap::new();
-        headers.insert("accept", HeaderValue::from_static("application/json"));
-        if body.is_some() {
-            headers.insert("content-type", HeaderValue::from_static("application/json"));
-        }
-        if let Some(t) = self.token(&req.caller) {
-            let v = HeaderValue::from_str(&t).map_err(|_| {
-                CaseFailure(format!(
-                    "token of `{}` is not a valid header value",
-                    req.caller
-                ))
-            })?;
-            headers.insert("x-auth-token", v);
-        }
         for (k, v) in &req.headers {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| CaseFailure(format!("header name `{k}` is invalid")))?;
-            let value = HeaderValue::from_str(&self.expand(v))
-                .map_err(|_| CaseFailure(format!("header `{k}` has an invalid value")))?;
-            headers.insert(name, value);
+            r = r.header(k, &self.expand(v));
         }
-        self.raw(&req.caller, &req.method, &path, headers, body, 0)
-            .await
+        let sent = r.sent();
+        Ok((sent, self.session.send(r).await?))
     }
 
-    async fn raw(
-        &self,
-        caller: &str,
-        method: &str,
-        path: &str,
-        headers: HeaderMap,
-        body: Option<Vec<u8>>,
-        retries: u32,
-    ) -> Result<(Sent, Answer), CaseFailure> {
-        let sent = Sent {
-            caller: caller.to_string(),
-            method: method.to_string(),
-            path: path.to_string(),
-        };
-        let m = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| CaseFailure(format!("{sent}: invalid method")))?;
-        let url = format!("{}{}", self.env.target.base(), path);
-        let mut attempt = 0;
-        let resp = loop {
-            let mut rb = self
-                .env
-                .client
-                .request(m.clone(), &url)
-                .headers(headers.clone());
-            if let Some(b) = &body {
-                rb = rb.body(b.clone());
-            }
-            match rb.send().await {
-                Ok(r) => break r,
-                // Only calls that are safe to repeat, and only when no connection was made.
-                Err(e) if e.is_connect() && attempt < retries => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
-                        .await;
-                }
-                Err(e) => {
-                    return Err(CaseFailure(format!(
-                        "{sent}: no answer: {}",
-                        error_chain(&e)
-                    )));
-                }
-            }
-        };
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| CaseFailure(format!("{sent}: answer cut short: {}", error_chain(&e))))?
-            .to_vec();
-        let stage = self.stage.lock().map(|s| *s).unwrap_or(Stage::Setup);
-        if let Ok(mut x) = self.exchanges.lock() {
-            x.push(Exchange {
-                stage,
-                method: method.to_string(),
-                path: path.to_string(),
-                status,
-                shape: shape(&body),
-            });
-        }
-        Ok((
-            sent,
-            Answer {
-                status,
-                headers,
-                body,
-            },
-        ))
-    }
-
-    /// A set-up or clean-up call with a JSON body; must answer `want`.
+    /// A set-up call as a persona with a JSON body; must answer `want`.
     async fn call(
         &self,
         what: &str,
@@ -401,42 +295,32 @@ impl Run<'_> {
         body: Option<Value>,
         want: &[u16],
     ) -> Result<Answer, CaseFailure> {
-        let mut headers = HeaderMap::new();
-        headers.insert("accept", HeaderValue::from_static("application/json"));
-        let token = self.token(caller).unwrap_or_default();
-        let token = HeaderValue::from_str(&token)
-            .map_err(|_| CaseFailure(format!("token of `{caller}` is not a valid header value")))?;
-        headers.insert("x-auth-token", token);
-        let bytes = body.map(|b| {
-            headers.insert("content-type", HeaderValue::from_static("application/json"));
-            b.to_string().into_bytes()
-        });
-        let retries = if matches!(method, "GET" | "PUT" | "DELETE") {
-            self.env.target.network.retries
-        } else {
-            0
-        };
-        let (sent, answer) = self
-            .raw(caller, method, path, headers, bytes, retries)
-            .await?;
+        let mut req = Req::by(caller, method, path).stage(self.stage);
+        if let Some(b) = &body {
+            req = req.json(b);
+        }
+        if matches!(method, "GET" | "PUT" | "DELETE") {
+            req = req.retries(self.session.target().network.retries);
+        }
+        let sent = req.sent();
+        let answer = self.session.send(req).await?;
         if want.contains(&answer.status) {
             Ok(answer)
         } else {
-            Err(CaseFailure(format!(
-                "set-up failed: {what}: {sent}\n  expected status {}, got {}\n  body: {}",
-                want.iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                answer.status,
-                excerpt(&answer.body)
-            )))
+            Err(CaseFailure::Status {
+                phase: Phase::Setup,
+                what: what.to_string(),
+                sent,
+                want: want.to_vec(),
+                got: answer.status,
+                body: answer.body,
+            })
         }
     }
 
     async fn setup_image(&mut self, name: &str, img: &ImageSetup) -> Result<(), CaseFailure> {
         if super::interrupted() {
-            return Err(CaseFailure("interrupted before set-up".into()));
+            return Err(CaseFailure::Interrupted);
         }
         let image_name = match &img.name {
             Some(n) => self.expand(n),
@@ -456,19 +340,16 @@ impl Run<'_> {
         let answer = self
             .call(&what, creator, "POST", "/v2/images", Some(body), &[201])
             .await?;
-        let id = serde_json::from_slice::<Value>(&answer.body)
-            .ok()
+        let Some(id) = answer
+            .json()
             .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string))
-            .ok_or_else(|| {
-                CaseFailure(format!(
-                    "set-up failed: {what}: the 201 answer has no `id`: {}",
-                    excerpt(&answer.body)
-                ))
-            })?;
-        self.created.push(Created {
-            id: id.clone(),
-            creator: creator.to_string(),
-        });
+        else {
+            return Err(CaseFailure::NoId {
+                what,
+                body: answer.body,
+            });
+        };
+        self.session.register_cleanup(&id, creator);
         self.vars.insert(name.to_string(), id.clone());
         let members_path = format!("/v2/images/{id}/members");
         for (persona, status) in &img.members {
@@ -495,7 +376,7 @@ impl Run<'_> {
             }
         }
         if img.fill_to_quota {
-            let quota = self.env.target.member_quota.unwrap_or(0) as usize;
+            let quota = self.session.target().member_quota.unwrap_or(0) as usize;
             for i in img.members.len()..quota {
                 self.call(
                     &format!("filling `{name}` to the member quota ({quota})"),
@@ -518,33 +399,9 @@ impl Run<'_> {
                 &[204],
             )
             .await?;
-            self.created.pop();
+            self.session.forget_cleanup(&id);
         }
         Ok(())
-    }
-
-    async fn cleanup(&mut self) -> Result<(), CaseFailure> {
-        let mut problems = Vec::new();
-        for c in std::mem::take(&mut self.created).into_iter().rev() {
-            let r = self
-                .call(
-                    &format!("cleaning up image {}", c.id),
-                    &c.creator,
-                    "DELETE",
-                    &format!("/v2/images/{}", c.id),
-                    None,
-                    &[204, 404],
-                )
-                .await;
-            if let Err(e) = r {
-                problems.push(e.0.replacen("set-up failed", "clean-up failed", 1));
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(CaseFailure(problems.join("\n")))
-        }
     }
 
     fn check(&self, exp: &Expect, a: &Answer) -> Vec<String> {
@@ -688,14 +545,4 @@ impl Run<'_> {
             }
         }
     }
-}
-
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let _ = write!(s, ": {c}");
-        cur = c.source();
-    }
-    s
 }

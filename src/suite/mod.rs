@@ -6,38 +6,51 @@
 
 mod case;
 mod cleanup;
-mod clouds;
 mod diff;
 mod exec;
 mod expect;
 mod json;
 mod junit;
-mod keystone;
 mod record;
 mod report;
 mod runner;
 mod schema;
 mod spec;
-pub(crate) mod target;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use crate::target::{Network, Persona, PersonaSpec, Target, TargetFile, Tls};
 pub use case::{
     BodyExpect, BodyKind, Case, CaseFile, Expect, HeaderExpect, ImageSetup, PERSONAS, Repeat,
     Request, Setup, Step,
 };
 pub use cleanup::{Cleaned, PREFIX};
 pub use diff::{Difference, Outcome, diff};
-pub use exec::{CaseFailure, CaseRun, Exchange, Stage};
+pub use exec::{CaseFailure, CaseRun, Exchange, Phase, Stage};
 pub use expect::{Expectation, Expectations, Expected};
 pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
 pub use spec::{CAPABILITIES, Operation, Response};
-pub use target::{Network, Persona, PersonaSpec, Target, TargetFile, Tls};
+
+/// Where the target layer used to live; kept so `crate::suite::target::http_client` still works.
+pub mod target {
+    pub use crate::target::http_client;
+}
 
 use crate::error::{DataError, LoadErrors, PreflightError, RunError};
+use crate::target::{Caller, Req, SendError, Session, error_chain};
+
+/// Why a request had no answer, without repeating the request.
+fn no_answer(e: &SendError) -> String {
+    match e {
+        SendError::NoAnswer { source, .. } | SendError::CutShort { source, .. } => {
+            error_chain(source)
+        }
+        other => other.to_string(),
+    }
+}
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -324,21 +337,29 @@ pub struct Driver {
 impl Driver {
     /// A driver for `target`, validating bodies with `suite`'s schemas, with a fresh run id.
     pub fn new(target: Target, suite: &Suite) -> Result<Driver, RunError> {
-        let client = target::http_client(&target.tls, &target.network)?;
+        Ok(Driver::with_session(Session::new(target)?, suite))
+    }
+
+    /// A driver whose cases fork `session` (its client and target), with a fresh run id.
+    pub fn with_session(session: Session, suite: &Suite) -> Driver {
         let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-        Ok(Driver {
+        Driver {
             env: exec::Env {
-                client,
-                target,
+                session,
                 run_id,
                 schemas: suite.schemas.clone(),
             },
-        })
+        }
     }
 
     /// The target.
     pub fn target(&self) -> &Target {
-        &self.env.target
+        self.env.session.target()
+    }
+
+    /// The session every case forks: the one HTTP client and the target.
+    pub fn session(&self) -> &Session {
+        &self.env.session
     }
 
     /// The id that names everything this run creates (`sharecheck-<run id>-...`).
@@ -350,26 +371,18 @@ impl Driver {
     /// image service with a v2 API, that every persona's token is accepted, and that the
     /// personas are distinct projects.
     pub async fn preflight(&self) -> Result<(), PreflightError> {
-        let base = self.env.target.base();
+        let session = &self.env.session;
+        let base = session.target().base();
         let bad = |message: String| PreflightError::Endpoint {
             endpoint: base.to_string(),
             message,
         };
-        let resp = self
-            .env
-            .client
-            .get(format!("{base}/versions"))
-            .header("accept", "application/json")
-            .send()
+        let resp = session
+            .send(Req::new(Caller::Anonymous, "GET", "/versions").stage(Stage::Setup))
             .await
-            .map_err(|e| {
-                bad(format!(
-                    "no answer to version discovery: {}",
-                    exec::error_chain(&e)
-                ))
-            })?;
-        let status = resp.status().as_u16();
-        let doc: serde_json::Value = resp.json().await.unwrap_or_default();
+            .map_err(|e| bad(format!("no answer to version discovery: {}", no_answer(&e))))?;
+        let status = resp.status;
+        let doc: serde_json::Value = resp.json().unwrap_or_default();
         let has_v2 = doc
             .get("versions")
             .and_then(|v| v.as_array())
@@ -385,17 +398,12 @@ impl Driver {
                 "GET /versions answered {status} without an image API v2 version; is this an image service root?"
             )));
         }
-        for (name, p) in &self.env.target.personas {
-            let resp = self
-                .env
-                .client
-                .get(format!("{base}/v2/images?limit=1"))
-                .header("accept", "application/json")
-                .header("x-auth-token", &p.token)
-                .send()
+        for name in session.target().personas.keys() {
+            let resp = session
+                .send(Req::by(name, "GET", "/v2/images?limit=1").stage(Stage::Setup))
                 .await
-                .map_err(|e| bad(format!("no answer: {}", exec::error_chain(&e))))?;
-            match resp.status().as_u16() {
+                .map_err(|e| bad(format!("no answer: {}", no_answer(&e))))?;
+            match resp.status {
                 200 => {}
                 401 => {
                     return Err(PreflightError::Persona {
@@ -411,13 +419,13 @@ impl Driver {
                 }
             }
         }
-        self.env.target.check_distinct()
+        session.target().check_distinct()
     }
 
     /// Deletes the images of this target whose names start with `prefix`
     /// (`sharecheck-` for every run, `sharecheck-<run id>-` for one).
     pub async fn delete_leftovers(&self, prefix: &str) -> Cleaned {
-        cleanup::delete_by_prefix(&self.env.client, &self.env.target, prefix).await
+        cleanup::delete_by_prefix(&self.env.session, prefix).await
     }
 
     /// Why the target cannot run `case`, or `None` when it can.
@@ -425,7 +433,7 @@ impl Driver {
         let reasons: Vec<String> = case
             .needs
             .iter()
-            .filter_map(|n| self.env.target.lacks(n))
+            .filter_map(|n| self.env.session.target().lacks(n))
             .collect();
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }

@@ -132,8 +132,7 @@ fn yes() -> bool {
     true
 }
 
-/// Capabilities a target may declare.
-pub const CAPABILITIES: &[&str] = &["fault-injection", "rate-limit"];
+pub use crate::target::CAPABILITIES;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 

@@ -3,7 +3,58 @@
 
 use serde_json::{Value, json};
 
-use super::target::PersonaSpec;
+/// Password credentials that cannot be sent as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// The Keystone URL is not HTTP(S).
+    #[error("auth_url `{0}` is not an http:// or https:// URL")]
+    AuthUrl(String),
+    /// Neither user name nor user id.
+    #[error("password credentials need username or user_id")]
+    NoUser,
+    /// No password.
+    #[error("password credentials need a password")]
+    NoPassword,
+    /// No project to scope to.
+    #[error("password credentials need project_name or project_id")]
+    NoProject,
+}
+
+/// Keystone did not issue a usable token. Never shows the password or a token.
+#[derive(Debug, thiserror::Error)]
+pub enum KeystoneError {
+    /// No answer.
+    #[error("cannot reach Keystone at {url}: {source}")]
+    Unreachable {
+        /// The tokens URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Keystone answered, but not 201.
+    #[error("Keystone at {url} refused the credentials ({status}: {reason})")]
+    Refused {
+        /// The tokens URL.
+        url: String,
+        /// Its status.
+        status: u16,
+        /// Its `error.message`, or `no reason given`.
+        reason: String,
+    },
+    /// 201 without the token header.
+    #[error("Keystone at {url} answered 201 without X-Subject-Token")]
+    NoToken {
+        /// The tokens URL.
+        url: String,
+    },
+    /// A token without a project.
+    #[error("Keystone at {url} issued a token without a project scope")]
+    Unscoped {
+        /// The tokens URL.
+        url: String,
+    },
+}
 
 /// Keystone v3 password credentials with a project scope.
 #[derive(Clone, Default)]
@@ -21,40 +72,20 @@ pub(crate) struct Credentials {
 }
 
 impl Credentials {
-    /// From a persona of a target file; says what is missing.
-    pub(crate) fn from_spec(p: &PersonaSpec) -> Result<Credentials, String> {
-        let c = Credentials {
-            auth_url: p.auth_url.clone().unwrap_or_default(),
-            username: p.username.clone(),
-            user_id: p.user_id.clone(),
-            password: p.password.clone().unwrap_or_default(),
-            user_domain_name: p.user_domain_name.clone(),
-            user_domain_id: p.user_domain_id.clone(),
-            project_id: p.project_id.clone(),
-            project_name: p.project_name.clone(),
-            project_domain_name: p.project_domain_name.clone(),
-            project_domain_id: p.project_domain_id.clone(),
-        };
-        c.check()?;
-        Ok(c)
-    }
-
     /// Whether the credentials are complete.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), CredentialsError> {
         let url = self.auth_url.trim_end_matches('/');
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!(
-                "auth_url `{url}` is not an http:// or https:// URL"
-            ));
+            return Err(CredentialsError::AuthUrl(url.to_string()));
         }
         if self.username.is_none() && self.user_id.is_none() {
-            return Err("password credentials need username or user_id".into());
+            return Err(CredentialsError::NoUser);
         }
         if self.password.is_empty() {
-            return Err("password credentials need a password".into());
+            return Err(CredentialsError::NoPassword);
         }
         if self.project_id.is_none() && self.project_name.is_none() {
-            return Err("password credentials need project_name or project_id".into());
+            return Err(CredentialsError::NoProject);
         }
         Ok(())
     }
@@ -135,14 +166,12 @@ impl Issued {
 pub(crate) async fn password_token(
     client: &reqwest::Client,
     creds: &Credentials,
-) -> Result<Issued, String> {
+) -> Result<Issued, KeystoneError> {
     let url = creds.tokens_url();
-    let resp = client
-        .post(&url)
-        .json(&creds.body())
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach Keystone at {url}: {e}"))?;
+    let resp = match client.post(&url).json(&creds.body()).send().await {
+        Ok(r) => r,
+        Err(source) => return Err(KeystoneError::Unreachable { url, source }),
+    };
     let status = resp.status().as_u16();
     let token = resp
         .headers()
@@ -155,17 +184,19 @@ pub(crate) async fn password_token(
             .pointer("/error/message")
             .and_then(Value::as_str)
             .unwrap_or("no reason given");
-        return Err(format!(
-            "Keystone at {url} refused the credentials ({status}: {why})"
-        ));
+        return Err(KeystoneError::Refused {
+            url,
+            status,
+            reason: why.to_string(),
+        });
     }
-    let token =
-        token.ok_or_else(|| format!("Keystone at {url} answered 201 without X-Subject-Token"))?;
-    let project_id = body
-        .pointer("/token/project/id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("Keystone at {url} issued a token without a project scope"))?
-        .to_string();
+    let Some(token) = token else {
+        return Err(KeystoneError::NoToken { url });
+    };
+    let Some(project_id) = body.pointer("/token/project/id").and_then(Value::as_str) else {
+        return Err(KeystoneError::Unscoped { url });
+    };
+    let project_id = project_id.to_string();
     let catalog = body
         .pointer("/token/catalog")
         .cloned()

@@ -1,39 +1,22 @@
-//! The server under test: its root URL, the personas' credentials, what it can do, and how
-//! to reach it (TLS, timeouts, retries, proxy).
-//!
-//! A target file ([`TargetFile`]) may name credentials three ways per persona: a static token,
-//! Keystone v3 password credentials, or a cloud of `clouds.yaml`. [`TargetFile::resolve`]
-//! turns it into a [`Target`]: a token and project id per persona and an image endpoint (from
-//! the file, or from the service catalog).
+//! A target file as written: personas' credentials (a static token, Keystone v3 password
+//! credentials, or a cloud of `clouds.yaml`), capabilities, TLS and network settings, and the
+//! checks made when it is loaded (no network access). `resolve.rs` turns it into a
+//! [`Target`](super::Target).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::case::{PERSONAS, REQUIRED_PERSONAS};
-use super::keystone::{self, Credentials};
-use super::spec::CAPABILITIES;
-use crate::error::{DataError, PreflightError, RunError, line_of};
+use super::keystone::{Credentials, CredentialsError};
+use crate::error::{DataError, line_of};
 
-/// A persona's resolved credentials. `Debug` never shows the token.
-#[derive(Clone)]
-pub struct Persona {
-    /// A token accepted by the target (`X-Auth-Token`).
-    pub token: String,
-    /// The project the token is scoped to (member ids are project ids).
-    pub project_id: String,
-}
-
-impl std::fmt::Debug for Persona {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Persona")
-            .field("token", &"<redacted>")
-            .field("project_id", &self.project_id)
-            .finish()
-    }
-}
+/// Every persona a target may define and a case may act as.
+pub const PERSONAS: &[&str] = &["owner", "member", "other_member", "stranger", "admin"];
+/// The personas every target must define.
+pub const REQUIRED_PERSONAS: &[&str] = &["owner", "member", "stranger"];
+/// Optional features of a target that cases may need.
+pub const CAPABILITIES: &[&str] = &["fault-injection", "rate-limit"];
 
 /// TLS settings.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -93,23 +76,6 @@ impl Default for Network {
     }
 }
 
-/// A resolved target: every persona has a token and a project id.
-#[derive(Clone, Debug)]
-pub struct Target {
-    /// Image service root, e.g. `http://127.0.0.1:9292`; the suite adds `/v2/...`.
-    pub endpoint: String,
-    /// Persona name → credentials. `owner`, `member` and `stranger` are required.
-    pub personas: BTreeMap<String, Persona>,
-    /// The target's member quota, when known; quota cases are ignored without it.
-    pub member_quota: Option<u32>,
-    /// Capabilities the target offers (`fault-injection`, `rate-limit`).
-    pub capabilities: Vec<String>,
-    /// TLS settings.
-    pub tls: Tls,
-    /// Timeouts, retries, proxy.
-    pub network: Network,
-}
-
 /// How one persona authenticates, as written in a target file: exactly one of a static
 /// `token` (with `project_id`), Keystone password credentials (`auth_url`, …), or `cloud`.
 #[derive(Clone, Default, Deserialize)]
@@ -162,6 +128,26 @@ impl std::fmt::Debug for PersonaSpec {
             .field("project_id", &self.project_id)
             .field("project_name", &self.project_name)
             .finish_non_exhaustive()
+    }
+}
+
+impl PersonaSpec {
+    /// Its Keystone password credentials; says what is missing.
+    pub(crate) fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let c = Credentials {
+            auth_url: self.auth_url.clone().unwrap_or_default(),
+            username: self.username.clone(),
+            user_id: self.user_id.clone(),
+            password: self.password.clone().unwrap_or_default(),
+            user_domain_name: self.user_domain_name.clone(),
+            user_domain_id: self.user_domain_id.clone(),
+            project_id: self.project_id.clone(),
+            project_name: self.project_name.clone(),
+            project_domain_name: self.project_domain_name.clone(),
+            project_domain_id: self.project_domain_id.clone(),
+        };
+        c.check()?;
+        Ok(c)
     }
 }
 
@@ -265,7 +251,7 @@ impl TargetFile {
                 }
             }
             if p.auth_url.is_some() {
-                Credentials::from_spec(p)
+                p.credentials()
                     .map_err(|m| ("personas", format!("persona `{name}`: {m}")))?;
             }
         }
@@ -297,75 +283,6 @@ impl TargetFile {
         }
         Ok(())
     }
-
-    /// Obtains a token and project id for every persona (Keystone, `clouds.yaml`) and finds
-    /// the image endpoint when the file gives none. Tokens are never printed.
-    pub async fn resolve(&self) -> Result<Target, RunError> {
-        let client = http_client(&self.tls, &self.network)?;
-        let mut personas = BTreeMap::new();
-        let mut endpoint = self.endpoint.clone();
-        let interface = self.interface.as_deref().unwrap_or("public");
-        for (name, spec) in &self.personas {
-            let persona = if let (Some(token), Some(project_id)) = (&spec.token, &spec.project_id) {
-                Persona {
-                    token: token.clone(),
-                    project_id: project_id.clone(),
-                }
-            } else {
-                let (creds, cloud_region, cloud_interface) = match &spec.cloud {
-                    Some(cloud) => {
-                        let c =
-                            super::clouds::lookup(cloud).map_err(|e| PreflightError::Persona {
-                                persona: name.clone(),
-                                message: e,
-                            })?;
-                        (c.credentials, c.region, c.interface)
-                    }
-                    None => (
-                        Credentials::from_spec(spec).map_err(|m| PreflightError::Persona {
-                            persona: name.clone(),
-                            message: m,
-                        })?,
-                        None,
-                        None,
-                    ),
-                };
-                let got = keystone::password_token(&client, &creds)
-                    .await
-                    .map_err(|message| PreflightError::Persona {
-                        persona: name.clone(),
-                        message,
-                    })?;
-                if endpoint.is_none() {
-                    let region = self.region.as_deref().or(cloud_region.as_deref());
-                    let interface = cloud_interface.as_deref().unwrap_or(interface);
-                    endpoint = Some(got.image_endpoint(interface, region).ok_or_else(|| {
-                        PreflightError::Catalog {
-                            persona: name.clone(),
-                            interface: interface.to_string(),
-                            region: region.map(str::to_string),
-                        }
-                    })?);
-                }
-                Persona {
-                    token: got.token,
-                    project_id: got.project_id,
-                }
-            };
-            personas.insert(name.clone(), persona);
-        }
-        let endpoint = endpoint.ok_or(PreflightError::NoEndpoint)?;
-        let target = Target {
-            endpoint,
-            personas,
-            member_quota: self.member_quota,
-            capabilities: self.capabilities.clone(),
-            tls: self.tls.clone(),
-            network: self.network.clone(),
-        };
-        target.check_distinct()?;
-        Ok(target)
-    }
 }
 
 fn check_url(ep: &str) -> Result<(), String> {
@@ -376,107 +293,4 @@ fn check_url(ep: &str) -> Result<(), String> {
         return Err(format!("`{ep}` is not an http:// or https:// URL"));
     }
     Ok(())
-}
-
-/// The HTTP client for a target: TLS roots and identity, timeouts, and a proxy only when one
-/// is configured.
-pub(crate) fn http_client(tls: &Tls, network: &Network) -> Result<reqwest::Client, RunError> {
-    // One crypto provider for the whole process; a second install is a harmless no-op.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let read = |p: &PathBuf| {
-        std::fs::read(p).map_err(|source| RunError::Tls {
-            path: p.clone(),
-            message: source.to_string(),
-        })
-    };
-    let mut b = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs_f64(network.connect_timeout))
-        .timeout(Duration::from_secs_f64(network.timeout))
-        .pool_max_idle_per_host(64);
-    b = match &network.proxy {
-        Some(p) => b.proxy(reqwest::Proxy::all(p).map_err(|e| RunError::Proxy {
-            proxy: p.clone(),
-            message: e.to_string(),
-        })?),
-        None => b.no_proxy(),
-    };
-    if let Some(ca) = &tls.cacert {
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&read(ca)?).map_err(|e| RunError::Tls {
-                path: ca.clone(),
-                message: format!("not a PEM certificate bundle: {e}"),
-            })?;
-        if certs.is_empty() {
-            return Err(RunError::Tls {
-                path: ca.clone(),
-                message: "no certificate in the file".into(),
-            });
-        }
-        b = b.tls_certs_merge(certs);
-    }
-    if tls.insecure {
-        b = b.danger_accept_invalid_certs(true);
-    }
-    if let Some(cert) = &tls.client_cert {
-        let mut pem = read(cert)?;
-        if let Some(key) = &tls.client_key {
-            pem.push(b'\n');
-            pem.extend(read(key)?);
-        }
-        let id = reqwest::Identity::from_pem(&pem).map_err(|e| RunError::Tls {
-            path: cert.clone(),
-            message: format!("not a PEM certificate and key: {e}"),
-        })?;
-        b = b.identity(id);
-    }
-    b.build().map_err(RunError::Client)
-}
-
-impl Target {
-    /// A target with static tokens and default TLS and network settings.
-    pub fn new(endpoint: impl Into<String>, personas: BTreeMap<String, Persona>) -> Target {
-        Target {
-            endpoint: endpoint.into(),
-            personas,
-            member_quota: None,
-            capabilities: Vec::new(),
-            tls: Tls::default(),
-            network: Network::default(),
-        }
-    }
-
-    pub(crate) fn check_distinct(&self) -> Result<(), PreflightError> {
-        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for (name, p) in &self.personas {
-            if let Some(other) = seen.insert(&p.project_id, name) {
-                return Err(PreflightError::SameProject {
-                    first: other.to_string(),
-                    second: name.clone(),
-                    project: p.project_id.clone(),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Why the target cannot run a case needing `need`, or `None` when it can.
-    pub(crate) fn lacks(&self, need: &str) -> Option<String> {
-        if PERSONAS.contains(&need) {
-            return (!self.personas.contains_key(need))
-                .then(|| format!("target has no `{need}` persona"));
-        }
-        if need == "member-quota" {
-            return self
-                .member_quota
-                .is_none()
-                .then(|| "target declares no member_quota".to_string());
-        }
-        (!self.capabilities.iter().any(|c| c == need))
-            .then(|| format!("target lacks capability `{need}`"))
-    }
-
-    /// The root URL without a trailing slash.
-    pub fn base(&self) -> &str {
-        self.endpoint.trim_end_matches('/')
-    }
 }

@@ -1,0 +1,32 @@
+//! The server under test and one session with it, below both the suite and the fuzzers.
+//!
+//! - `config.rs`: [`TargetFile`] as written (personas, [`Tls`], [`Network`]), checked on load.
+//! - `resolve.rs`: [`TargetFile::resolve`] → [`Target`] (a token and project per
+//!   [`Persona`], an endpoint), via `keystone.rs` (password credentials → token and catalog)
+//!   and `clouds.rs` (`clouds.yaml` where openstacksdk looks).
+//! - `client.rs`: [`http_client`], the one `reqwest::Client` from TLS and network settings.
+//! - `session.rs`: [`Session`], which sends every [`Req`] with its [`Caller`]'s credentials,
+//!   logs every [`Exchange`] and deletes registered images at the end.
+//!
+//! Files depend downwards only: `session` → `resolve` → `client` → `config` → `keystone`,
+//! and `resolve` → `clouds` → `keystone`; `crate::error` uses the leaves `keystone` and
+//! `clouds` only. Nothing here imports the suite, the fuzzers, the mock or the model.
+
+mod client;
+pub(crate) mod clouds;
+mod config;
+pub(crate) mod keystone;
+mod resolve;
+mod session;
+
+pub use client::http_client;
+pub use clouds::CloudsError;
+pub use config::{
+    CAPABILITIES, Network, PERSONAS, PersonaSpec, REQUIRED_PERSONAS, TargetFile, Tls,
+};
+pub use keystone::{CredentialsError, KeystoneError};
+pub use resolve::{Persona, Target};
+pub use session::{
+    Answer, Caller, CleanupError, Exchange, Req, SendError, Sent, Session, Stage, error_chain,
+    excerpt, shape,
+};
