@@ -9,7 +9,6 @@
 mod sequence;
 mod step;
 
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ pub(crate) use sequence::{Fill, Http, Payload, http_of};
 pub use step::{Sequences, Shape, Step, Who, Whom};
 
 use crate::model::{Identities, Identity, Model, Rules};
-use crate::suite::{PERSONAS, Target};
+use crate::target::{PERSONAS, Session, Target};
 
 /// A caller in words.
 pub(crate) fn describe_caller(w: Who) -> String {
@@ -70,10 +69,10 @@ pub struct StatefulReport {
     pub finding: Option<Finding>,
 }
 
-/// Everything a sequence needs, kept per thread for the proptest closure.
+/// Everything a sequence needs.
 struct Ctx {
     rt: tokio::runtime::Handle,
-    client: reqwest::Client,
+    session: Session,
     target: Target,
     identities: Identities,
     rules: Rules,
@@ -99,11 +98,10 @@ impl Ctx {
         let Some(quota) = target.member_quota else {
             return Err("fuzzing needs the target's member_quota to predict 413".into());
         };
-        let client = crate::suite::target::http_client(&target.tls, &target.network)
-            .map_err(|e| e.to_string())?;
+        let session = Session::new(target.clone()).map_err(|e| e.to_string())?;
         Ok(Ctx {
             rt,
-            client,
+            session,
             target: target.clone(),
             identities: identities_of(target),
             rules: Rules {
@@ -115,10 +113,6 @@ impl Ctx {
             requests: Arc::default(),
         })
     }
-}
-
-thread_local! {
-    static CTX: RefCell<Option<Ctx>> = const { RefCell::new(None) };
 }
 
 /// The model's view of the target's personas: each token is its persona's identity; the
@@ -158,7 +152,6 @@ pub fn run(
         ),
     )?;
     let (sequences, requests) = (ctx.sequences.clone(), ctx.requests.clone());
-    CTX.with(|c| *c.borrow_mut() = Some(ctx));
     let config = Config {
         cases: opts.cases,
         failure_persistence: None,
@@ -172,8 +165,9 @@ pub fn run(
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let start = Instant::now();
     let strategy = Sequences::sequential_strategy(1..=opts.max_steps.max(1));
-    let result = runner.run(&strategy, |(_, steps, seen)| run_sequence(&steps, seen));
-    CTX.with(|c| c.borrow_mut().take());
+    let result = runner.run(&strategy, |(_, steps, seen)| {
+        run_sequence(&ctx, &steps, seen)
+    });
     let finding = match result {
         Ok(()) => None,
         Err(TestError::Fail(reason, (_, steps, _))) => Some(Finding {
@@ -191,39 +185,31 @@ pub fn run(
     })
 }
 
-fn run_sequence(steps: &[Step], seen: Option<Arc<AtomicUsize>>) -> Result<(), TestCaseError> {
-    CTX.with(|c| {
-        let c = c.borrow();
-        let ctx = c.as_ref().expect("fuzz context set by run()");
-        ctx.sequences.fetch_add(1, Ordering::SeqCst);
-        let n = ctx.sequences.load(Ordering::SeqCst);
-        let name = format!("{}-{n}", ctx.prefix);
-        ctx.rt.block_on(async {
-            let mut seq = Sequence {
-                target: &ctx.target,
-                ctx: Some(ctx),
-                model: Model::new(ctx.identities.clone(), ctx.rules.clone()),
-                images: Vec::new(),
-                created: Vec::new(),
-                name,
-            };
-            let mut outcome = Ok(());
-            for (i, step) in steps.iter().enumerate() {
-                if let Some(s) = &seen {
-                    s.fetch_add(1, Ordering::SeqCst);
-                }
-                if let Err(msg) = seq.step(step).await {
-                    outcome = Err(TestCaseError::fail(format!(
-                        "step {} ({}): {msg}",
-                        i + 1,
-                        step.op.name
-                    )));
-                    break;
-                }
+fn run_sequence(
+    ctx: &Ctx,
+    steps: &[Step],
+    seen: Option<Arc<AtomicUsize>>,
+) -> Result<(), TestCaseError> {
+    let n = ctx.sequences.fetch_add(1, Ordering::SeqCst) + 1;
+    let name = format!("{}-{n}", ctx.prefix);
+    ctx.rt.block_on(async {
+        let mut seq = Sequence::new(ctx, name);
+        let mut outcome = Ok(());
+        for (i, step) in steps.iter().enumerate() {
+            if let Some(s) = &seen {
+                s.fetch_add(1, Ordering::SeqCst);
             }
-            seq.teardown().await;
-            outcome
-        })
+            if let Err(msg) = seq.step(step).await {
+                outcome = Err(TestCaseError::fail(format!(
+                    "step {} ({}): {msg}",
+                    i + 1,
+                    step.op.name
+                )));
+                break;
+            }
+        }
+        seq.teardown().await;
+        outcome
     })
 }
 
@@ -246,7 +232,7 @@ pub fn predictions(
             },
         ),
         images: Vec::new(),
-        created: Vec::new(),
+        session: None,
         name: name.to_string(),
     };
     steps
@@ -267,17 +253,11 @@ pub async fn run_script(
     steps: &[Step],
 ) -> Result<(usize, Vec<(usize, String)>), String> {
     let ctx = Ctx::new(tokio::runtime::Handle::current(), target, String::new())?;
-    let mut seq = Sequence {
-        target: &ctx.target,
-        ctx: Some(&ctx),
-        model: Model::new(ctx.identities.clone(), ctx.rules.clone()),
-        images: Vec::new(),
-        created: Vec::new(),
-        name: format!(
-            "sharecheck-{}-security",
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        ),
-    };
+    let name = format!(
+        "sharecheck-{}-security",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let mut seq = Sequence::new(&ctx, name);
     let mut mismatches = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         if let Err(m) = seq.step(step).await {

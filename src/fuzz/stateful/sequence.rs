@@ -11,7 +11,7 @@ use super::Ctx;
 use super::step::{Step, Who, Whom};
 use crate::model::Model;
 use crate::operations::{Answer, Call, Compare, Handler};
-use crate::suite::Target;
+use crate::target::{Caller, Req, Session, Target};
 
 /// A fixed id that names no image on either side.
 pub(crate) const UNKNOWN_IMAGE: &str = "00000000-0000-4000-8000-00000000f022";
@@ -96,12 +96,24 @@ pub(crate) struct Sequence<'a> {
     pub(crate) model: Model,
     /// (model id, target id) in creation order.
     pub(crate) images: Vec<(String, String)>,
-    /// Target images to delete at the end.
-    pub(crate) created: Vec<String>,
+    /// Where requests go (a fork of the run's session: its own log and clean-up list).
+    pub(crate) session: Option<Session>,
     pub(crate) name: String,
 }
 
-impl Sequence<'_> {
+impl<'a> Sequence<'a> {
+    /// A fresh sequence on `ctx`'s target, its images named `name`.
+    pub(crate) fn new(ctx: &'a Ctx, name: String) -> Sequence<'a> {
+        Sequence {
+            target: &ctx.target,
+            session: Some(ctx.session.fork()),
+            ctx: Some(ctx),
+            model: Model::new(ctx.identities.clone(), ctx.rules.clone()),
+            images: Vec::new(),
+            name,
+        }
+    }
+
     fn token(&self, who: Who) -> Option<String> {
         match who {
             Who::Persona(p) => self.target.personas.get(p).map(|p| p.token.clone()),
@@ -190,38 +202,18 @@ impl Sequence<'_> {
             body,
             by: who,
         } = self.http(step, false);
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a known method");
-        let url = format!("{}{}", self.target.base(), path);
-        let mut rb = ctx
-            .client
-            .request(method.clone(), &url)
-            .header("accept", "application/json");
-        match who {
-            Who::WrongHeader => {
-                let t = &self.target.personas["owner"].token;
-                rb = rb.header("authorization", format!("Bearer {t}"));
-            }
-            w => {
-                if let Some(t) = self.token(w) {
-                    rb = rb.header("x-auth-token", t);
-                }
-            }
-        }
-        if let Some(b) = body {
-            rb = rb
-                .header("content-type", "application/json")
-                .body(b.into_bytes());
-        }
+        let session = self.session.as_ref().expect("sending needs a session");
+        let caller = match who {
+            Who::Persona(p) => Caller::Persona(p.to_string()),
+            Who::Anonymous => Caller::Anonymous,
+            Who::BadToken => Caller::BadToken,
+            Who::WrongHeader => Caller::bearer("owner"),
+        };
+        let mut req = Req::new(caller, method, path.clone());
+        req.body = body.map(Payload::into_bytes);
         ctx.requests.fetch_add(1, Ordering::SeqCst);
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| format!("{method} {path}: no answer: {e}"))?;
-        let status = resp.status().as_u16();
-        let raw = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("{method} {path}: {e}"))?;
+        let answer = session.send(req).await.map_err(|e| e.to_string())?;
+        let (status, raw) = (answer.status, answer.body);
         let got: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
         let excerpt: String = String::from_utf8_lossy(&raw).chars().take(200).collect();
         // Whatever the prediction, an image the target created is ours to delete.
@@ -229,7 +221,8 @@ impl Sequence<'_> {
             && status == 201
             && let Some(id) = got.get("id").and_then(Value::as_str)
         {
-            self.created.push(id.to_string());
+            // The admin may delete every image a sequence made, whoever owns it.
+            session.register_cleanup(id, "admin");
         }
         let caller = super::describe_caller(who);
         let want = match &predicted {
@@ -312,20 +305,9 @@ impl Sequence<'_> {
     }
 
     pub(crate) async fn teardown(&mut self) {
-        let Some(ctx) = self.ctx else { return };
-        // The admin may delete every image a sequence made, whoever owns it.
-        let persona = self
-            .target
-            .personas
-            .get("admin")
-            .unwrap_or(&self.target.personas["owner"]);
-        for id in std::mem::take(&mut self.created) {
-            let _ = ctx
-                .client
-                .delete(format!("{}/v2/images/{id}", self.target.base()))
-                .header("x-auth-token", &persona.token)
-                .send()
-                .await;
+        if let Some(session) = &self.session {
+            // Best effort: a leftover is named `sharecheck-…` and `sharecheck cleanup` finds it.
+            let _ = session.cleanup().await;
         }
     }
 }
