@@ -2,6 +2,7 @@
 //! executes, so a mismatch becomes a regression case in one step. Both read the steps' rows
 //! of the operation table; nothing here knows one operation from another.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -11,16 +12,10 @@ use super::stateful::{
     Fill, Finding, Http, Payload, Step, Who, Whom, describe_caller, http_of, predictions,
 };
 use crate::operations::Compare;
-use crate::suite::Target;
-
-fn who(w: Who) -> &'static str {
-    match w {
-        Who::Persona(p) => p,
-        Who::Anonymous => "anonymous",
-        Who::BadToken => "bad_token",
-        Who::WrongHeader => "anonymous",
-    }
-}
+use crate::suite::{
+    BodyExpect, BodyKind, CaseFile, Expect, ImageSetup, Request, Setup, Step as CaseStep, TokenIn,
+};
+use crate::target::Target;
 
 fn whom(w: Whom) -> String {
     match w {
@@ -90,9 +85,9 @@ pub fn describe(target: &Target, member_quota: i64, steps: &[Step]) -> String {
 
 const NAME: &str = "sharecheck-{run_id}-{random_uuid}";
 
-/// The request of one step, as case YAML (a flow mapping), with placeholders for images,
-/// projects and the sequence's image name.
-fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
+/// The request of one step as a case request, with placeholders for images, projects and
+/// the sequence's image name; a token sent in another header stays in that header.
+fn request(step: &Step, image: &dyn Fn(usize) -> String) -> Request {
     let fill = Fill {
         image,
         project: &whom,
@@ -105,47 +100,84 @@ fn request(step: &Step, image: &dyn Fn(usize) -> String) -> String {
         body,
         by,
     } = http_of(step, &fill);
-    let mut out = format!("{{as: {}, method: {method}, path: \"{path}\"", who(by));
-    match body {
-        Some(Payload::Json(v)) => {
-            let _ = write!(out, ", body: {v}");
-        }
-        Some(Payload::Raw(raw)) => {
-            let _ = write!(out, ", raw_body: '{raw}'");
-        }
-        None => {}
+    let (caller, token_in) = match by {
+        Who::Persona(p) => (p.to_string(), None),
+        Who::Anonymous => ("anonymous".to_string(), None),
+        Who::BadToken => ("bad_token".to_string(), None),
+        Who::WrongHeader => (
+            "owner".to_string(),
+            Some(TokenIn {
+                header: "Authorization".into(),
+                prefix: "Bearer ".into(),
+            }),
+        ),
+    };
+    let (body, raw_body) = match body {
+        Some(Payload::Json(text)) => match serde_json::from_str(&text) {
+            Ok(v) => (Some(v), None),
+            Err(_) => (None, Some(text)),
+        },
+        Some(Payload::Raw(raw)) => (None, Some(raw)),
+        None => (None, None),
+    };
+    Request {
+        caller,
+        method: method.to_string(),
+        path,
+        headers: BTreeMap::new(),
+        body,
+        raw_body,
+        repeat: None,
+        token_in,
     }
-    out.push('}');
-    out
 }
 
 /// What the last step's answer must hold, from its row's comparison.
-fn expect_body(step: &Step, status: u16, value: &Value) -> Option<String> {
+fn expect_body(step: &Step, status: u16, value: &Value) -> Option<BodyExpect> {
+    let json = |values: BTreeMap<String, Value>, lengths: BTreeMap<String, usize>| BodyExpect {
+        kind: BodyKind::Json,
+        keys: Vec::new(),
+        only_keys: false,
+        values,
+        lengths,
+        schema: None,
+    };
     if status == 204 {
-        return Some("{kind: empty}".into());
+        return Some(BodyExpect {
+            kind: BodyKind::Empty,
+            ..json(BTreeMap::new(), BTreeMap::new())
+        });
     }
     if status != step.op.success {
         return None;
     }
-    let length = |key: &str| value[key].as_array().map_or(0, Vec::len);
+    let length = |key: &str| {
+        let n = value[key].as_array().map_or(0, Vec::len);
+        BTreeMap::from([(format!("/{key}"), n)])
+    };
     match step.op.fuzz.compare {
-        Compare::Member => {
-            let s = value.get("status").and_then(Value::as_str).unwrap_or("");
-            Some(format!(
-                "{{kind: json, values: {{/member_id: \"{}\", /status: {s}}}}}",
-                whom(step.member)
-            ))
+        Compare::Member => Some(json(
+            BTreeMap::from([
+                ("/member_id".to_string(), Value::String(whom(step.member))),
+                ("/status".to_string(), value["status"].clone()),
+            ]),
+            BTreeMap::new(),
+        )),
+        Compare::Members => Some(json(BTreeMap::new(), length("members"))),
+        Compare::ImagePage if !step.query.is_some_and(|q| q.contains("marker=")) => {
+            Some(json(BTreeMap::new(), length("images")))
         }
-        Compare::Members => Some(format!(
-            "{{kind: json, lengths: {{/members: {}}}}}",
-            length("members")
-        )),
-        Compare::ImagePage if !step.query.is_some_and(|q| q.contains("marker=")) => Some(format!(
-            "{{kind: json, lengths: {{/images: {}}}}}",
-            length("images")
-        )),
         _ => None,
     }
+}
+
+/// A short stable digest of the steps, for the case's id and file name.
+fn digest(steps: &[Step]) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("{steps:?}").bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h as u32
 }
 
 /// The emitted case: its path below a cases folder (`<operation>/<code>/<name>.yaml`) and its
@@ -157,20 +189,37 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
     let predicted = predictions(target, member_quota, "sharecheck-emit", steps);
     let last = steps.len() - 1;
     let made = |i: usize| steps[i].creates() && predicted[i].0 == steps[i].op.success;
-    // Set-up names of the images made before the last step, in creation order.
+    let mut setup = Setup::default();
+    // Set-up names of the images made, in creation order (`None`: made by the last step), and
+    // how many were made before each step, to turn `img` (counted back) into a name.
     let mut names: Vec<Option<String>> = Vec::new();
-    let mut setup: Vec<(String, &Step)> = Vec::new();
-    // Images made before each step, to turn `img` (counted back) into an index.
     let mut before_step = Vec::with_capacity(steps.len());
     for (i, step) in steps.iter().enumerate() {
         before_step.push(names.len());
-        if made(i) {
-            let name = (i < last).then(|| format!("img{}", names.len()));
-            if let Some(n) = &name {
-                setup.push((n.clone(), step));
-            }
-            names.push(name);
+        if !made(i) {
+            continue;
         }
+        if i == last {
+            names.push(None);
+            continue;
+        }
+        let name = format!("img{}", names.len());
+        let visibility = step
+            .body
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|v| v["visibility"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "shared".into());
+        setup.images.insert(
+            name.clone(),
+            ImageSetup {
+                name: Some(NAME.into()),
+                visibility,
+                members: BTreeMap::new(),
+                fill_to_quota: false,
+                deleted: false,
+            },
+        );
+        names.push(Some(name));
     }
     let image_at = |step: usize, back: usize| match before_step[step].checked_sub(back + 1) {
         Some(i) => match names.get(i) {
@@ -181,77 +230,103 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
     };
     let (status, value) = &predicted[last];
     let op = steps[last].op.name;
-    let digest = {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in format!("{steps:?}").bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        h
+    let tag = format!("{}_{:08x}", finding.seed, digest(steps));
+    let case = CaseFile {
+        id: format!("fuzz-{}", tag.replace('_', "-")),
+        operation: op.to_string(),
+        code: *status,
+        purpose: format!(
+            "A sequence found by fuzzing (seed {}); the last step must answer {status} as the reference does.",
+            finding.seed
+        ),
+        requires: Vec::new(),
+        setup,
+        before: (0..last)
+            .filter(|&i| !made(i))
+            .map(|i| CaseStep {
+                request: request(&steps[i], &|b| image_at(i, b)),
+                expect: status_only(predicted[i].0),
+            })
+            .collect(),
+        request: request(&steps[last], &|b| image_at(last, b)),
+        expect: Expect {
+            body: expect_body(&steps[last], *status, value),
+            ..status_only(*status)
+        },
+        then: Vec::new(),
     };
-    let id = format!("fuzz-{}-{:08x}", finding.seed, digest as u32);
-    let file = format!("fuzz_{}_{:08x}", finding.seed, digest as u32);
-    let mut y = String::new();
-    let _ = writeln!(
-        y,
-        "# Found by `sharecheck fuzz --seed {}`; the shrunk sequence:",
+    let mut text = format!(
+        "# Found by `sharecheck fuzz --seed {}`; the shrunk sequence:\n",
         finding.seed
     );
     for line in describe(target, member_quota, steps).lines() {
-        let _ = writeln!(y, "#{line}");
+        let _ = writeln!(text, "#{line}");
     }
     for line in finding.message.lines() {
-        let _ = writeln!(y, "# mismatch: {line}");
+        let _ = writeln!(text, "# mismatch: {line}");
     }
-    if steps.iter().any(|s| s.by == Who::WrongHeader) {
-        let _ = writeln!(
-            y,
-            "# (a token sent in the wrong header is written as `anonymous`)"
-        );
-    }
-    let _ = writeln!(y, "id: {id}");
-    let _ = writeln!(y, "operation: {op}");
-    let _ = writeln!(y, "code: {status}");
-    let _ = writeln!(
-        y,
-        "purpose: A sequence found by fuzzing (seed {}); the last step must answer {status} as the reference does.",
-        finding.seed
-    );
-    if !setup.is_empty() {
-        let _ = writeln!(y, "setup:\n  images:");
-        for (n, step) in &setup {
-            let visibility = step
-                .body
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                .and_then(|v| v["visibility"].as_str().map(str::to_string))
-                .unwrap_or_else(|| "shared".into());
-            let _ = writeln!(y, "    {n}: {{visibility: {visibility}, name: \"{NAME}\"}}");
-        }
-    }
-    let befores: Vec<usize> = (0..last).filter(|&i| !made(i)).collect();
-    if !befores.is_empty() {
-        let _ = writeln!(y, "before:");
-        for i in befores {
-            let _ = writeln!(
-                y,
-                "  - request: {}",
-                request(&steps[i], &|b| image_at(i, b))
-            );
-            let _ = writeln!(y, "    expect: {{status: {}}}", predicted[i].0);
-        }
-    }
-    let _ = writeln!(
-        y,
-        "request: {}",
-        request(&steps[last], &|b| image_at(last, b))
-    );
-    let _ = writeln!(y, "expect:\n  status: {status}");
-    if let Some(body) = expect_body(&steps[last], *status, value) {
-        let _ = writeln!(y, "  body: {body}");
-    }
+    text.push_str(&serde_yaml::to_string(&case).unwrap_or_default());
     (
         PathBuf::from(op)
             .join(status.to_string())
-            .join(format!("{file}.yaml")),
-        y,
+            .join(format!("fuzz_{tag}.yaml")),
+        text,
     )
+}
+
+fn status_only(status: u16) -> Expect {
+    Expect {
+        status,
+        body: None,
+        headers: BTreeMap::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_in_the_wrong_header_stays_in_that_header() {
+        let target = crate::embedded::target_for("http://127.0.0.1:1", Some(5), &[]);
+        let steps = vec![
+            Step::of(
+                "create_image",
+                0,
+                Whom::Persona("member"),
+                Who::Persona("owner"),
+            ),
+            Step::of(
+                "list_image_members",
+                0,
+                Whom::Persona("member"),
+                Who::WrongHeader,
+            ),
+        ];
+        let finding = Finding {
+            steps,
+            message: "m".into(),
+            seed: 2,
+        };
+        let (file, text) = case_file(&target, 5, &finding);
+        assert!(
+            file.starts_with("list_image_members/401"),
+            "{}",
+            file.display()
+        );
+        let yaml = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let case: CaseFile = serde_yaml::from_str(&yaml).expect("a case file");
+        assert_eq!(case.request.caller, "owner");
+        let t = case.request.token_in.expect("token_in");
+        assert_eq!(
+            (t.header.as_str(), t.prefix.as_str()),
+            ("Authorization", "Bearer ")
+        );
+        assert_eq!(case.request.path, "/v2/images/{img0}/members");
+        assert!(case.setup.images.contains_key("img0"));
+    }
 }

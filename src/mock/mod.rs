@@ -331,6 +331,6 @@ mod one_row {
         let (file, text) = emit::case_file(&target, 5, &finding);
         assert!(file.starts_with("probe_image/200"), "{}", file.display());
         assert!(text.contains("owner probes image #0"), "{text}");
-        assert!(text.contains("path: \"/v2/images/{img0}/probe\""), "{text}");
+        assert!(text.contains("path: /v2/images/{img0}/probe"), "{text}");
     }
 }

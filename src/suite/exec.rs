@@ -267,12 +267,15 @@ impl Run<'_> {
     }
 
     async fn send(&self, req: &Request) -> Result<(Sent, Answer), CaseFailure> {
-        let mut r = Req::new(
-            Caller::named(&req.caller),
-            &req.method,
-            self.expand(&req.path),
-        )
-        .stage(self.stage);
+        let caller = match &req.token_in {
+            Some(t) => Caller::Header {
+                name: t.header.clone(),
+                prefix: t.prefix.clone(),
+                persona: req.caller.clone(),
+            },
+            None => Caller::named(&req.caller),
+        };
+        let mut r = Req::new(caller, &req.method, self.expand(&req.path)).stage(self.stage);
         r.body = match (&req.body, &req.raw_body) {
             (Some(b), _) => Some(self.expand_json(b).to_string().into_bytes()),
             (None, Some(raw)) => Some(raw.clone().into_bytes()),

@@ -24,7 +24,7 @@ use std::sync::Arc;
 pub use crate::target::{Network, Persona, PersonaSpec, Target, TargetFile, Tls};
 pub use case::{
     BodyExpect, BodyKind, Case, CaseFile, Expect, HeaderExpect, ImageSetup, PERSONAS, Repeat,
-    Request, Setup, Step,
+    Request, Setup, Step, TokenIn,
 };
 pub use cleanup::{Cleaned, PREFIX};
 pub use diff::{Difference, Outcome, diff};

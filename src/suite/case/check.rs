@@ -320,6 +320,14 @@ impl<'a> Checks<'a> {
                 );
             }
         }
+        if req.token_in.is_some()
+            && ["anonymous", "empty_token", "bad_token"].contains(&req.caller.as_str())
+        {
+            self.bad(
+                &rn.key("token_in"),
+                "`token_in` moves a persona's token; `as` must name a persona".into(),
+            );
+        }
         if req.body.is_some() && req.raw_body.is_some() {
             self.bad(
                 &rn.key("raw_body"),

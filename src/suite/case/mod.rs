@@ -134,6 +134,20 @@ pub struct Request {
     /// Send the request again until a status comes back (e.g. a rate limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<Repeat>,
+    /// Send the persona's token in this header instead of `X-Auth-Token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_in: Option<TokenIn>,
+}
+
+/// Where a persona's token goes instead of `X-Auth-Token`, e.g. `Authorization: Bearer …`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenIn {
+    /// The header name.
+    pub header: String,
+    /// What comes before the token in its value (e.g. `"Bearer "`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prefix: String,
 }
 
 /// Repetition of a request until a status appears.
