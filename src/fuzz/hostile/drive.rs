@@ -127,9 +127,15 @@ pub(super) async fn plain_gets(
 
 /// Sends one request, checks the answer, counts.
 async fn one(client: &reqwest::Client, ctx: &Ctx, mut req: Req, tally: &mut Tally) {
-    let Ok(url) = reqwest::Url::parse(&format!("{}{}", ctx.base, req.path)) else {
-        tally.unsendable += 1;
-        return;
+    let url = match req.url.take() {
+        Some(u) => u,
+        None => match reqwest::Url::parse(&format!("{}{}", ctx.base, req.path)) {
+            Ok(u) => u,
+            Err(_) => {
+                tally.unsendable += 1;
+                return;
+            }
+        },
     };
     let mut built = reqwest::Request::new(req.method.clone(), url);
     let mut headers = HeaderMap::with_capacity(req.headers.len());

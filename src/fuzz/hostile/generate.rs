@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 
-use super::request::{Auth, Body, Ctx, Gen, Req};
+use super::request::{Auth, Body, Ctx, Gen, LONG_LENGTHS, Req};
 
 use super::pieces::{
     deep, hostile_query, image_body, image_segment, lit, malformed, member_body, member_segment,
@@ -65,6 +65,7 @@ struct Shape {
     /// The path may name the private image (false where a kind's path cannot mean it).
     may_name_private: bool,
     creates_image: bool,
+    url: Option<reqwest::Url>,
 }
 
 impl Shape {
@@ -75,6 +76,7 @@ impl Shape {
             body,
             may_name_private: true,
             creates_image: false,
+            url: None,
         }
     }
 
@@ -164,29 +166,24 @@ fn create_image(rng: &mut Gen, ctx: &Ctx) -> Shape {
     s
 }
 
-/// Long paths: past the 8 KiB limit, now and then past 64 KiB.
-/// (An HTTP client cannot send a target past 64 KiB, so neither does this.)
-fn long_path(rng: &mut Gen, ctx: &Ctx, members: &str) -> Shape {
-    let n = if rng.random_bool(0.05) {
-        rng.random_range(40_000..64_000)
+/// Long paths past the 8 KiB limit, now and then past 40 KB ([`Ctx::long`]).
+fn long_path(rng: &mut Gen, ctx: &Ctx) -> Shape {
+    let k = if rng.random_bool(0.05) {
+        rng.random_range(LONG_LENGTHS - 4..LONG_LENGTHS)
     } else {
-        rng.random_range(4_000..30_000)
+        rng.random_range(0..LONG_LENGTHS - 4)
     };
     let m = pick(rng, &[Method::GET, Method::PUT, Method::POST]).clone();
-    let tail = "a".repeat(n);
-    let path = match rng.random_range(0..3) {
-        0 => format!("{members}/{tail}"),
-        1 => format!("/v2/images/{tail}/members"),
-        _ => format!("/v2/images?name={tail}"),
-    };
+    let (path, url) = &ctx.long[3 * k + rng.random_range(0..3)];
     let body = if m == Method::GET {
         Body::None
     } else {
         Body::of(member_body(rng, ctx, "member"))
     };
     let creates = m == Method::POST && path.starts_with("/v2/images?");
-    let mut s = Shape::new(m, path, body).elsewhere();
+    let mut s = Shape::new(m, path.clone(), body).elsewhere();
     s.creates_image = creates;
+    s.url = url.clone();
     s
 }
 
@@ -255,7 +252,7 @@ fn shape(rng: &mut Gen, ctx: &Ctx) -> (Shape, bool) {
         64..=67 => one_image(rng, &img),
         68..=71 => list_images(rng),
         72..=76 => create_image(rng, ctx),
-        77..=82 => long_path(rng, ctx, &members),
+        77..=82 => long_path(rng, ctx),
         83..=88 => odd_path(rng),
         _ => keystone_token(rng, ctx),
     };
@@ -487,6 +484,7 @@ pub(super) fn generate(ctx: &Ctx, i: usize) -> Req {
         path,
         mut body,
         creates_image,
+        url,
         ..
     } = shape;
     if !matches!(body, Body::None) {
@@ -509,6 +507,7 @@ pub(super) fn generate(ctx: &Ctx, i: usize) -> Req {
         names_private,
         creates_image,
         note,
+        url,
     }
 }
 

@@ -41,6 +41,36 @@ pub(super) struct Ctx {
     /// The private image's id in upper case (paths naming it are recognised by either).
     pub private_upper: String,
     pub faults_injected: bool,
+    /// The long request targets, parsed once (a URL parser takes ~10 ns a byte): for each of
+    /// [`LONG_LENGTHS`], `…/members/a…a` of the shared image, `/v2/images/a…a/members` and
+    /// `/v2/images?name=a…a`.
+    pub long: Vec<(String, Option<reqwest::Url>)>,
+}
+
+/// How many long `a…a` lengths there are: `LONG_LENGTHS - 4` from 4,000 to ~30,000 bytes,
+/// then 4 from 40,000 to ~60,000 (a client cannot send a target past 64 KiB).
+pub(super) const LONG_LENGTHS: usize = 24;
+
+/// The long targets of [`Ctx::long`].
+fn long_targets(base: &str, shared: &str) -> Vec<(String, Option<reqwest::Url>)> {
+    let mut v = Vec::with_capacity(3 * LONG_LENGTHS);
+    for k in 0..LONG_LENGTHS {
+        let n = if k < LONG_LENGTHS - 4 {
+            4_000 + k * 1_300
+        } else {
+            40_000 + (k + 4 - LONG_LENGTHS) * 6_000
+        };
+        let tail = "a".repeat(n);
+        for path in [
+            format!("/v2/images/{shared}/members/{tail}"),
+            format!("/v2/images/{tail}/members"),
+            format!("/v2/images?name={tail}"),
+        ] {
+            let url = reqwest::Url::parse(&format!("{base}{path}")).ok();
+            v.push((path, url));
+        }
+    }
+    v
 }
 
 impl Ctx {
@@ -67,6 +97,7 @@ impl Ctx {
         images: Images,
     ) -> Ctx {
         Ctx {
+            long: long_targets(&base, &images.shared),
             base,
             seed: opts.seed,
             run_id,
@@ -173,6 +204,8 @@ pub(super) struct Req {
     /// `POST /v2/images`.
     pub creates_image: bool,
     pub note: Vec<String>,
+    /// The target, parsed already (long ones).
+    pub url: Option<reqwest::Url>,
 }
 
 impl Req {
