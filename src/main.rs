@@ -165,6 +165,10 @@ enum Command {
         /// 5xx, never a dropped connection, every error well-formed. 0 skips them.
         #[arg(long, default_value_t = 100_000, value_name = "N")]
         hostile: usize,
+        /// Also send as many plain `GET /v2/images` on the same client set-up and print both
+        /// rates (a benchmark: scripts/bench-hostile.sh).
+        #[arg(long, hide = true)]
+        hostile_baseline: bool,
         /// Concurrent clients adding, updating and removing members of one image; the result
         /// must match some serial order of what was acknowledged. 0 skips it.
         #[arg(long, default_value_t = 32, value_name = "N")]
@@ -298,6 +302,7 @@ fn main() -> ExitCode {
             emit,
             mutant,
             hostile,
+            hostile_baseline,
             clients,
         } => fuzz(
             &rt,
@@ -311,6 +316,7 @@ fn main() -> ExitCode {
                 emit,
                 mutant,
                 hostile,
+                hostile_baseline,
                 clients,
             },
         ),
@@ -392,6 +398,7 @@ struct FuzzExtras {
     emit: Option<PathBuf>,
     mutant: Option<Mutant>,
     hostile: usize,
+    hostile_baseline: bool,
     clients: usize,
 }
 
@@ -406,6 +413,7 @@ fn fuzz(
         emit,
         mutant,
         hostile: hostile_requests,
+        hostile_baseline,
         clients,
     } = extras;
     let emit = emit.as_deref();
@@ -465,6 +473,16 @@ fn fuzz(
         println!("{h}");
         if !h.passed() {
             problems += 1;
+        }
+        if hostile_baseline {
+            let parallel = hostile::HostileOptions::default().parallel;
+            let (ok, took) = rt.block_on(hostile::baseline(&target, hostile_requests, parallel));
+            let rate = ok as f64 / took.as_secs_f64().max(1e-9);
+            println!(
+                "baseline: {ok} plain GET /v2/images in {:.1} s ({rate:.0} requests/s); hostile at {:.0}% of that",
+                took.as_secs_f64(),
+                100.0 * h.requests_per_second() / rate.max(1e-9)
+            );
         }
     }
 

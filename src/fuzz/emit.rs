@@ -288,7 +288,17 @@ mod tests {
 
     #[test]
     fn a_token_in_the_wrong_header_stays_in_that_header() {
-        let target = crate::embedded::target_for("http://127.0.0.1:1", Some(5), &[]);
+        let personas = crate::target::PERSONAS
+            .iter()
+            .map(|p| {
+                let persona = crate::target::Persona {
+                    token: format!("{p}-token"),
+                    project_id: format!("proj-{p}"),
+                };
+                (p.to_string(), persona)
+            })
+            .collect();
+        let target = Target::new("http://127.0.0.1:1", personas);
         let steps = vec![
             Step::of(
                 "create_image",
