@@ -287,10 +287,12 @@ impl CreateRequest {
     }
 }
 
-/// Filters of the image list: `name`, `visibility` and `member_status` (default `accepted`).
+/// Filters of the image list: `name`, `owner`, `visibility` and `member_status` (default
+/// `accepted`).
 #[derive(Debug)]
 pub(crate) struct ListFilter {
     pub(crate) name: Option<String>,
+    pub(crate) owner: Option<String>,
     pub(crate) visibility: Option<Visibility>,
     /// `None` means `all`.
     pub(crate) member_status: Option<MemberStatus>,
@@ -300,6 +302,7 @@ impl ListFilter {
     pub(crate) fn parse(query: &[(String, String)]) -> Outcome<Self> {
         let mut f = ListFilter {
             name: None,
+            owner: None,
             visibility: None,
             member_status: Some(MemberStatus::Accepted),
         };
@@ -312,6 +315,7 @@ impl ListFilter {
                     })?)
                 }
                 "name" => f.name = Some(v.clone()),
+                "owner" => f.owner = Some(v.clone()),
                 "member_status" if v == "all" => f.member_status = None,
                 "member_status" => {
                     f.member_status = Some(MemberStatus::parse(v).ok_or_else(|| {

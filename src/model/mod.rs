@@ -213,7 +213,7 @@ impl Model {
         }
         match image.visibility {
             Visibility::Public | Visibility::Community => true,
-            Visibility::Private => false,
+            Visibility::Private => self.mutated(Mutant::StrangerSeesPrivate),
             Visibility::Shared => self.state.member(&image.id, &who.project_id).is_some(),
         }
     }
@@ -305,8 +305,8 @@ impl Model {
         self.visible_image(who, image_id)
     }
 
-    /// `GET /v2/images`: the images `who` sees, filtered by `name`, `visibility` and
-    /// `member_status`, newest first.
+    /// `GET /v2/images`: the images `who` sees, filtered by `name`, `owner`, `visibility`
+    /// and `member_status`, newest first.
     pub fn list_images<'a>(
         &'a self,
         who: &Identity,
@@ -319,6 +319,9 @@ impl Model {
             .filter(|img| self.listed(who, img, &filter))
             .collect();
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        if self.mutated(Mutant::ListOldestFirst) {
+            out.reverse();
+        }
         Ok(out)
     }
 
@@ -327,6 +330,7 @@ impl Model {
             || f.name
                 .as_ref()
                 .is_some_and(|n| img.name.as_ref() != Some(n))
+            || f.owner.as_ref().is_some_and(|o| &img.owner != o)
         {
             return false;
         }
@@ -334,7 +338,7 @@ impl Model {
             return true;
         }
         match img.visibility {
-            Visibility::Public => true,
+            Visibility::Public => !self.mutated(Mutant::PublicUnlistedForOthers),
             // Listed only when asked for, even for admins.
             Visibility::Community => f.visibility == Some(Visibility::Community),
             _ if self.is_admin(who) => true,

@@ -13,6 +13,7 @@ mod expect;
 mod json;
 mod junit;
 mod keystone;
+mod matrix;
 mod record;
 mod report;
 mod runner;
@@ -29,6 +30,7 @@ pub use cleanup::{Cleaned, PREFIX};
 pub use diff::{Difference, Outcome, diff};
 pub use exec::{CaseFailure, CaseRun, Exchange, Stage};
 pub use expect::{Expectation, Expectations, Expected};
+pub use matrix::{COLUMNS as MATRIX_COLUMNS, Cell};
 pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
 pub use spec::{CAPABILITIES, Operation, Response};
@@ -62,6 +64,8 @@ pub struct Suite {
     pub cases: Vec<Case>,
     /// Response schemas under `specs/schemas/`, by name.
     pub schemas: BTreeMap<String, Arc<Schema>>,
+    /// The cells of the authorization matrix (`cases/matrix.yaml`), each a case or a reason.
+    pub matrix: Vec<Cell>,
 }
 
 impl Suite {
@@ -164,8 +168,19 @@ impl Suite {
             }
         }
         let mut cases: Vec<Case> = Vec::new();
+        let mut cells = Vec::new();
         for (path, src) in &case_files {
             let rel = path.strip_prefix("cases").unwrap_or(path);
+            if rel == Path::new(matrix::FILE) {
+                match matrix::expand(path, src, &operations, &schema_names) {
+                    Ok((c, m)) => {
+                        cases.extend(c);
+                        cells.extend(m);
+                    }
+                    Err(e) => errs.extend(e),
+                }
+                continue;
+            }
             match Case::parse(path, rel, src, &operations, &schema_names) {
                 Ok(c) => cases.push(c),
                 Err(e) => errs.extend(e),
@@ -200,6 +215,7 @@ impl Suite {
             operations,
             cases,
             schemas,
+            matrix: cells,
         })
     }
 
