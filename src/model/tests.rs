@@ -322,3 +322,31 @@ fn a_readded_member_is_pending_again_but_keeps_its_first_creation_time() {
     assert_eq!(again.created_at, first);
     assert_eq!(again.updated_at, "2021-06-01T12:00:00Z");
 }
+
+#[test]
+fn owner_filter_keeps_one_projects_images_newest_first_then_by_id() {
+    let mut m = model(5);
+    m.set_clock(|| "2026-01-01T00:00:00Z".into());
+    let owner = who(&m, "owner-token");
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let body = format!(r#"{{"id": "00000000-0000-4000-8000-00000000000{n}"}}"#);
+        ids.push(m.create_image(&owner, body.as_bytes()).unwrap().id);
+    }
+    let stranger = who(&m, "stranger-token");
+    m.create_image(&stranger, b"{}").unwrap();
+    let q = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+    let listed: Vec<String> = m
+        .list_images(&owner, &q("owner", "proj-owner"))
+        .unwrap()
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    ids.reverse();
+    assert_eq!(listed, ids);
+    assert!(
+        m.list_images(&owner, &q("owner", "proj-stranger"))
+            .unwrap()
+            .is_empty()
+    );
+}
