@@ -6,6 +6,7 @@
 #   scripts/mutants.sh --shard 2/8          one shard of eight (round-robin)
 #   scripts/mutants.sh --in-diff [BASE]     only mutants in lines changed since BASE (HEAD~1)
 #   scripts/mutants.sh --list               list the mutants, test nothing
+#   scripts/mutants.sh --summary [...]      summarize the last run in OUT again, test nothing
 #
 # Options: --budget SECONDS (default 600): when more mutants are selected than fit (at
 # PER_MUTANT seconds each after a BASELINE-second build), a seeded sample is tested (one shard
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SHARD="" IN_DIFF="" BASE="HEAD~1" LIST=0 BUDGET=600 SEED="$(date -u +%Y%m%d)"
+SHARD="" IN_DIFF="" BASE="HEAD~1" LIST=0 SUMMARY=0 BUDGET=600 SEED="$(date -u +%Y%m%d)"
 PER_MUTANT="${PER_MUTANT:-30}" BASELINE="${BASELINE:-150}" OUT="${OUT:-target/mutants}"
 JOBS="${JOBS:-1}"
 while [ $# -gt 0 ]; do
@@ -25,7 +26,8 @@ while [ $# -gt 0 ]; do
     --budget) BUDGET="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
     --list) LIST=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --summary) SUMMARY=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "mutants.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -72,7 +74,9 @@ start=$(date +%s)
 set +e
 # The estimate above can be wrong on a loaded machine: a hard stop at 1.5 × the budget (only
 # when sampling by budget, not for an explicit --shard), whose untested mutants count as skipped.
-if [ -z "$SHARD" ]; then
+if [ "$SUMMARY" = 1 ]; then
+  true
+elif [ -z "$SHARD" ]; then
   timeout -s INT $(( BUDGET * 3 / 2 )) cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance
 else
   cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance
@@ -82,7 +86,7 @@ set -e
 wall=$(( $(date +%s) - start ))
 
 dir="$OUT/mutants.out"
-count() { [ -f "$dir/$1" ] && grep -c . "$dir/$1" || echo 0; }
+count() { if [ -s "$dir/$1" ]; then grep -c . "$dir/$1"; else echo 0; fi; }
 caught=$(count caught.txt) missed=$(count missed.txt) timeout=$(count timeout.txt) unviable=$(count unviable.txt)
 # Equivalent survivors: lines "- `<mutant name>` — reason" in docs/mutants-equivalent.md.
 equiv_names=$(sed -n 's/^- `\(.*\)` — .*/\1/p' docs/mutants-equivalent.md 2>/dev/null || true)
