@@ -305,8 +305,8 @@ impl Model {
         self.visible_image(who, image_id)
     }
 
-    /// `GET /v2/images`: the images `who` sees, filtered by `name`, `owner`, `visibility`
-    /// and `member_status`, newest first.
+    /// `GET /v2/images`: the images `who` sees, filtered by `name`, `owner`, `tag`,
+    /// `visibility` and `member_status`, newest first.
     pub fn list_images<'a>(
         &'a self,
         who: &Identity,
@@ -331,6 +331,7 @@ impl Model {
                 .as_ref()
                 .is_some_and(|n| img.name.as_ref() != Some(n))
             || f.owner.as_ref().is_some_and(|o| &img.owner != o)
+            || !f.tags.iter().all(|t| img.tags.contains(t))
         {
             return false;
         }
