@@ -87,7 +87,12 @@ fn a_mutant_mock_fails_the_run_with_a_clear_message() {
         "{t}"
     );
     assert!(t.contains("expected status 403, got 204"), "{t}");
-    assert!(t.contains("1 failed"), "{t}");
+    // The hand-written case and the matrix cells of the pending, accepted and rejected member.
+    assert!(t.contains("4 failed"), "{t}");
+    assert!(
+        t.contains("---- delete_image_member::403::matrix_rejected_shared ----"),
+        "{t}"
+    );
 }
 
 #[test]

@@ -337,6 +337,10 @@ fn every_case_file_validates_against_the_published_schema() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"),
         &mut files,
     );
+    // Case files live at cases/<operation>/<code>/<name>.yaml; cases/matrix.yaml is the
+    // matrix's description, checked by its own loader.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    files.retain(|f| f.parent() != Some(root.as_path()));
     assert!(files.len() > 10, "cases/ holds the bundled cases");
     for f in &files {
         let errs = violations(&schema, &std::fs::read_to_string(f).unwrap());
@@ -362,4 +366,111 @@ fn a_broken_case_fails_the_published_schema() {
             "{to:?} should fail the schema"
         );
     }
+}
+
+#[test]
+fn every_matrix_cell_is_a_case_or_has_a_reason() {
+    use sharecheck::suite::MATRIX_COLUMNS;
+    let suite = Suite::bundled().unwrap();
+    let image_ops = suite
+        .matrix
+        .iter()
+        .filter(|c| c.visibility != "any")
+        .map(|c| c.operation.as_str())
+        .collect::<std::collections::BTreeSet<_>>();
+    let schema_ops = suite
+        .matrix
+        .iter()
+        .filter(|c| c.visibility == "any")
+        .map(|c| c.operation.as_str())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(image_ops.len(), 9, "{image_ops:?}");
+    assert_eq!(schema_ops.len(), 2, "{schema_ops:?}");
+    let expected = (image_ops.len() * 4 + schema_ops.len()) * MATRIX_COLUMNS.len();
+    assert_eq!(suite.matrix.len(), expected);
+    let mut cases = 0;
+    for cell in &suite.matrix {
+        match (&cell.case, &cell.reason) {
+            (Some(name), None) => {
+                let case = suite
+                    .case(name)
+                    .unwrap_or_else(|| panic!("no trial {name}"));
+                assert_eq!(Some(case.file.code), cell.code);
+                assert_eq!(case.file.operation, cell.operation);
+                assert_eq!(
+                    name,
+                    &format!(
+                        "{}::{}::matrix_{}_{}",
+                        cell.operation, case.file.code, cell.persona, cell.visibility
+                    )
+                );
+                cases += 1;
+            }
+            (None, Some(reason)) => assert!(!reason.trim().is_empty()),
+            other => panic!("cell {cell:?} is both or neither: {other:?}"),
+        }
+    }
+    println!("matrix: {} cells, {cases} cases", suite.matrix.len());
+    assert!(cases >= 180, "{cases}");
+}
+
+#[test]
+fn bad_matrix_entries_name_file_and_line() {
+    let src =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/matrix.yaml"))
+            .unwrap();
+    let line_of = |needle: &str| src.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let show_private =
+        "    private:   [200, no-members, no-members, no-members, no-members, 404, 200, 401, 401]";
+    let checks = [
+        // A code that is not in the operation's table.
+        (
+            show_private,
+            show_private.replace("404, 200", "418, 200"),
+            "code 418 is not in the table",
+        ),
+        // A word that is neither a reason nor a list code.
+        (
+            show_private,
+            show_private.replace("no-members, 404", "no-such, 404"),
+            "`no-such`",
+        ),
+        // A row with a missing column.
+        (
+            show_private,
+            show_private.replace(", 401]", "]"),
+            "has 8 entries",
+        ),
+    ];
+    for (old, new, want) in checks {
+        let s = Scratch::new("matrix");
+        let line = line_of(old);
+        let p = s.write("cases/matrix.yaml", &src.replacen(old, &new, 1));
+        let err = s.errors();
+        assert!(
+            err.contains(&format!("{}:{line}", p.display())) && err.contains(want),
+            "{want}: {err}"
+        );
+    }
+    let s = Scratch::new("matrix-op");
+    let p = s.write(
+        "cases/matrix.yaml",
+        &src.replacen("  show_image:", "  show_imag:", 1),
+    );
+    let err = s.errors();
+    let line = line_of("  show_image:");
+    assert!(
+        err.contains(&format!(
+            "{}:{line}: operation `show_imag` is not in specs/",
+            p.display()
+        )),
+        "{err}"
+    );
+    let s = Scratch::new("matrix-yaml");
+    let p = s.write("cases/matrix.yaml", &src.replacen("columns:", "colums:", 1));
+    let err = s.errors();
+    assert!(
+        err.contains(&format!("{}:", p.display())) && err.contains("colums"),
+        "{err}"
+    );
 }

@@ -287,10 +287,14 @@ impl CreateRequest {
     }
 }
 
-/// Filters of the image list: `name`, `visibility` and `member_status` (default `accepted`).
+/// Filters of the image list: `name`, `owner`, `tag`, `visibility` and `member_status`
+/// (default `accepted`).
 #[derive(Debug)]
 pub(crate) struct ListFilter {
     pub(crate) name: Option<String>,
+    pub(crate) owner: Option<String>,
+    /// Every one of these tags (`tag` may repeat).
+    pub(crate) tags: Vec<String>,
     pub(crate) visibility: Option<Visibility>,
     /// `None` means `all`.
     pub(crate) member_status: Option<MemberStatus>,
@@ -304,6 +308,8 @@ impl ListFilter {
     pub(crate) fn parse(query: &[(String, String)]) -> Outcome<Self> {
         let mut f = ListFilter {
             name: None,
+            owner: None,
+            tags: Vec::new(),
             visibility: None,
             member_status: Some(MemberStatus::Accepted),
             limit: None,
@@ -324,6 +330,8 @@ impl ListFilter {
                     })?)
                 }
                 "marker" => f.marker = Some(v.clone()),
+                "owner" => f.owner = Some(v.clone()),
+                "tag" => f.tags.push(v.clone()),
                 "member_status" if v == "all" => f.member_status = None,
                 "member_status" => {
                     f.member_status = Some(MemberStatus::parse(v).ok_or_else(|| {

@@ -248,7 +248,7 @@ impl Model {
         }
         match image.visibility {
             Visibility::Public | Visibility::Community => true,
-            Visibility::Private => false,
+            Visibility::Private => self.mutated(Mutant::StrangerSeesPrivate),
             Visibility::Shared => self.state.member(&image.id, &who.project_id).is_some(),
         }
     }
@@ -340,9 +340,10 @@ impl Model {
         self.visible_image(who, image_id)
     }
 
-    /// `GET /v2/images`: one page of the images `who` sees, filtered by `name`, `visibility`
-    /// and `member_status`, newest first; `limit` (default [`DEFAULT_LIMIT`], at most
-    /// [`MAX_LIMIT`]) and `marker` (the last id of the previous page) choose the page.
+    /// `GET /v2/images`: one page of the images `who` sees, filtered by `name`, `owner`,
+    /// `tag`, `visibility` and `member_status`, newest first; `limit` (default
+    /// [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]) and `marker` (the last id of the previous
+    /// page) choose the page.
     pub fn list_images<'a>(
         &'a self,
         who: &Identity,
@@ -355,6 +356,9 @@ impl Model {
             .filter(|img| self.listed(who, img, &filter))
             .collect();
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        if self.mutated(Mutant::ListOldestFirst) {
+            out.reverse();
+        }
         Page::of(out, filter.limit, filter.marker.as_deref())
     }
 
@@ -363,6 +367,8 @@ impl Model {
             || f.name
                 .as_ref()
                 .is_some_and(|n| img.name.as_ref() != Some(n))
+            || f.owner.as_ref().is_some_and(|o| &img.owner != o)
+            || !f.tags.iter().all(|t| img.tags.contains(t))
         {
             return false;
         }
@@ -370,7 +376,7 @@ impl Model {
             return true;
         }
         match img.visibility {
-            Visibility::Public => true,
+            Visibility::Public => !self.mutated(Mutant::PublicUnlistedForOthers),
             // Listed only when asked for, even for admins.
             Visibility::Community => f.visibility == Some(Visibility::Community),
             _ if self.is_admin(who) => true,

@@ -94,6 +94,12 @@ mutants! {
     MemberLookupIgnoresImage = "member-lookup-ignores-image", Rules;
     /// The body is parsed after the visibility check (a stranger's bad body gets 404, not 400).
     BodyParsedLate = "body-parsed-late", Rules;
+    /// A stranger sees private images (show answers 200 instead of 404).
+    StrangerSeesPrivate = "stranger-sees-private", Rules;
+    /// Public images are listed only to their owner, not to other projects.
+    PublicUnlistedForOthers = "public-unlisted-for-others", Rules;
+    /// Image lists are sorted oldest first (should be newest first, then by id descending).
+    ListOldestFirst = "list-oldest-first", Rules;
     /// 405 answers lack the `Allow` header.
     MissingAllow = "missing-allow", Http;
     /// A successful member removal answers 200 with a body instead of 204.

@@ -366,3 +366,33 @@ fn image_pages_follow_limit_and_marker() {
     let bad = m.list_images(&owner, &q(&[("limit", "-1")])).unwrap_err();
     assert_eq!(bad.kind.status(), 400);
 }
+
+#[test]
+fn owner_filter_keeps_one_projects_images_newest_first_then_by_id() {
+    let mut m = model(5);
+    m.set_clock(|| "2026-01-01T00:00:00Z".into());
+    let owner = who(&m, "owner-token");
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let body = format!(r#"{{"id": "00000000-0000-4000-8000-00000000000{n}"}}"#);
+        ids.push(m.create_image(&owner, body.as_bytes()).unwrap().id);
+    }
+    let stranger = who(&m, "stranger-token");
+    m.create_image(&stranger, b"{}").unwrap();
+    let q = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+    let listed: Vec<String> = m
+        .list_images(&owner, &q("owner", "proj-owner"))
+        .unwrap()
+        .images
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    ids.reverse();
+    assert_eq!(listed, ids);
+    assert!(
+        m.list_images(&owner, &q("owner", "proj-stranger"))
+            .unwrap()
+            .images
+            .is_empty()
+    );
+}

@@ -11,6 +11,7 @@ mod exec;
 mod expect;
 mod json;
 mod junit;
+mod matrix;
 mod record;
 mod report;
 mod runner;
@@ -30,6 +31,7 @@ pub use cleanup::{Cleaned, PREFIX};
 pub use diff::{Difference, Outcome, diff};
 pub use exec::{CaseFailure, CaseRun, Exchange, Phase, Stage};
 pub use expect::{Expectation, Expectations, Expected};
+pub use matrix::{COLUMNS as MATRIX_COLUMNS, Cell};
 pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
 pub use spec::{CAPABILITIES, Operation, Response};
@@ -78,6 +80,8 @@ pub struct Suite {
     pub cases: Vec<Case>,
     /// Response schemas under `specs/schemas/`, by name.
     pub schemas: BTreeMap<String, Arc<Schema>>,
+    /// The cells of the authorization matrix (`cases/matrix.yaml`), each a case or a reason.
+    pub matrix: Vec<Cell>,
 }
 
 impl Suite {
@@ -180,8 +184,19 @@ impl Suite {
             }
         }
         let mut cases: Vec<Case> = Vec::new();
+        let mut cells = Vec::new();
         for (path, src) in &case_files {
             let rel = path.strip_prefix("cases").unwrap_or(path);
+            if rel == Path::new(matrix::FILE) {
+                match matrix::expand(path, src, &operations, &schema_names) {
+                    Ok((c, m)) => {
+                        cases.extend(c);
+                        cells.extend(m);
+                    }
+                    Err(e) => errs.extend(e),
+                }
+                continue;
+            }
             match Case::parse(path, rel, src, &operations, &schema_names) {
                 Ok(c) => cases.push(c),
                 Err(e) => errs.extend(e),
@@ -216,6 +231,7 @@ impl Suite {
             operations,
             cases,
             schemas,
+            matrix: cells,
         })
     }
 
