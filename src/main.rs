@@ -408,15 +408,13 @@ fn fuzz(
     opts: sharecheck::fuzz::stateful::StatefulOptions,
     extras: FuzzExtras,
 ) -> ExitCode {
-    use sharecheck::fuzz::{concurrency, emit as story, hostile, security, stateful};
     let FuzzExtras {
         emit,
         mutant,
-        hostile: hostile_requests,
+        hostile,
         hostile_baseline,
         clients,
     } = extras;
-    let emit = emit.as_deref();
     if mutant.is_some() && target.is_some() {
         return fail("--mutant applies to the bundled mock only (no --target)");
     }
@@ -435,132 +433,24 @@ fn fuzz(
             }
         }
     };
-    let Some(quota) = target.member_quota else {
-        return fail("fuzz needs `member_quota` in the target file to predict 413");
+    let options = sharecheck::fuzz::FuzzOptions {
+        stateful: opts,
+        hostile,
+        hostile_baseline,
+        clients,
+        emit,
     };
-    let total = std::time::Instant::now();
-    let mut problems = 0usize;
-
-    let sec = match rt.block_on(security::run(&target)) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let probes: Vec<String> = sec
-        .probes
-        .iter()
-        .map(|(p, n)| format!("{p:?} {n}"))
-        .collect();
-    println!(
-        "security: {} probe request(s) ({}); {} violation(s)",
-        sec.requests,
-        probes.join(", "),
-        sec.violations.len()
-    );
-    for (p, v) in &sec.violations {
-        println!("  {p:?}: {v}");
+    match sharecheck::fuzz::run(rt.handle(), &target, &options) {
+        Ok(report) => {
+            println!("{report}");
+            if report.problems() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => fail(e),
     }
-    problems += sec.violations.len();
-
-    if hostile_requests > 0 {
-        let h = rt.block_on(hostile::run(
-            &target,
-            &hostile::HostileOptions {
-                requests: hostile_requests,
-                seed: opts.seed,
-                ..Default::default()
-            },
-        ));
-        println!("{h}");
-        if !h.passed() {
-            problems += 1;
-        }
-        if hostile_baseline {
-            let parallel = hostile::HostileOptions::default().parallel;
-            let (ok, took) = rt.block_on(hostile::baseline(&target, hostile_requests, parallel));
-            let rate = ok as f64 / took.as_secs_f64().max(1e-9);
-            println!(
-                "baseline: {ok} plain GET /v2/images in {:.1} s ({rate:.0} requests/s); hostile at {:.0}% of that",
-                took.as_secs_f64(),
-                100.0 * h.requests_per_second() / rate.max(1e-9)
-            );
-        }
-    }
-
-    if clients > 0 {
-        let c = rt.block_on(concurrency::run(
-            &target,
-            &concurrency::ConcurrencyOptions {
-                clients,
-                seed: opts.seed,
-                ..Default::default()
-            },
-        ));
-        println!("{c}");
-        if !c.passed() {
-            problems += 1;
-        }
-    }
-
-    println!(
-        "fuzz: {} sequence(s) of up to {} steps against {}, seed {}",
-        opts.cases,
-        opts.max_steps,
-        target.base(),
-        opts.seed
-    );
-    let report = match stateful::run(rt.handle(), &target, &opts) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let secs = report.elapsed.as_secs_f64();
-    println!(
-        "fuzz: {} sequence(s), {} request(s) in {secs:.1} s ({:.0} requests/s); {} mismatch(es)",
-        report.sequences,
-        report.requests,
-        report.requests as f64 / secs.max(1e-9),
-        usize::from(report.finding.is_some())
-    );
-    let finish = |problems: usize| {
-        println!(
-            "fuzz: done in {:.1} s; {problems} problem(s)",
-            total.elapsed().as_secs_f64()
-        );
-        if problems == 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        }
-    };
-    let Some(finding) = report.finding else {
-        return finish(problems);
-    };
-    let quota = i64::from(quota);
-    println!(
-        "fuzz: MISMATCH, shrunk to {} step(s) (replay: sharecheck fuzz --seed {} --cases {} --max-steps {}):",
-        finding.steps.len(),
-        finding.seed,
-        opts.cases,
-        opts.max_steps
-    );
-    print!("{}", story::describe(&target, quota, &finding.steps));
-    println!("  mismatch: {}", finding.message);
-    if let Some(dir) = emit {
-        let (rel, text) = story::case_file(&target, quota, &finding);
-        let path = dir.join(rel);
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&path, text));
-        match written {
-            Ok(()) => println!(
-                "fuzz: wrote {} (run it: sharecheck run --cases {})",
-                path.display(),
-                dir.display()
-            ),
-            Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
-        }
-    }
-    finish(problems + 1)
 }
 
 fn diff(

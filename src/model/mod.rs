@@ -113,7 +113,8 @@ pub const MAX_LIMIT: usize = 1000;
 pub struct Page<'a> {
     /// The images of this page, in list order.
     pub images: Vec<&'a Image>,
-    /// The id to pass as `marker` for the next page; `None` on the last page.
+    /// The id to pass as `marker` for the next page: set whenever the page is full, as the
+    /// reference does, so the next page may be empty.
     pub next_marker: Option<&'a str>,
 }
 
@@ -129,8 +130,10 @@ impl<'a> Page<'a> {
             },
         };
         let end = start.saturating_add(limit).min(all.len());
+        // Like the reference, a full page links to a next one, even when that one is empty;
         // `limit=0` gives an empty page and no `next` (it would point back at the same page).
-        let next_marker = (limit > 0 && end < all.len()).then(|| all[end - 1].id.as_str());
+        let full = end > start && end - start == limit;
+        let next_marker = full.then(|| all[end - 1].id.as_str());
         Ok(Page {
             images: all[start.min(all.len())..end].to_vec(),
             next_marker,

@@ -357,6 +357,12 @@ fn image_pages_follow_limit_and_marker() {
         vec![&all[2]]
     );
     assert_eq!(second.next_marker, None);
+    let full = m.list_images(&owner, &q(&[("limit", "3")])).unwrap();
+    assert_eq!(
+        full.next_marker,
+        Some(all[2].as_str()),
+        "a full page has a next link"
+    );
     let empty = m.list_images(&owner, &q(&[("limit", "0")])).unwrap();
     assert!(empty.images.is_empty() && empty.next_marker.is_none());
     let bad = m
