@@ -119,15 +119,16 @@ pub struct Page<'a> {
 }
 
 impl<'a> Page<'a> {
-    /// Cuts the page after `marker` (an id in `all`, else 400) of `limit` images.
-    fn of(all: Vec<&'a Image>, limit: Option<usize>, marker: Option<&str>) -> Outcome<Page<'a>> {
+    /// Cuts a page of `limit` images from `all` (newest first), starting after the place
+    /// `marker` has in that order (the marker itself need not pass the filters).
+    fn of(all: Vec<&'a Image>, limit: Option<usize>, marker: Option<&Image>) -> Outcome<Page<'a>> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
         let start = match marker {
             None => 0,
-            Some(marker) => match all.iter().position(|i| i.id == marker) {
-                Some(p) => p + 1,
-                None => return Err(ApiError::bad_request(format!("marker {marker} not found"))),
-            },
+            Some(m) => all
+                .iter()
+                .position(|i| (&i.created_at, &i.id) < (&m.created_at, &m.id))
+                .unwrap_or(all.len()),
         };
         let end = start.saturating_add(limit).min(all.len());
         // Like the reference, a full page links to a next one, even when that one is empty;
@@ -362,7 +363,21 @@ impl Model {
         if self.mutated(Mutant::ListOldestFirst) {
             out.reverse();
         }
-        Page::of(out, filter.limit, filter.marker.as_deref())
+        let marker = match &filter.marker {
+            None => None,
+            // Like the reference: an unknown marker is a bad request, one the caller may not
+            // see is forbidden.
+            Some(id) => match self.state.image(id) {
+                None => return Err(ApiError::bad_request(format!("marker {id} not found"))),
+                Some(m) if !self.can_see(who, m) => {
+                    return Err(ApiError::forbidden(format!(
+                        "Forbidding request, image {id} not visible"
+                    )));
+                }
+                Some(m) => Some(m),
+            },
+        };
+        Page::of(out, filter.limit, marker)
     }
 
     fn listed(&self, who: &Identity, img: &Image, f: &image::ListFilter) -> bool {
