@@ -41,6 +41,7 @@
 
 mod read;
 mod render;
+mod rows;
 mod rst;
 
 use std::path::{Path, PathBuf};
