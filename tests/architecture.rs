@@ -23,15 +23,76 @@ fn sources(dir: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Every path a Rust source names: each leaf of its `use` trees (`use crate::{mock, model::X}`
+/// gives `crate::mock` and `crate::model::X`) and every path in its types and expressions.
+fn paths(text: &str) -> Vec<String> {
+    use syn::visit::Visit;
+    struct Paths(Vec<String>);
+    fn flatten(prefix: &str, tree: &syn::UseTree, out: &mut Vec<String>) {
+        let join = |s: &str| {
+            if prefix.is_empty() {
+                s.to_string()
+            } else {
+                format!("{prefix}::{s}")
+            }
+        };
+        match tree {
+            syn::UseTree::Path(p) => flatten(&join(&p.ident.to_string()), &p.tree, out),
+            syn::UseTree::Name(n) => out.push(join(&n.ident.to_string())),
+            syn::UseTree::Rename(r) => out.push(join(&r.ident.to_string())),
+            syn::UseTree::Glob(_) => out.push(join("*")),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| flatten(prefix, t, out)),
+        }
+    }
+    impl<'a> Visit<'a> for Paths {
+        fn visit_item_use(&mut self, u: &'a syn::ItemUse) {
+            flatten("", &u.tree, &mut self.0);
+        }
+        fn visit_path(&mut self, p: &'a syn::Path) {
+            let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+            self.0.push(segs.join("::"));
+            syn::visit::visit_path(self, p);
+        }
+    }
+    let file = syn::parse_file(text).expect("the source parses");
+    let mut v = Paths(Vec::new());
+    v.visit_file(&file);
+    v.0
+}
+
+/// Whether the segments `prefix` appear in `path`, whole: at its start (`crate::mock::X`
+/// under `crate::mock`) or inside it (`crate::model::state` under `model::state`).
+fn under(path: &str, prefix: &str) -> bool {
+    let p = format!("::{path}::");
+    p.contains(&format!("::{prefix}::"))
+}
+
 fn assert_absent(dir: &str, needles: &[&str], why: &str) {
     for (path, text) in sources(dir) {
-        for (i, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
+        for p in paths(&text) {
             for n in needles {
-                assert!(!code.contains(n), "{path}:{}: `{n}` — {why}", i + 1);
+                assert!(!under(&p, n), "{path}: names `{p}` — {why}");
             }
         }
     }
+}
+
+#[test]
+fn the_checker_sees_grouped_and_nested_imports() {
+    let found = paths(
+        "use crate::{mock, model::Model};\nfn f() { let _ = crate::embedded::config(None); }",
+    );
+    assert!(found.iter().any(|p| under(p, "crate::mock")), "{found:?}");
+    assert!(found.iter().any(|p| under(p, "crate::model")), "{found:?}");
+    assert!(
+        found.iter().any(|p| under(p, "crate::embedded")),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|p| under(p, "crate::mo")),
+        "whole segments only"
+    );
+    assert!(under("crate::model::state::State", "model::state"));
 }
 
 #[test]
@@ -42,10 +103,11 @@ fn the_model_has_no_http_types() {
             "warp",
             "reqwest",
             "hyper",
-            "http::",
+            "http",
             "tokio",
             "crate::mock",
             "crate::suite",
+            "crate::target",
         ],
         "the model holds the rules only; HTTP lives in the mock",
     );
