@@ -621,3 +621,36 @@ fn a_report_that_cannot_be_written_is_a_report_error() {
         other => panic!("expected RunError::Report, got {other:?}"),
     }
 }
+
+#[test]
+fn the_report_shows_the_authorization_matrix_with_outcomes() {
+    let dir = temp_dir("authz");
+    let suite = Suite::bundled().expect("bundled suite");
+    let args = Arguments {
+        filter: Some("matrix_stranger".into()),
+        ..Arguments::default()
+    };
+    let (result, _) = run(suite, args, &dir, |_| {});
+    result.expect("the run and the report succeed");
+    let md = read(&dir, "report.md");
+    let section = md
+        .split("## Authorization matrix")
+        .nth(1)
+        .expect("an authorization matrix section");
+    let table = section
+        .split("### `show_image`")
+        .nth(1)
+        .expect("a table for show_image");
+    let private = table
+        .lines()
+        .find(|l| l.starts_with("| private |"))
+        .expect("a private row");
+    let cells = cells_of(private);
+    let stranger = 1 + ["owner", "pending", "accepted", "rejected", "other_member"].len();
+    assert_eq!(cells[stranger], "404 ✓", "{private}");
+    // Filtered out: the owner's cell did not run.
+    assert_eq!(cells[1], "200 –", "{private}");
+    let html = read(&dir, "report.html");
+    assert!(html.contains("<h2>Authorization matrix</h2>"));
+    assert!(html.contains("<td>404 ✓</td>"));
+}

@@ -11,6 +11,7 @@
 //!
 //! `build.rs` gathers the data (`build::Report`); `markdown.rs` and `html.rs` write it.
 
+mod authz;
 mod build;
 mod html;
 mod markdown;
@@ -49,9 +50,13 @@ pub(crate) fn write(
         path: dir.to_path_buf(),
         source,
     })?;
+    let html = report.html(&authz::html(suite, records));
     for (name, text) in [
-        ("report.md", report.markdown()),
-        ("report.html", report.html()),
+        (
+            "report.md",
+            report.markdown() + &authz::markdown(suite, records),
+        ),
+        ("report.html", html),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| RunError::Report { path, source })?;
