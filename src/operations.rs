@@ -135,19 +135,18 @@ impl Operation {
 
 /// The parameters of `segments` under `template`, or `None` when it does not match.
 fn template_matches<'p>(template: &str, segments: &[&'p str]) -> Option<Vec<&'p str>> {
-    let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-    if parts.len() != segments.len() {
-        return None;
-    }
+    // No allocation for a template that does not match: the router tries every row.
+    let mut parts = template.trim_start_matches('/').split('/');
     let mut params = Vec::new();
-    for (part, seg) in parts.iter().zip(segments) {
+    for seg in segments {
+        let part = parts.next()?;
         if part.starts_with('{') {
             params.push(*seg);
-        } else if part != seg {
+        } else if part != *seg {
             return None;
         }
     }
-    Some(params)
+    parts.next().is_none().then_some(params)
 }
 
 /// The rows whose template matches `segments`, with their parameters.

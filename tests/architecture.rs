@@ -157,11 +157,6 @@ fn the_target_layer_is_below_suite_and_fuzz() {
 }
 
 #[test]
-fn the_persona_list_is_the_target_layers() {
-    assert_eq!(sharecheck::suite::PERSONAS, sharecheck::target::PERSONAS);
-}
-
-#[test]
 fn the_target_files_depend_downwards_only() {
     // Each file may use only files listed before it (no import cycles).
     const ORDER: &[&str] = &[

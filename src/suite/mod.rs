@@ -36,11 +36,6 @@ pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
 pub use spec::{CAPABILITIES, Operation, Response};
 
-/// Where the target layer used to live; kept so `crate::suite::target::http_client` still works.
-pub mod target {
-    pub use crate::target::http_client;
-}
-
 use crate::error::{DataError, LoadErrors, PreflightError, RunError};
 use crate::target::{Caller, Req, SendError, Session, error_chain};
 

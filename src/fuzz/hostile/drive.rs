@@ -27,7 +27,7 @@ pub(super) const READ_CAP: usize = 1 << 20;
 /// The client of a run, from the target's TLS and network settings (it keeps 64 idle
 /// connections per host: one per worker).
 pub(super) fn client(target: &Target) -> Result<reqwest::Client, RunError> {
-    crate::suite::target::http_client(&target.tls, &target.network)
+    crate::target::http_client(&target.tls, &target.network)
 }
 
 /// Sends `opts.requests` generated requests from `opts.parallel` workers. Request `i` is

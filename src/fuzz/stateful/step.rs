@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
 use crate::operations::{Compare, Operation, table};
-use crate::suite::PERSONAS;
+use crate::target::PERSONAS;
 
 /// Who sends a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,11 +15,8 @@ use locate::Node;
 use super::spec::Operation;
 use crate::error::DataError;
 
-/// The personas a target can provide. `owner`, `member` and `stranger` are required of every
-/// target; the others are optional and the cases that use them are ignored without them.
-pub const PERSONAS: &[&str] = &["owner", "member", "other_member", "stranger", "admin"];
-/// Personas every target must have.
-pub const REQUIRED_PERSONAS: &[&str] = &["owner", "member", "stranger"];
+/// The personas a case may name, and those every target has: the target layer's lists.
+pub use crate::target::{PERSONAS, REQUIRED_PERSONAS};
 
 /// One case, as loaded and validated.
 #[derive(Clone, Debug)]
