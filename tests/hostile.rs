@@ -14,6 +14,12 @@ use sharecheck::model::Mutant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// A hostile run through a fresh session with `target`.
+async fn run(target: &sharecheck::target::Target, o: &HostileOptions) -> HostileReport {
+    let session = sharecheck::target::Session::new(target.clone()).expect("a session");
+    hostile::run(&session, o).await
+}
+
 fn opts(requests: usize, seed: u64) -> HostileOptions {
     HostileOptions {
         requests,
@@ -30,7 +36,7 @@ fn properties(r: &HostileReport) -> BTreeSet<Property> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_mock_survives_a_fixed_seed_hostile_run() {
     let (_server, target) = sharecheck::embedded::start(None).await.unwrap();
-    let report = hostile::run(&target, &opts(3000, 42)).await;
+    let report = run(&target, &opts(3000, 42)).await;
     println!("{report}");
     assert!(report.passed(), "{report}");
     assert!(report.housekeeping.is_empty(), "{report}");
@@ -143,7 +149,7 @@ async fn run_against(mode: Broken, faults_injected: bool) -> HostileReport {
         faults_injected,
         ..opts(300, 7)
     };
-    hostile::run(&target, &o).await
+    run(&target, &o).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,13 +197,13 @@ async fn properties_catch_broken_mocks() {
     let (_s, target) = sharecheck::embedded::start(Some(Mutant::ErrorsIgnoreAccept))
         .await
         .unwrap();
-    let r = hostile::run(&target, &opts(500, 3)).await;
+    let r = run(&target, &opts(500, 3)).await;
     assert!(properties(&r).contains(&Property::JsonError), "{r}");
     // Requests without a token are let in as the stranger.
     let (_s, target) = sharecheck::embedded::start(Some(Mutant::AnonymousIsStranger))
         .await
         .unwrap();
-    let r = hostile::run(&target, &opts(1000, 3)).await;
+    let r = run(&target, &opts(1000, 3)).await;
     assert!(
         properties(&r).contains(&Property::NoAnonymousSuccess),
         "{r}"
@@ -449,12 +455,12 @@ async fn mock_memory_stays_bounded_under_hostile_load() {
     let pid = mock.child.id();
     let target = sharecheck::embedded::target_for(&mock.uri, Some(5), &[]);
     // Warm up (allocator arenas, connection pools), then measure.
-    let warm = hostile::run(&target, &opts(2000, 1)).await;
+    let warm = run(&target, &opts(2000, 1)).await;
     assert!(warm.passed(), "{warm}");
     let before = rss_kib(pid);
-    let report = hostile::run(&target, &opts(n, 2)).await;
+    let report = run(&target, &opts(n, 2)).await;
     let after = rss_kib(pid);
-    let again = hostile::run(&target, &opts(n, 3)).await;
+    let again = run(&target, &opts(n, 3)).await;
     let after_again = rss_kib(pid);
     println!("{report}");
     println!(

@@ -11,7 +11,8 @@ use super::emit;
 use super::hostile::{self, HostileOptions, HostileReport};
 use super::security::{self, SecurityReport};
 use super::stateful::{self, StatefulOptions, StatefulReport};
-use crate::target::Target;
+use crate::error::RunError;
+use crate::target::{Session, Target};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -34,6 +35,9 @@ pub enum FuzzError {
     /// The target file lacks what predictions need.
     #[error("fuzz needs `member_quota` in the target file to predict 413")]
     NoQuota,
+    /// No session with the target (its TLS or network settings).
+    #[error("cannot open a session with the target")]
+    Session(#[source] RunError),
     /// The security probes could not run.
     #[error("{0}")]
     Security(String),
@@ -103,10 +107,11 @@ pub fn run(
         seed,
         ..Default::default()
     };
-    let hostile = (opts.hostile > 0).then(|| rt.block_on(hostile::run(target, &hostile_opts)));
+    let session = Session::new(target.clone()).map_err(FuzzError::Session)?;
+    let hostile = (opts.hostile > 0).then(|| rt.block_on(hostile::run(&session, &hostile_opts)));
     let baseline = (opts.hostile > 0 && opts.hostile_baseline).then(|| {
         rt.block_on(hostile::baseline(
-            target,
+            &session,
             opts.hostile,
             hostile_opts.parallel,
         ))
@@ -117,7 +122,7 @@ pub fn run(
             seed,
             ..Default::default()
         };
-        rt.block_on(concurrency::run(target, &c))
+        rt.block_on(concurrency::run_in(&session, &c))
     });
     let stateful = stateful::run(rt, target, &opts.stateful).map_err(FuzzError::Stateful)?;
     let story = stateful

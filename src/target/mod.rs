@@ -5,10 +5,12 @@
 //!   [`Persona`], an endpoint), via `keystone.rs` (password credentials → token and catalog)
 //!   and `clouds.rs` (`clouds.yaml` where openstacksdk looks).
 //! - `client.rs`: [`http_client`], the one `reqwest::Client` from TLS and network settings.
+//! - `raw.rs`: [`RawConn`], one kept-alive connection that sends a request exactly as built
+//!   (hostile input), for plain-`http` targets.
 //! - `session.rs`: [`Session`], which sends every [`Req`] with its [`Caller`]'s credentials,
 //!   logs every [`Exchange`] and deletes registered images at the end.
 //!
-//! Files depend downwards only: `session` → `resolve` → `client` → `config` → `keystone`,
+//! Files depend downwards only: `raw` → `config`; `session` → `resolve` → `client` → `config` → `keystone`,
 //! and `resolve` → `clouds` → `keystone`; `crate::error` uses the leaves `keystone` and
 //! `clouds` only. Nothing here imports the suite, the fuzzers, the mock or the model.
 
@@ -16,6 +18,7 @@ mod client;
 pub(crate) mod clouds;
 mod config;
 pub(crate) mod keystone;
+mod raw;
 mod resolve;
 mod session;
 
@@ -25,6 +28,7 @@ pub use config::{
     CAPABILITIES, Network, PERSONAS, PersonaSpec, REQUIRED_PERSONAS, TargetFile, Tls,
 };
 pub use keystone::{CredentialsError, KeystoneError};
+pub use raw::{RawAnswer, RawConn, RawError};
 pub use resolve::{Persona, Target};
 pub use session::{
     Answer, Caller, CleanupError, Exchange, Req, SendError, Sent, Session, Stage, error_chain,

@@ -65,7 +65,7 @@ struct Shape {
     /// The path may name the private image (false where a kind's path cannot mean it).
     may_name_private: bool,
     creates_image: bool,
-    url: Option<reqwest::Url>,
+    uri: Option<http::Uri>,
 }
 
 impl Shape {
@@ -76,7 +76,7 @@ impl Shape {
             body,
             may_name_private: true,
             creates_image: false,
-            url: None,
+            uri: None,
         }
     }
 
@@ -174,7 +174,7 @@ fn long_path(rng: &mut Gen, ctx: &Ctx) -> Shape {
         rng.random_range(0..LONG_LENGTHS - 4)
     };
     let m = pick(rng, &[Method::GET, Method::PUT, Method::POST]).clone();
-    let (path, url) = &ctx.long[3 * k + rng.random_range(0..3)];
+    let (path, uri) = &ctx.long[3 * k + rng.random_range(0..3)];
     let body = if m == Method::GET {
         Body::None
     } else {
@@ -183,7 +183,7 @@ fn long_path(rng: &mut Gen, ctx: &Ctx) -> Shape {
     let creates = m == Method::POST && path.starts_with("/v2/images?");
     let mut s = Shape::new(m, path.clone(), body).elsewhere();
     s.creates_image = creates;
-    s.url = url.clone();
+    s.uri = uri.clone();
     s
 }
 
@@ -484,7 +484,7 @@ pub(super) fn generate(ctx: &Ctx, i: usize) -> Req {
         path,
         mut body,
         creates_image,
-        url,
+        uri,
         ..
     } = shape;
     if !matches!(body, Body::None) {
@@ -507,7 +507,7 @@ pub(super) fn generate(ctx: &Ctx, i: usize) -> Req {
         names_private,
         creates_image,
         note,
-        url,
+        uri,
     }
 }
 
@@ -532,13 +532,7 @@ pub(super) mod tests {
             private: "22222222-2222-4222-8222-222222222222".into(),
             public: None,
         };
-        Ctx::with(
-            "http://127.0.0.1:1".into(),
-            &opts,
-            "abcd1234".into(),
-            personas,
-            images,
-        )
+        Ctx::with(&opts, "abcd1234".into(), personas, images)
     }
 
     #[test]

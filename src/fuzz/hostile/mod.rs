@@ -37,23 +37,24 @@
 //!   the token in `Authorization: Bearer`) never succeeds (2xx);
 //! - nobody but the owner and an admin ever gets a 2xx on a path naming the private image.
 //!
-//! Nothing here imports the mock: like the suite, the run speaks HTTP to a [`Target`].
+//! Nothing here imports the mock: like the suite, the run speaks HTTP through a [`Session`].
 //!
 //! The parts: `generate` (request `i` of a run, one small generator per kind of request),
-//! `check` (the properties, pure: an answer in, violations out), `drive` (sending on kept-alive
-//! connections, tallies, set-up and clean-up) and here the options, the report and [`run`].
+//! `check` (the properties, pure: an answer in, violations out), `send` (one worker's
+//! connection), `drive` (workers, tallies, set-up and clean-up) and here the options, the report and [`run`].
 
 mod check;
 mod drive;
 mod generate;
 mod pieces;
 mod request;
+mod send;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::suite::Target;
+use crate::target::Session;
 
 /// The statuses the image API (and an HTTP server in front of it) may give.
 pub const ALLOWED_STATUSES: &[u16] = &[
@@ -212,6 +213,9 @@ pub struct HostileReport {
     pub violations: Vec<Violation>,
     /// Set-up and clean-up problems (images not created or not deleted).
     pub housekeeping: Vec<String>,
+    /// Why requests went through the general client, which normalises request targets
+    /// (`None`: each went out exactly as generated).
+    pub normalised: Option<String>,
 }
 
 impl HostileReport {
@@ -259,6 +263,12 @@ impl fmt::Display for HostileReport {
         if self.unsendable > 0 {
             writeln!(f, "not sendable (skipped): {}", self.unsendable)?;
         }
+        if let Some(why) = &self.normalised {
+            writeln!(
+                f,
+                "sent through the general client ({why}): request targets were normalised"
+            )?;
+        }
         for h in &self.housekeeping {
             writeln!(f, "set-up/clean-up: {h}")?;
         }
@@ -290,30 +300,23 @@ impl fmt::Display for HostileReport {
     }
 }
 
-/// Runs the hostile phase against `target`: set-up, `opts.requests` requests, clean-up.
-pub async fn run(target: &Target, opts: &HostileOptions) -> HostileReport {
+/// Runs the hostile phase through `session`: set-up, `opts.requests` requests, clean-up.
+pub async fn run(session: &Session, opts: &HostileOptions) -> HostileReport {
     let mut report = HostileReport {
         seed: opts.seed,
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_string(),
         ..HostileReport::default()
     };
-    let client = match drive::client(target) {
-        Ok(c) => c,
-        Err(e) => {
-            report.housekeeping.push(format!("no HTTP client: {e}"));
-            return report;
-        }
-    };
-    let mut created: Vec<(String, String)> = Vec::new();
+    let session = session.fork();
     let run_id = report.run_id.clone();
-    let images = drive::set_up(&client, target, &run_id, &mut created, &mut report).await;
-    let ctx = request::Ctx::new(target, opts, run_id, images);
+    let images = drive::set_up(&session, &run_id, &mut report).await;
+    let ctx = request::Ctx::new(session.target(), opts, run_id, images);
+    report.normalised = send::Sender::for_session(&session).1;
 
     let started = Instant::now();
-    let (all, stopped) = drive::hostile_phase(&client, ctx.clone(), opts).await;
+    let (mut all, stopped) = drive::hostile_phase(&session, ctx, opts).await;
     report.elapsed = started.elapsed();
     report.housekeeping.extend(stopped);
-    let mut all = all;
     all.violations.sort_by_key(|v| v.request.index);
     all.violations.truncate(KEPT);
     report.requests = all.sent;
@@ -322,21 +325,27 @@ pub async fn run(target: &Target, opts: &HostileOptions) -> HostileReport {
     report.transport_errors = all.transport_errors;
     report.by_property = all.by_property;
     report.violations = all.violations;
-    created.extend(all.created);
-
-    drive::clean_up(&client, &ctx.base, &created, &mut report).await;
+    for (persona, id) in &all.created {
+        session.register_cleanup(id, persona);
+    }
+    drive::clean_up(&session, &mut report).await;
     report
 }
 
 /// A yardstick for [`run`]'s speed: `requests` plain `GET /v2/images` as the owner (or
-/// without a token when the target has no owner), from `parallel` workers on a client set up
-/// as [`run`]'s. Returns the answers received and the wall time.
-pub async fn baseline(target: &Target, requests: usize, parallel: usize) -> (usize, Duration) {
-    let Ok(client) = drive::client(target) else {
-        return (0, Duration::ZERO);
+/// without a token when the target has no owner), from `parallel` workers on senders like
+/// [`run`]'s. Returns the answers received and the wall time.
+pub async fn baseline(session: &Session, requests: usize, parallel: usize) -> (usize, Duration) {
+    let target = session.target();
+    let images = request::Images {
+        shared: String::new(),
+        private: String::new(),
+        public: None,
     };
-    let token = target.personas.get("owner").map(|p| p.token.clone());
+    let opts = HostileOptions::default();
+    let ctx = request::Ctx::new(target, &opts, String::new(), images);
+    let owner = target.personas.contains_key("owner").then_some("owner");
     let started = Instant::now();
-    let answered = drive::plain_gets(&client, target.base(), token, requests, parallel).await;
+    let answered = drive::plain_gets(session, ctx, owner, requests, parallel).await;
     (answered, started.elapsed())
 }
