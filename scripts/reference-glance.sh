@@ -227,6 +227,7 @@ personas:
   stranger:     {token: stranger-token,     project_id: proj-stranger}
   admin:        {token: admin-token,        project_id: proj-admin}
 member_quota: $quota
+tag_quota: 128
 capabilities: []
 EOF
 }

@@ -11,6 +11,8 @@ use crate::suite::{Persona, Target};
 
 /// The member quota of the embedded mock (small, so the quota case stays fast).
 pub const MEMBER_QUOTA: u32 = 5;
+/// The tag quota of the embedded mock (Glance's default).
+pub const TAG_QUOTA: u32 = 128;
 /// Requests per second per token, method and path before the embedded mock answers 413.
 pub const RATE_LIMIT: u32 = 20;
 
@@ -30,6 +32,7 @@ pub fn config(mutant: Option<Mutant>) -> MockConfig {
         identities: Identities::builtin(),
         rules: Rules {
             member_quota: MEMBER_QUOTA as i64,
+            tag_quota: TAG_QUOTA as i64,
             mutant,
         },
         faults: true,
@@ -59,6 +62,7 @@ pub fn target_for(uri: &str, member_quota: Option<u32>, capabilities: &[&str]) -
         .collect();
     let mut target = Target::new(uri, personas);
     target.member_quota = member_quota;
+    target.tag_quota = Some(TAG_QUOTA);
     target.capabilities = capabilities.iter().map(|c| c.to_string()).collect();
     target
 }
@@ -72,6 +76,7 @@ pub async fn start(mutant: Option<Mutant>) -> Result<(MockServer, Target), MockE
 /// declaring what the configuration offers (quota, faults, rate limit).
 pub async fn start_with(config: MockConfig) -> Result<(MockServer, Target), MockError> {
     let quota = u32::try_from(config.rules.member_quota).ok();
+    let tag_quota = u32::try_from(config.rules.tag_quota).ok();
     let mut capabilities = Vec::new();
     if config.faults {
         capabilities.push("fault-injection");
@@ -80,6 +85,7 @@ pub async fn start_with(config: MockConfig) -> Result<(MockServer, Target), Mock
         capabilities.push("rate-limit");
     }
     let server = MockServer::start(config).await?;
-    let target = target_for(&server.uri(), quota, &capabilities);
+    let mut target = target_for(&server.uri(), quota, &capabilities);
+    target.tag_quota = tag_quota;
     Ok((server, target))
 }

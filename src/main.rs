@@ -100,6 +100,14 @@ enum Command {
             value_name = "N"
         )]
         member_quota: i64,
+        /// Most tags an image may have (negative: unlimited).
+        #[arg(
+            long,
+            default_value_t = 128,
+            allow_negative_numbers = true,
+            value_name = "N"
+        )]
+        tag_quota: i64,
         /// Honour the `X-Sharecheck-Fault: 500|503` request header (capability
         /// `fault-injection`); 503 comes with `Retry-After`.
         #[arg(long)]
@@ -251,6 +259,7 @@ fn main() -> ExitCode {
             listen,
             identities,
             member_quota,
+            tag_quota,
             faults,
             rate_limit,
             mutant,
@@ -267,6 +276,7 @@ fn main() -> ExitCode {
                 identities,
                 rules: Rules {
                     member_quota,
+                    tag_quota,
                     mutant,
                 },
                 faults,

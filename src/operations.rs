@@ -413,6 +413,40 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             says: "removes {member} from image {image}",
         },
     },
+    Operation {
+        name: "add_image_tag",
+        method: "PUT",
+        path: "/v2/images/{image_id}/tags/{tag}",
+        success: 204,
+        handler: Handler::Write(|m, c| {
+            m.add_tag(c.who, c.param(0), c.param(1), c.body)?;
+            Ok(Answer::Empty)
+        }),
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: &["", "", "", "", "", "", "", "", "", "{}"],
+            queries: &[],
+            compare: Compare::Status,
+            says: "tags image {image} with {tag}",
+        },
+    },
+    Operation {
+        name: "delete_image_tag",
+        method: "DELETE",
+        path: "/v2/images/{image_id}/tags/{tag}",
+        success: 204,
+        handler: Handler::Write(|m, c| {
+            m.delete_tag(c.who, c.param(0), c.param(1), c.body)?;
+            Ok(Answer::Empty)
+        }),
+        fuzz: Fuzz {
+            weight: 1,
+            bodies: &["", "", "", "", "", "", "", "", "", "{}"],
+            queries: &[],
+            compare: Compare::Status,
+            says: "removes tag {tag} from image {image}",
+        },
+    },
     schema_row("get_image_member_schema", "/v2/schemas/member", "member"),
     schema_row("get_image_members_schema", "/v2/schemas/members", "members"),
     schema_row("get_image_schema", "/v2/schemas/image", "image"),

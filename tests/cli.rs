@@ -21,7 +21,7 @@ fn separate_mock_and_runner_give_the_embedded_result() {
     let mock = Mock::start(&["--faults", "--rate-limit", "20", "--member-quota", "5"]);
     let target = mock.target_file(
         "full",
-        "member_quota: 5\ncapabilities: [fault-injection, rate-limit]\n",
+        "member_quota: 5\ntag_quota: 128\ncapabilities: [fault-injection, rate-limit]\n",
     );
     let junit = target.with_file_name("junit.xml");
     let out = sharecheck(&[
@@ -77,7 +77,7 @@ fn a_mutant_mock_fails_the_run_with_a_clear_message() {
     ]);
     let target = mock.target_file(
         "mutant",
-        "member_quota: 5\ncapabilities: [fault-injection, rate-limit]\n",
+        "member_quota: 5\ntag_quota: 128\ncapabilities: [fault-injection, rate-limit]\n",
     );
     let out = sharecheck(&["run", "--target", target.to_str().unwrap()]);
     let t = text(&out);

@@ -61,7 +61,7 @@ fn clouds_yaml_and_password_personas_match_static_tokens() {
     }
     let clouds_path = dir.join("clouds.yaml");
     std::fs::write(&clouds_path, clouds).unwrap();
-    let tail = "member_quota: 5\ncapabilities: [fault-injection, rate-limit]\n";
+    let tail = "member_quota: 5\ntag_quota: 128\ncapabilities: [fault-injection, rate-limit]\n";
 
     // Every persona from clouds.yaml except the owner, who uses password credentials; no
     // endpoint: it comes from the catalog.

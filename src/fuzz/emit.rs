@@ -42,7 +42,8 @@ fn tell(step: &Step, images_before: usize) -> String {
         .fuzz
         .says
         .replace("{image}", &image)
-        .replace("{member}", &member_name(step.member));
+        .replace("{member}", &member_name(step.member))
+        .replace("{tag}", crate::fuzz::stateful::FUZZ_TAG);
     let query = step
         .query
         .map(|q| {
@@ -216,6 +217,8 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
                 visibility,
                 members: BTreeMap::new(),
                 fill_to_quota: false,
+                tags: Vec::new(),
+                fill_tags_to_quota: false,
                 deleted: false,
             },
         );

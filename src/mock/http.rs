@@ -336,10 +336,14 @@ fn request_id(headers: &HeaderMap) -> HeaderValue {
 }
 
 /// Path segments, percent-decoded.
-fn segments(path: &str) -> Vec<std::borrow::Cow<'_, str>> {
-    path.trim_start_matches('/')
+/// The path's segments, decoded before it is split, as the reference routes: an encoded
+/// `/` (`%2F`) separates segments like a plain one.
+fn segments(path: &str) -> Vec<String> {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    decoded
+        .trim_start_matches('/')
         .split('/')
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
+        .map(str::to_string)
         .collect()
 }
 
@@ -400,7 +404,7 @@ pub(crate) fn handle(
         return r;
     }
     let segs = segments(path);
-    let segs: Vec<&str> = segs.iter().map(|c| c.as_ref()).collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let rows = operations::matching(operations::table(), &segs);
     if let Some(rate) = &app.rate
         && rows

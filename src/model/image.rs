@@ -191,6 +191,11 @@ fn count(key: &str, v: Value) -> Outcome<u64> {
 }
 
 impl CreateRequest {
+    /// How many tags the body lists, repeats counted (as the reference's quota counts them).
+    pub(crate) fn tag_count(&self) -> usize {
+        self.tags.len()
+    }
+
     pub(crate) fn parse(body: &[u8]) -> Outcome<Self> {
         let map = json_object(body)?;
         let mut req = CreateRequest {
@@ -251,7 +256,7 @@ impl CreateRequest {
                     req.tags = items
                         .into_iter()
                         .map(|t| match t {
-                            Value::String(s) => Ok(s),
+                            Value::String(s) => super::tags::check_tag(&s).map(|()| s),
                             _ => Err(bad("tags", "expected a list of strings")),
                         })
                         .collect::<Outcome<_>>()?;
@@ -279,12 +284,20 @@ impl CreateRequest {
             container_format: self.container_format,
             min_ram: self.min_ram,
             min_disk: self.min_disk,
-            tags: self.tags,
+            tags: first_of_each(self.tags),
             extra: self.extra,
             created_at: now.clone(),
             updated_at: now,
         }
     }
+}
+
+/// `tags` without repeats, each where it first appears.
+fn first_of_each(tags: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    tags.into_iter()
+        .filter(|t| seen.insert(t.clone()))
+        .collect()
 }
 
 /// Filters of the image list: `name`, `owner`, `tag`, `visibility` and `member_status`

@@ -14,11 +14,13 @@ mod image;
 mod member;
 mod mutant;
 mod state;
+mod tags;
 
 pub use identity::{DEFAULT_DOMAIN, Domain, Identities, Identity, IssuedToken, Project, User};
 pub use image::{Image, Visibility};
 pub use member::{Member, MemberStatus};
 pub use mutant::{Layer, Mutant};
+pub use tags::MAX_TAG_CHARS;
 
 use state::State;
 
@@ -86,6 +88,9 @@ pub struct Rules {
     /// Most members an image may have; negative means unlimited (Glance's
     /// `image_member_quota`, default 128).
     pub member_quota: i64,
+    /// Most tags an image may have; negative means unlimited (Glance's `image_tag_quota`,
+    /// default 128).
+    pub tag_quota: i64,
     /// A deliberately broken rule, for proving that the suite notices (self-test only).
     pub mutant: Option<Mutant>,
 }
@@ -94,6 +99,7 @@ impl Default for Rules {
     fn default() -> Self {
         Rules {
             member_quota: 128,
+            tag_quota: 128,
             mutant: None,
         }
     }
@@ -324,6 +330,7 @@ impl Model {
             Some(o) => o.clone(),
             None => who.project_id.clone(),
         };
+        tags::check_tag_quota(req.tag_count(), self.rules.tag_quota)?;
         let id = match &req.id {
             Some(id) if self.state.image(id).is_some() => {
                 return Err(ApiError::new(

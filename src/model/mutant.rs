@@ -100,6 +100,12 @@ mutants! {
     PublicUnlistedForOthers = "public-unlisted-for-others", Rules;
     /// Image lists are sorted oldest first (should be newest first, then by id descending).
     ListOldestFirst = "list-oldest-first", Rules;
+    /// A member may add and remove tags of an image it shares (should be 403).
+    MemberCanTag = "member-can-tag", Rules;
+    /// The tag quota lets one tag more through.
+    TagQuotaOffByOne = "tag-quota-off-by-one", Rules;
+    /// Removing a tag the image lacks succeeds (should be 404).
+    MissingTagDeleted = "missing-tag-deleted", Rules;
     /// 405 answers lack the `Allow` header.
     MissingAllow = "missing-allow", Http;
     /// A successful member removal answers 200 with a body instead of 204.

@@ -20,6 +20,10 @@ impl State {
         self.images.get(id)
     }
 
+    pub(crate) fn image_mut(&mut self, id: &str) -> Option<&mut Image> {
+        self.images.get_mut(id)
+    }
+
     pub(crate) fn images(&self) -> impl Iterator<Item = &Image> {
         self.images.values()
     }

@@ -7,6 +7,7 @@ fn model(quota: i64) -> Model {
         Identities::builtin(),
         Rules {
             member_quota: quota,
+            tag_quota: 128,
             mutant: None,
         },
     )

@@ -321,6 +321,17 @@ impl Run<'_> {
         }
     }
 
+    /// The tags an image is created with: its `tags`, then fillers up to the tag quota when
+    /// it is to be full.
+    fn setup_tags(&self, img: &ImageSetup) -> Vec<String> {
+        let mut tags: Vec<String> = img.tags.iter().map(|t| self.expand(t)).collect();
+        if img.fill_tags_to_quota {
+            let quota = self.session.target().tag_quota.unwrap_or(0) as usize;
+            tags.extend((tags.len()..quota).map(|i| format!("sharecheck-filler-{i}")));
+        }
+        tags
+    }
+
     async fn setup_image(&mut self, name: &str, img: &ImageSetup) -> Result<(), CaseFailure> {
         if super::interrupted() {
             return Err(CaseFailure::Interrupted);
@@ -333,6 +344,10 @@ impl Run<'_> {
             ),
         };
         let mut body = serde_json::json!({"name": image_name, "visibility": img.visibility});
+        let tags = self.setup_tags(img);
+        if !tags.is_empty() {
+            body["tags"] = tags.into();
+        }
         let creator = if img.visibility == "public" {
             body["owner"] = Value::String(self.vars["owner"].clone());
             "admin"

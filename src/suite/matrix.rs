@@ -119,9 +119,14 @@ fn cell_yaml(
             }
             members.push('}');
         }
+        let tags = if op == "delete_image_tag" {
+            ", tags: [sharecheck-tag]"
+        } else {
+            ""
+        };
         y += &format!(
             "setup:\n  images:\n    img: {{visibility: {vis}, \
-             name: \"sharecheck-{{run_id}}-{{random_uuid}}\"{members}}}\n"
+             name: \"sharecheck-{{run_id}}-{{random_uuid}}\"{tags}{members}}}\n"
         );
     }
     let ok = code < 300;
@@ -188,6 +193,18 @@ fn cell_yaml(
             "",
             "{kind: empty}".into(),
         ),
+        "add_image_tag" => (
+            "PUT",
+            "/v2/images/{img}/tags/sharecheck-tag",
+            "",
+            "{kind: empty}".into(),
+        ),
+        "delete_image_tag" => (
+            "DELETE",
+            "/v2/images/{img}/tags/sharecheck-tag",
+            "",
+            "{kind: empty}".into(),
+        ),
         "get_image_member_schema" => (
             "GET",
             "/v2/schemas/member",
@@ -213,6 +230,18 @@ fn cell_yaml(
         y += "  body: {kind: error}\n";
     }
     // What must still hold afterwards.
+    let tagged = "{kind: json, lengths: {/tags: 1}, values: {/tags/0: sharecheck-tag}}";
+    let untagged = "{kind: json, lengths: {/tags: 0}}";
+    let tags_after = match (op, ok) {
+        ("add_image_tag", true) | ("delete_image_tag", false) => Some(tagged),
+        ("add_image_tag", false) | ("delete_image_tag", true) => Some(untagged),
+        _ => None,
+    };
+    if let Some(body) = tags_after {
+        y += &format!(
+            "then:\n  - request: {{as: owner, method: GET, path: \"/v2/images/{{img}}\"}}\n    expect: {{status: 200, body: {body}}}\n"
+        );
+    }
     let then = match (op, ok) {
         ("delete_image", true) => Some(("owner", "/v2/images/{img}", 404)),
         ("delete_image", false) if who != "owner" => Some(("owner", "/v2/images/{img}", 200)),

@@ -169,6 +169,9 @@ pub struct TargetFile {
     /// The target's member quota, when known.
     #[serde(default)]
     pub member_quota: Option<u32>,
+    /// The target's tag quota (Glance's `image_tag_quota`), when known.
+    #[serde(default)]
+    pub tag_quota: Option<u32>,
     /// Capabilities the target offers.
     #[serde(default)]
     pub capabilities: Vec<String>,

@@ -35,6 +35,8 @@ pub struct Target {
     pub personas: BTreeMap<String, Persona>,
     /// The target's member quota, when known; quota cases are ignored without it.
     pub member_quota: Option<u32>,
+    /// The target's tag quota, when known; tag-quota cases are ignored without it.
+    pub tag_quota: Option<u32>,
     /// Capabilities the target offers (`fault-injection`, `rate-limit`).
     pub capabilities: Vec<String>,
     /// TLS settings.
@@ -110,6 +112,7 @@ impl TargetFile {
             endpoint,
             personas,
             member_quota: self.member_quota,
+            tag_quota: self.tag_quota,
             capabilities: self.capabilities.clone(),
             tls: self.tls.clone(),
             network: self.network.clone(),
@@ -126,6 +129,7 @@ impl Target {
             endpoint: endpoint.into(),
             personas,
             member_quota: None,
+            tag_quota: None,
             capabilities: Vec::new(),
             tls: Tls::default(),
             network: Network::default(),
@@ -157,6 +161,12 @@ impl Target {
                 .member_quota
                 .is_none()
                 .then(|| "target declares no member_quota".to_string());
+        }
+        if need == "tag-quota" {
+            return self
+                .tag_quota
+                .is_none()
+                .then(|| "target declares no tag_quota".to_string());
         }
         (!self.capabilities.iter().any(|c| c == need))
             .then(|| format!("target lacks capability `{need}`"))

@@ -216,6 +216,7 @@ fn model_step(before: Row, kind: OpKind) -> Step {
         Identities::default(),
         Rules {
             member_quota: -1,
+            tag_quota: -1,
             mutant: None,
         },
     );

@@ -18,7 +18,7 @@ use proptest_state_machine::ReferenceStateMachine;
 use serde_json::Value;
 
 use sequence::Sequence;
-pub(crate) use sequence::{Fill, Http, Payload, http_of};
+pub(crate) use sequence::{FUZZ_TAG, Fill, Http, Payload, http_of};
 pub use step::{Sequences, Shape, Step, Who, Whom};
 
 use crate::model::{Identities, Identity, Model, Rules};
@@ -106,6 +106,7 @@ impl Ctx {
             identities: identities_of(target),
             rules: Rules {
                 member_quota: i64::from(quota),
+                tag_quota: target.tag_quota.map_or(128, i64::from),
                 mutant: None,
             },
             prefix,
@@ -228,6 +229,7 @@ pub fn predictions(
             identities_of(target),
             Rules {
                 member_quota,
+                tag_quota: target.tag_quota.map_or(128, i64::from),
                 mutant: None,
             },
         ),

@@ -40,6 +40,9 @@ pub(crate) struct Http {
     pub(crate) by: Who,
 }
 
+/// The one tag the fuzzer adds and removes (so adds, repeats and removals meet).
+pub(crate) const FUZZ_TAG: &str = "sharecheck-tag";
+
 /// How a step's templates are filled: `image` renders an image counted back from the newest,
 /// `project` a member, `name` the sequence's image name, `owner` the owner's project.
 pub(crate) struct Fill<'a> {
@@ -62,6 +65,7 @@ impl Fill<'_> {
         }
         out.replace("{name}", self.name)
             .replace("{owner}", self.owner)
+            .replace("{tag}", FUZZ_TAG)
     }
 }
 

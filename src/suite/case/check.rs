@@ -227,6 +227,9 @@ impl<'a> Checks<'a> {
         if img.fill_to_quota {
             self.needs.insert("member-quota".into());
         }
+        if img.fill_tags_to_quota {
+            self.needs.insert("tag-quota".into());
+        }
         let members = node.at("members");
         for (p, status) in &img.members {
             if !PERSONAS.contains(&p.as_str()) || p == "owner" {

@@ -89,6 +89,12 @@ pub struct ImageSetup {
     /// Add placeholder projects until the member quota is reached.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fill_to_quota: bool,
+    /// Tags the image is created with (placeholders allowed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Create the image with filler tags up to the target's tag quota.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fill_tags_to_quota: bool,
     /// Delete the image again at the end of set-up.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
