@@ -475,14 +475,8 @@ const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -
 mod tests {
     use super::*;
 
-    /// Rows the mock serves (clients and the suite's set-up use them) whose documentation
-    /// pages have no spec yet; they arrive with the rest of the documented API.
-    const WITHOUT_SPEC: &[&str] = &[
-        "show_image",
-        "get_image_schema",
-        "get_images_schema",
-        "probe_image",
-    ];
+    /// Rows without a spec: only the test-only row below.
+    const WITHOUT_SPEC: &[&str] = &["probe_image"];
 
     /// A model method that exists only in unit tests, for the row below.
     impl Model {

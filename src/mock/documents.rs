@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::model::{CONTAINER_FORMATS, DISK_FORMATS};
+
 pub(crate) struct Documents {
     versions: Value,
     member: Vec<u8>,
@@ -28,7 +30,44 @@ fn member_schema() -> Value {
 }
 
 fn image_schema() -> Value {
-    let s = |d: &str| json!({"type": ["null", "string"], "description": d});
+    // Types, formats, limits and read-only flags as the reference's schema has them (clients
+    // validate against them); descriptions in our words.
+    let with_null = |values: &[&str]| {
+        let mut v = vec![Value::Null];
+        v.extend(values.iter().map(|s| Value::from(*s)));
+        v
+    };
+    let read_only = |ty: Value, max: Option<u32>, d: &str| {
+        let mut p = json!({"type": ty, "readOnly": true, "description": d});
+        if let Some(m) = max {
+            p["maxLength"] = m.into();
+        }
+        p
+    };
+    let locations = json!({
+        "type": "array",
+        "description": "Where the data is kept (when the operator shows it).",
+        "items": {
+            "type": "object",
+            "required": ["url", "metadata"],
+            "properties": {
+                "url": {"type": "string", "maxLength": 255},
+                "metadata": {"type": "object"},
+                "validation_data": {
+                    "type": "object",
+                    "writeOnly": true,
+                    "additionalProperties": false,
+                    "required": ["os_hash_algo", "os_hash_value"],
+                    "description": "Hash values to set with a location; checked against the image's own once it has data.",
+                    "properties": {
+                        "checksum": {"type": "string", "minLength": 32, "maxLength": 32},
+                        "os_hash_algo": {"type": "string", "maxLength": 64},
+                        "os_hash_value": {"type": "string", "maxLength": 128}
+                    }
+                }
+            }
+        }
+    });
     json!({
         "name": "image",
         "additionalProperties": {"type": "string"},
@@ -38,7 +77,8 @@ fn image_schema() -> Value {
             {"href": "{schema}", "rel": "describedby"}
         ],
         "properties": {
-            "id": {"type": "string", "description": "Image UUID."},
+            "id": {"type": "string", "description": "Image UUID.",
+                "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"},
             "name": {"type": ["null", "string"], "maxLength": 255, "description": "Display name."},
             "status": {"type": "string", "readOnly": true, "description": "Life-cycle state.",
                 "enum": ["queued", "saving", "active", "killed", "deleted", "uploading", "importing", "pending_delete", "deactivated"]},
@@ -47,21 +87,26 @@ fn image_schema() -> Value {
             "owner": {"type": ["null", "string"], "maxLength": 255, "description": "Owning project."},
             "protected": {"type": "boolean", "description": "Protected images cannot be deleted."},
             "os_hidden": {"type": "boolean", "description": "Hidden from default lists."},
-            "disk_format": s("Disk format."),
-            "container_format": s("Container format."),
-            "size": {"type": ["null", "integer"], "readOnly": true, "description": "Bytes of data."},
-            "virtual_size": {"type": ["null", "integer"], "readOnly": true, "description": "Virtual size."},
-            "checksum": s("MD5 of the data."),
-            "os_hash_algo": s("Hash algorithm."),
-            "os_hash_value": s("Hash of the data."),
+            "disk_format": {"type": ["null", "string"], "description": "Disk format.",
+                "enum": with_null(DISK_FORMATS)},
+            "container_format": {"type": ["null", "string"], "description": "Container format.",
+                "enum": with_null(CONTAINER_FORMATS)},
+            "size": read_only(json!(["null", "integer"]), None, "Bytes of data."),
+            "virtual_size": read_only(json!(["null", "integer"]), None, "Virtual size."),
+            "checksum": read_only(json!(["null", "string"]), Some(32), "MD5 of the data."),
+            "os_hash_algo": read_only(json!(["null", "string"]), Some(64), "Hash algorithm."),
+            "os_hash_value": read_only(json!(["null", "string"]), Some(128), "Hash of the data."),
             "min_ram": {"type": "integer", "description": "Minimum RAM (MB)."},
             "min_disk": {"type": "integer", "description": "Minimum disk (GB)."},
             "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}, "description": "Tags."},
-            "created_at": {"type": "string", "readOnly": true, "description": "Creation time."},
-            "updated_at": {"type": "string", "readOnly": true, "description": "Last change."},
-            "self": {"type": "string", "readOnly": true, "description": "This image's URL."},
-            "file": {"type": "string", "readOnly": true, "description": "The data's URL."},
-            "schema": {"type": "string", "readOnly": true, "description": "This schema's URL."}
+            "created_at": read_only(json!("string"), None, "Creation time."),
+            "updated_at": read_only(json!("string"), None, "Last change."),
+            "self": read_only(json!("string"), None, "This image's URL."),
+            "file": read_only(json!("string"), None, "The data's URL."),
+            "schema": read_only(json!("string"), None, "This schema's URL."),
+            "direct_url": read_only(json!("string"), None, "Where a store keeps the data (when the operator shows it)."),
+            "stores": read_only(json!("string"), None, "The stores holding the data, comma-separated (with several stores configured)."),
+            "locations": locations
         }
     })
 }

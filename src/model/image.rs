@@ -128,10 +128,12 @@ const READ_ONLY: &[&str] = &[
     "locations",
 ];
 
-const DISK_FORMATS: &[&str] = &[
+/// The disk formats an image may declare.
+pub const DISK_FORMATS: &[&str] = &[
     "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop",
 ];
-const CONTAINER_FORMATS: &[&str] = &[
+/// The container formats an image may declare.
+pub const CONTAINER_FORMATS: &[&str] = &[
     "ami",
     "ari",
     "aki",

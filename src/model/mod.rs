@@ -17,7 +17,7 @@ mod state;
 mod tags;
 
 pub use identity::{DEFAULT_DOMAIN, Domain, Identities, Identity, IssuedToken, Project, User};
-pub use image::{Image, Visibility};
+pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
 pub use mutant::{Layer, Mutant};
 pub use tags::MAX_TAG_CHARS;

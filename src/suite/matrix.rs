@@ -35,7 +35,12 @@ pub const COLUMNS: &[&str] = &[
 pub const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
 
 /// Operations that involve no existing image have one row, `any`.
-const NO_IMAGE_OPS: &[&str] = &["get_image_member_schema", "get_image_members_schema"];
+const NO_IMAGE_OPS: &[&str] = &[
+    "get_image_member_schema",
+    "get_image_members_schema",
+    "get_image_schema",
+    "get_images_schema",
+];
 
 /// One cell of the matrix.
 #[derive(Clone, Debug)]
@@ -216,6 +221,18 @@ fn cell_yaml(
             "/v2/schemas/members",
             "",
             "{kind: json, values: {/name: members}}".into(),
+        ),
+        "get_image_schema" => (
+            "GET",
+            "/v2/schemas/image",
+            "",
+            "{kind: json, values: {/name: image}}".into(),
+        ),
+        "get_images_schema" => (
+            "GET",
+            "/v2/schemas/images",
+            "",
+            "{kind: json, values: {/name: images}}".into(),
         ),
         _ => return None,
     };
