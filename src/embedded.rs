@@ -33,6 +33,7 @@ pub fn config(mutant: Option<Mutant>) -> MockConfig {
         rules: Rules {
             member_quota: MEMBER_QUOTA as i64,
             tag_quota: TAG_QUOTA as i64,
+            property_quota: 128,
             mutant,
         },
         faults: true,

@@ -277,6 +277,7 @@ fn main() -> ExitCode {
                 rules: Rules {
                     member_quota,
                     tag_quota,
+                    property_quota: 128,
                     mutant,
                 },
                 faults,

@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::model::{Identity, Model, Outcome};
+use crate::model::{Identity, Model, Outcome, PATCH_MEDIA_TYPES};
 
 /// A request as the table hands it to the model: who asks, the path parameters in template
 /// order, the query pairs and the raw body.
@@ -18,6 +18,8 @@ pub(crate) struct Call<'a> {
     pub(crate) params: &'a [&'a str],
     pub(crate) query: &'a [(String, String)],
     pub(crate) body: &'a [u8],
+    /// The body's `Content-Type`, if the request has one.
+    pub(crate) content_type: Option<&'a str>,
 }
 
 impl Call<'_> {
@@ -195,6 +197,34 @@ pub(crate) fn table() -> &'static [Operation] {
 }
 
 /// Create bodies: mostly shared images, some of every other visibility.
+/// The media type the fuzzer and the suite send `PATCH` bodies as; other rows take JSON.
+pub(crate) fn media_type(op: &Operation) -> &'static str {
+    if op.method == "PATCH" {
+        PATCH_MEDIA_TYPES[1].0
+    } else {
+        "application/json"
+    }
+}
+
+/// Patch documents the fuzzer sends: valid changes, read-only and reserved attributes,
+/// conflicts, bad values and malformed documents.
+const PATCH_BODIES: &[&str] = &[
+    r#"[{"op": "replace", "path": "/name", "value": "sharecheck-fuzz-renamed"}]"#,
+    r#"[{"op": "add", "path": "/sharecheck_note", "value": "x"}]"#,
+    r#"[{"op": "remove", "path": "/sharecheck_note"}]"#,
+    r#"[{"op": "replace", "path": "/sharecheck_note", "value": "y"}]"#,
+    r#"[{"op": "replace", "path": "/protected", "value": false}]"#,
+    r#"[{"op": "replace", "path": "/visibility", "value": "community"}]"#,
+    r#"[{"op": "replace", "path": "/visibility", "value": "shared"}]"#,
+    r#"[{"op": "replace", "path": "/status", "value": "active"}]"#,
+    r#"[{"op": "add", "path": "/os_glance_x", "value": "x"}]"#,
+    r#"[{"op": "remove", "path": "/name"}]"#,
+    r#"[{"op": "replace", "path": "/min_ram", "value": "lots"}]"#,
+    r#"[{"op": "test", "path": "/name", "value": "x"}]"#,
+    r#"{"op": "replace", "path": "/name", "value": "x"}"#,
+    "",
+];
+
 const IMAGE_BODIES: &[&str] = &[
     r#"{"name": "{name}", "visibility": "shared"}"#,
     r#"{"name": "{name}", "visibility": "shared"}"#,
@@ -283,6 +313,23 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             queries: &[],
             compare: Compare::Status,
             says: "shows image {image}",
+        },
+    },
+    Operation {
+        name: "update_image",
+        method: "PATCH",
+        path: "/v2/images/{image_id}",
+        success: 200,
+        handler: Handler::Write(|m, c| {
+            let image = m.update_image(c.who, c.param(0), c.content_type, c.body)?;
+            Ok(Answer::json(&image.to_json()))
+        }),
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: PATCH_BODIES,
+            queries: &[],
+            compare: Compare::Status,
+            says: "changes image {image}",
         },
     },
     Operation {
@@ -569,7 +616,8 @@ mod tests {
             allow(&matching(table(), &segs))
         };
         assert_eq!(allow_of("/v2/images"), "GET, POST");
-        assert_eq!(allow_of("/v2/images/x"), "GET, DELETE");
+        assert_eq!(allow_of("/v2/images/x"), "GET, PATCH, DELETE");
+        assert_eq!(allow_of("/v2/images/x/tags/t"), "PUT, DELETE");
         assert_eq!(allow_of("/v2/images/x/members"), "GET, POST");
         assert_eq!(allow_of("/v2/images/x/members/y"), "GET, PUT, DELETE");
         assert_eq!(allow_of("/v2/schemas/member"), "GET");

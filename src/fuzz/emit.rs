@@ -217,6 +217,7 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
                 visibility,
                 members: BTreeMap::new(),
                 fill_to_quota: false,
+                protected: false,
                 tags: Vec::new(),
                 fill_tags_to_quota: false,
                 deleted: false,

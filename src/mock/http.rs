@@ -15,7 +15,7 @@ use super::limits::RateLimiter;
 use super::{
     DRAIN_BYTES, FAULT_HEADER, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES,
 };
-use crate::model::{ApiError, Model, Mutant};
+use crate::model::{ApiError, ErrorKind, Model, Mutant, PATCH_MEDIA_TYPES};
 use crate::operations::{self, Answer, Call, Handler, Operation};
 
 type Reply = Response<Vec<u8>>;
@@ -293,7 +293,15 @@ impl Out {
 
     fn api_error(&self, e: &ApiError) -> Reply {
         let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        self.error(status, &e.message)
+        let mut r = self.error(status, &e.message);
+        // A refused media type names the ones the operation reads (only PATCH has any).
+        if e.kind == ErrorKind::UnsupportedMediaType {
+            let types: Vec<&str> = PATCH_MEDIA_TYPES.iter().map(|(t, _)| *t).collect();
+            if let Ok(v) = HeaderValue::from_str(&types.join(", ")) {
+                r.headers_mut().insert("accept-patch", v);
+            }
+        }
+        r
     }
 
     fn not_allowed(&self, allow: &str, mutant: Option<Mutant>) -> Reply {
@@ -467,11 +475,13 @@ pub(crate) fn handle(
         return out.not_allowed(&operations::allow(&rows), app.mutant);
     };
     let query = query_pairs(query);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
     let call = |who| Call {
         who,
         params,
         query: &query,
         body,
+        content_type,
     };
     let answer = match op.handler {
         Handler::Read(f) => f(&model, &call(who)),
@@ -486,6 +496,7 @@ pub(crate) fn handle(
                 params,
                 query: &query,
                 body,
+                content_type,
             };
             f(&mut model, &call)
         }

@@ -294,6 +294,84 @@ impl CreateRequest {
     }
 }
 
+/// The attributes every image has (`PATCH` may set them, never remove them).
+const BASE_ATTRIBUTES: &[&str] = &[
+    "name",
+    "visibility",
+    "protected",
+    "os_hidden",
+    "disk_format",
+    "container_format",
+    "min_ram",
+    "min_disk",
+    "tags",
+    "owner",
+];
+
+/// Whether `attr` is one of [`BASE_ATTRIBUTES`].
+pub(crate) fn is_base_attribute(attr: &str) -> bool {
+    BASE_ATTRIBUTES.contains(&attr)
+}
+
+/// Sets `attr` of `image` to `v` as the image schema allows (400 otherwise): a base
+/// attribute, or an extra property (a string of a name up to 255 characters).
+pub(crate) fn apply_attribute(image: &mut Image, attr: &str, v: Value) -> Outcome<()> {
+    match attr {
+        "name" => {
+            let name = opt_string(attr, v)?;
+            if name.as_ref().is_some_and(|n| n.chars().count() > 255) {
+                return Err(bad(attr, "longer than 255 characters"));
+            }
+            image.name = name;
+        }
+        "visibility" => {
+            image.visibility = v
+                .as_str()
+                .and_then(Visibility::parse)
+                .ok_or_else(|| bad(attr, "expected private, shared, community or public"))?;
+        }
+        "protected" => image.protected = boolean(attr, v)?,
+        "os_hidden" => image.os_hidden = boolean(attr, v)?,
+        "disk_format" => image.disk_format = enum_string(attr, v, DISK_FORMATS)?,
+        "container_format" => image.container_format = enum_string(attr, v, CONTAINER_FORMATS)?,
+        "min_ram" => image.min_ram = count(attr, v)?,
+        "min_disk" => image.min_disk = count(attr, v)?,
+        "owner" => match opt_string(attr, v)? {
+            Some(o) if o.chars().count() <= 255 => image.owner = o,
+            _ => return Err(bad(attr, "expected a string of at most 255 characters")),
+        },
+        "tags" => {
+            let Value::Array(items) = v else {
+                return Err(bad("tags", "expected a list of strings"));
+            };
+            let tags = items
+                .into_iter()
+                .map(|t| match t {
+                    Value::String(s) => super::tags::check_tag(&s).map(|()| s),
+                    _ => Err(bad("tags", "expected a list of strings")),
+                })
+                .collect::<Outcome<Vec<_>>>()?;
+            image.tags = first_of_each(tags);
+        }
+        _ => {
+            if !v.is_string() {
+                return Err(bad(attr, "extra properties must be strings"));
+            }
+            image.extra.insert(attr.to_string(), v);
+        }
+    }
+    Ok(())
+}
+
+impl Image {
+    /// An image with every attribute at its default, for checking values.
+    pub(crate) fn scratch() -> Image {
+        CreateRequest::parse(b"{}")
+            .expect("an empty object is a valid create body")
+            .into_image(String::new(), String::new(), String::new())
+    }
+}
+
 /// `tags` without repeats, each where it first appears.
 fn first_of_each(tags: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();

@@ -13,6 +13,7 @@ mod identity;
 mod image;
 mod member;
 mod mutant;
+mod patch;
 mod state;
 mod tags;
 
@@ -20,6 +21,7 @@ pub use identity::{DEFAULT_DOMAIN, Domain, Identities, Identity, IssuedToken, Pr
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
 pub use mutant::{Layer, Mutant};
+pub use patch::{Draft, PATCH_MEDIA_TYPES};
 pub use tags::MAX_TAG_CHARS;
 
 use state::State;
@@ -37,8 +39,10 @@ pub enum ErrorKind {
     NotFound,
     /// 409: the resource exists already.
     Conflict,
-    /// 413: a limit (the member quota) would be exceeded.
+    /// 413: a limit (a quota) would be exceeded.
     OverLimit,
+    /// 415: the body's media type is not one the operation reads.
+    UnsupportedMediaType,
 }
 
 impl ErrorKind {
@@ -51,6 +55,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::OverLimit => 413,
+            ErrorKind::UnsupportedMediaType => 415,
         }
     }
 }
@@ -91,6 +96,9 @@ pub struct Rules {
     /// Most tags an image may have; negative means unlimited (Glance's `image_tag_quota`,
     /// default 128).
     pub tag_quota: i64,
+    /// Most extra properties an image may have; negative means unlimited (Glance's
+    /// `image_property_quota`, default 128).
+    pub property_quota: i64,
     /// A deliberately broken rule, for proving that the suite notices (self-test only).
     pub mutant: Option<Mutant>,
 }
@@ -100,6 +108,7 @@ impl Default for Rules {
         Rules {
             member_quota: 128,
             tag_quota: 128,
+            property_quota: 128,
             mutant: None,
         }
     }
@@ -425,7 +434,7 @@ impl Model {
                 "You are not authorized to complete delete_image action.",
             ));
         }
-        if image.protected {
+        if image.protected && !self.mutated(Mutant::ProtectedDeleted) {
             return Err(ApiError::forbidden(format!(
                 "Image {image_id} is protected and cannot be deleted."
             )));

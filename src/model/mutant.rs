@@ -106,6 +106,12 @@ mutants! {
     TagQuotaOffByOne = "tag-quota-off-by-one", Rules;
     /// Removing a tag the image lacks succeeds (should be 404).
     MissingTagDeleted = "missing-tag-deleted", Rules;
+    /// A member may change an image it shares (should be 403).
+    MemberCanUpdate = "member-can-update", Rules;
+    /// A patch document is read whatever its media type (should be 415).
+    PatchMediaTypeIgnored = "patch-media-type-ignored", Rules;
+    /// A protected image can be deleted (should be 403).
+    ProtectedDeleted = "protected-deleted", Rules;
     /// 405 answers lack the `Allow` header.
     MissingAllow = "missing-allow", Http;
     /// A successful member removal answers 200 with a body instead of 204.

@@ -8,6 +8,7 @@ fn model(quota: i64) -> Model {
         Rules {
             member_quota: quota,
             tag_quota: 128,
+            property_quota: 128,
             mutant: None,
         },
     )

@@ -255,6 +255,12 @@ impl Run<'_> {
 
     fn expand_json(&self, v: &Value) -> Value {
         match v {
+            Value::String(s) if s == "{tags_past_quota}" => {
+                let quota = self.session.target().tag_quota.unwrap_or(0) as usize;
+                (0..=quota)
+                    .map(|i| Value::String(format!("sharecheck-filler-{i}")))
+                    .collect()
+            }
             Value::String(s) => Value::String(self.expand(s)),
             Value::Array(a) => Value::Array(a.iter().map(|x| self.expand_json(x)).collect()),
             Value::Object(o) => Value::Object(
@@ -344,6 +350,9 @@ impl Run<'_> {
             ),
         };
         let mut body = serde_json::json!({"name": image_name, "visibility": img.visibility});
+        if img.protected {
+            body["protected"] = true.into();
+        }
         let tags = self.setup_tags(img);
         if !tags.is_empty() {
             body["tags"] = tags.into();

@@ -198,6 +198,12 @@ fn cell_yaml(
             "",
             "{kind: empty}".into(),
         ),
+        "update_image" => (
+            "PATCH",
+            "/v2/images/{img}",
+            "[{op: replace, path: /min_ram, value: 7}]",
+            "{kind: json, values: {/min_ram: 7}}".into(),
+        ),
         "add_image_tag" => (
             "PUT",
             "/v2/images/{img}/tags/sharecheck-tag",
@@ -237,6 +243,9 @@ fn cell_yaml(
         _ => return None,
     };
     y += &format!("request:\n  as: {who}\n  method: {method}\n  path: \"{path}\"\n");
+    if method == "PATCH" {
+        y += "  headers: {Content-Type: application/openstack-images-v2.1-json-patch}\n";
+    }
     if !body.is_empty() {
         y += &format!("  body: {}\n", body.replace("VIS", vis));
     }
@@ -252,6 +261,8 @@ fn cell_yaml(
     let tags_after = match (op, ok) {
         ("add_image_tag", true) | ("delete_image_tag", false) => Some(tagged),
         ("add_image_tag", false) | ("delete_image_tag", true) => Some(untagged),
+        ("update_image", true) => Some("{kind: json, values: {/min_ram: 7}}"),
+        ("update_image", false) => Some("{kind: json, values: {/min_ram: 0}}"),
         _ => None,
     };
     if let Some(body) = tags_after {

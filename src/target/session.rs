@@ -554,14 +554,30 @@ impl Session {
         failed
     }
 
+    /// `PATCH` of `protected` to false (a protected image refuses deletion with 403); whether
+    /// it succeeded.
+    async fn unprotect(&self, id: &str, persona: &str) -> bool {
+        let req = Req::new(Caller::named(persona), "PATCH", format!("/v2/images/{id}"))
+            .json(&serde_json::json!([{"op": "replace", "path": "/protected", "value": false}]))
+            .header(
+                "content-type",
+                "application/openstack-images-v2.1-json-patch",
+            )
+            .stage(Stage::Cleanup);
+        self.send(req).await.is_ok_and(|a| a.status == 200)
+    }
+
     /// `DELETE /v2/images/{id}` as `persona`, retried after connection errors; 204 and 404
-    /// count as deleted.
+    /// count as deleted; a protected image is unprotected first.
     pub async fn delete_image(&self, id: &str, persona: &str) -> Result<(), CleanupError> {
         let req = Req::new(Caller::named(persona), "DELETE", format!("/v2/images/{id}"))
             .stage(Stage::Cleanup)
             .retries(self.target().network.retries);
         let sent = req.sent();
-        let a = self.send(req).await?;
+        let mut a = self.send(req.clone()).await?;
+        if a.status == 403 && self.unprotect(id, persona).await {
+            a = self.send(req).await?;
+        }
         match a.status {
             204 | 404 => Ok(()),
             status => Err(CleanupError::Refused {

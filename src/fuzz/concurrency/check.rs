@@ -217,6 +217,7 @@ fn model_step(before: Row, kind: OpKind) -> Step {
         Rules {
             member_quota: -1,
             tag_quota: -1,
+            property_quota: 128,
             mutant: None,
         },
     );

@@ -107,6 +107,7 @@ impl Ctx {
             rules: Rules {
                 member_quota: i64::from(quota),
                 tag_quota: target.tag_quota.map_or(128, i64::from),
+                property_quota: 128,
                 mutant: None,
             },
             prefix,
@@ -230,6 +231,7 @@ pub fn predictions(
             Rules {
                 member_quota,
                 tag_quota: target.tag_quota.map_or(128, i64::from),
+                property_quota: 128,
                 mutant: None,
             },
         ),

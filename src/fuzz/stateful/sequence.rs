@@ -179,6 +179,8 @@ impl<'a> Sequence<'a> {
             params: &params,
             query: &query,
             body: &body,
+            // As the session sends it: a content type with a body only.
+            content_type: (!body.is_empty()).then(|| crate::operations::media_type(step.op)),
         };
         let answer = match step.op.handler {
             Handler::Read(f) => f(&self.model, &call),
@@ -215,6 +217,9 @@ impl<'a> Sequence<'a> {
         };
         let mut req = Req::new(caller, method, path.clone());
         req.body = body.map(Payload::into_bytes);
+        if req.body.is_some() {
+            req = req.header("content-type", crate::operations::media_type(step.op));
+        }
         ctx.requests.fetch_add(1, Ordering::SeqCst);
         let answer = session.send(req).await.map_err(|e| e.to_string())?;
         let (status, raw) = (answer.status, answer.body);

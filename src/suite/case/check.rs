@@ -404,6 +404,9 @@ impl<'a> Checks<'a> {
     fn known_placeholders(&mut self, file: &CaseFile, texts: &[Text]) {
         for t in texts {
             for ph in placeholders(&t.text) {
+                if ph == "tags_past_quota" {
+                    self.needs.insert("tag-quota".into());
+                }
                 if file.setup.images.contains_key(ph) || SPECIAL_PLACEHOLDERS.contains(&ph) {
                     continue;
                 }

@@ -89,6 +89,9 @@ pub struct ImageSetup {
     /// Add placeholder projects until the member quota is reached.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fill_to_quota: bool,
+    /// Create the image protected (clean-up unprotects it before deleting it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protected: bool,
     /// Tags the image is created with (placeholders allowed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -244,7 +247,10 @@ pub struct Step {
 /// Callers that are not personas.
 pub const PSEUDO_CALLERS: &[&str] = &["anonymous", "empty_token", "bad_token"];
 /// Placeholders that are not images or personas.
-pub const SPECIAL_PLACEHOLDERS: &[&str] = &["random_uuid", "random_project", "run_id"];
+/// `{tags_past_quota}`, as a whole JSON string value, becomes a list of one tag more than
+/// the target's tag quota.
+pub const SPECIAL_PLACEHOLDERS: &[&str] =
+    &["random_uuid", "random_project", "run_id", "tags_past_quota"];
 /// Every image a case names must start with this, so that clean-up can find it.
 const RUN_PREFIX: &str = "sharecheck-{run_id}-";
 const STATUSES: &[&str] = &["pending", "accepted", "rejected"];
