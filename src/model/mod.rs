@@ -15,10 +15,10 @@ mod member;
 mod mutant;
 mod state;
 
-pub use identity::{DEFAULT_DOMAIN, Domain, Identities, Identity, IssuedToken, Project, User};
+pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{Image, Visibility};
 pub use member::{Member, MemberStatus};
-pub use mutant::{Layer, Mutant};
+pub use mutant::Mutant;
 
 use state::State;
 

@@ -22,19 +22,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use crate::target::{Network, Persona, PersonaSpec, Target, TargetFile, Tls};
+pub use crate::target::{Persona, Target};
 pub use case::{
-    BodyExpect, BodyKind, Case, CaseFile, Expect, HeaderExpect, ImageSetup, PERSONAS, Repeat,
-    Request, Setup, Step, TokenIn,
+    BodyExpect, BodyKind, Case, CaseFile, Expect, ImageSetup, Request, Setup, Step, TokenIn,
 };
 pub use cleanup::{Cleaned, PREFIX};
-pub use diff::{Difference, Outcome, diff};
-pub use exec::{CaseFailure, CaseRun, Exchange, Phase, Stage};
-pub use expect::{Expectation, Expectations, Expected};
+pub use diff::diff;
+pub use exec::{CaseFailure, CaseRun, Stage};
+pub use expect::{Expectation, Expectations};
 pub use matrix::{COLUMNS as MATRIX_COLUMNS, Cell};
 pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
-pub use spec::{CAPABILITIES, Operation, Response};
+pub use spec::Operation;
 
 use crate::error::{DataError, LoadErrors, PreflightError, RunError};
 use crate::target::{Caller, Req, SendError, Session, error_chain};
