@@ -298,7 +298,7 @@ impl Suite {
     }
 
     /// The operation a request is an instance of (method and path template match).
-    pub fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
+    pub(crate) fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
         let path = path.split('?').next().unwrap_or(path);
         self.operations
             .iter()
@@ -439,7 +439,7 @@ impl Driver {
     }
 
     /// Why the target cannot run `case`, or `None` when it can.
-    pub fn skip_reason(&self, case: &Case) -> Option<String> {
+    pub(crate) fn skip_reason(&self, case: &Case) -> Option<String> {
         let reasons: Vec<String> = case
             .needs
             .iter()
@@ -454,7 +454,7 @@ impl Driver {
     }
 
     /// Runs one case and also returns every exchange it made (set-up and clean-up included).
-    pub async fn run_case_recorded(&self, case: &Case) -> CaseRun {
+    pub(crate) async fn run_case_recorded(&self, case: &Case) -> CaseRun {
         exec::run_case(&self.env, case).await
     }
 }
