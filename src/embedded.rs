@@ -1,5 +1,8 @@
 //! The embedded default: the mock in-process on a free loopback port, with every capability
 //! on, and a target that points the suite at it.
+//!
+//! A public namespace (one of two the crate root allows) because the names read with it:
+//! `sharecheck::embedded::start` says what starts, where a root `sharecheck::start` would not.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

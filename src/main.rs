@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use sharecheck::mock::{MockConfig, MockServer, load_identities};
-use sharecheck::model::{Identities, Mutant, Rules};
-use sharecheck::suite::{Driver, Expectations, RunOptions, Suite, TargetFile};
-use sharecheck::target::Session;
+use sharecheck::{
+    Driver, Expectations, Identities, MockConfig, MockServer, Mutant, Rules, RunOptions, Session,
+    Suite, TargetFile, load_identities,
+};
 
 /// Exit code for configuration and usage errors (failures of the suite exit with 1).
 const USAGE: u8 = 2;
@@ -318,7 +318,7 @@ fn main() -> ExitCode {
         } => fuzz(
             &rt,
             target.as_deref(),
-            sharecheck::fuzz::stateful::StatefulOptions {
+            sharecheck::StatefulOptions {
                 cases: sequences,
                 seed: seed.unwrap_or_else(rand::random),
                 max_steps,
@@ -416,7 +416,7 @@ struct FuzzExtras {
 fn fuzz(
     rt: &tokio::runtime::Runtime,
     target: Option<&std::path::Path>,
-    opts: sharecheck::fuzz::stateful::StatefulOptions,
+    opts: sharecheck::StatefulOptions,
     extras: FuzzExtras,
 ) -> ExitCode {
     let FuzzExtras {
@@ -444,14 +444,14 @@ fn fuzz(
             }
         }
     };
-    let options = sharecheck::fuzz::FuzzOptions {
+    let options = sharecheck::FuzzOptions {
         stateful: opts,
         hostile,
         hostile_baseline,
         clients,
         emit,
     };
-    match sharecheck::fuzz::run(rt.handle(), &target, &options) {
+    match sharecheck::fuzz(rt.handle(), &target, &options) {
         Ok(report) => {
             println!("{report}");
             if report.problems() == 0 {
@@ -506,7 +506,7 @@ fn diff(
         }
         drivers.push(driver);
     }
-    let (total, diffs) = rt.block_on(sharecheck::suite::diff(
+    let (total, diffs) = rt.block_on(sharecheck::diff(
         &suite,
         drivers[0].clone(),
         drivers[1].clone(),
@@ -550,8 +550,8 @@ fn cleanup(rt: &tokio::runtime::Runtime, path: &std::path::Path, run_id: Option<
         Err(e) => return fail(e),
     };
     let prefix = match run_id {
-        Some(id) => format!("{}{id}-", sharecheck::suite::PREFIX),
-        None => sharecheck::suite::PREFIX.to_string(),
+        Some(id) => format!("{}{id}-", sharecheck::IMAGE_PREFIX),
+        None => sharecheck::IMAGE_PREFIX.to_string(),
     };
     let done = rt.block_on(driver.delete_leftovers(&prefix));
     for (persona, id, name) in &done.deleted {
@@ -580,7 +580,7 @@ async fn finish_interrupted(driver: &Driver) {
     if CLEANING.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return std::future::pending().await;
     }
-    let prefix = format!("{}{}-", sharecheck::suite::PREFIX, driver.run_id());
+    let prefix = format!("{}{}-", sharecheck::IMAGE_PREFIX, driver.run_id());
     let done = driver.delete_leftovers(&prefix).await;
     eprintln!(
         "sharecheck: deleted {} leftover image(s) of run {}, {} failure(s)",
@@ -607,7 +607,7 @@ fn on_interrupt(rt: &tokio::runtime::Runtime, driver: Arc<Driver>) {
             _ = tokio::signal::ctrl_c() => {}
             _ = term => {}
         }
-        sharecheck::suite::interrupt();
+        sharecheck::interrupt();
         eprintln!("sharecheck: interrupted; cleaning up");
         // Running cases notice, fail fast and clean up their own images; the run then ends.
         tokio::time::sleep(std::time::Duration::from_secs(10)).await;
@@ -687,9 +687,8 @@ fn run(
         expectations,
         strict: out.strict,
     };
-    let result =
-        sharecheck::suite::run(&Arc::new(suite), driver.clone(), rt.handle().clone(), opts);
-    if sharecheck::suite::interrupted() {
+    let result = sharecheck::run_suite(&Arc::new(suite), driver.clone(), rt.handle().clone(), opts);
+    if sharecheck::interrupted() {
         rt.block_on(finish_interrupted(&driver));
     }
     match result {

@@ -23,27 +23,32 @@ fn sources(dir: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The leaves of a `use` tree, before any `as`: `use crate::{mock, model::X as Y}` gives
+/// `crate::mock` and `crate::model::X`; `self` in a group names the prefix.
+fn flatten(prefix: &str, tree: &syn::UseTree, out: &mut Vec<String>) {
+    let join = |s: &str| {
+        if prefix.is_empty() {
+            s.to_string()
+        } else if s == "self" {
+            prefix.to_string()
+        } else {
+            format!("{prefix}::{s}")
+        }
+    };
+    match tree {
+        syn::UseTree::Path(p) => flatten(&join(&p.ident.to_string()), &p.tree, out),
+        syn::UseTree::Name(n) => out.push(join(&n.ident.to_string())),
+        syn::UseTree::Rename(r) => out.push(join(&r.ident.to_string())),
+        syn::UseTree::Glob(_) => out.push(join("*")),
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| flatten(prefix, t, out)),
+    }
+}
+
 /// Every path a Rust source names: each leaf of its `use` trees (`use crate::{mock, model::X}`
 /// gives `crate::mock` and `crate::model::X`) and every path in its types and expressions.
 fn paths(text: &str) -> Vec<String> {
     use syn::visit::Visit;
     struct Paths(Vec<String>);
-    fn flatten(prefix: &str, tree: &syn::UseTree, out: &mut Vec<String>) {
-        let join = |s: &str| {
-            if prefix.is_empty() {
-                s.to_string()
-            } else {
-                format!("{prefix}::{s}")
-            }
-        };
-        match tree {
-            syn::UseTree::Path(p) => flatten(&join(&p.ident.to_string()), &p.tree, out),
-            syn::UseTree::Name(n) => out.push(join(&n.ident.to_string())),
-            syn::UseTree::Rename(r) => out.push(join(&r.ident.to_string())),
-            syn::UseTree::Glob(_) => out.push(join("*")),
-            syn::UseTree::Group(g) => g.items.iter().for_each(|t| flatten(prefix, t, out)),
-        }
-    }
     impl<'a> Visit<'a> for Paths {
         fn visit_item_use(&mut self, u: &'a syn::ItemUse) {
             flatten("", &u.tree, &mut self.0);
@@ -187,4 +192,150 @@ fn the_target_files_depend_downwards_only() {
             "src/error.rs: `{l}` — the error types may use the target layer's leaves only"
         );
     }
+}
+
+/// The modules `src/lib.rs` may declare public: namespaces whose names read better with the
+/// module in front (`sharecheck::embedded::start`, `sharecheck::specimport::import`). Each
+/// says why in its own documentation ("A public namespace …"). Every other module is
+/// private and the root re-exports what users need (ARCHITECTURE.md, "Public surface").
+const PUB_MODS: &[&str] = &["embedded", "specimport"];
+
+fn lib_rs() -> syn::File {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs");
+    syn::parse_file(&std::fs::read_to_string(path).unwrap()).expect("lib.rs parses")
+}
+
+/// The modules a file declares `pub` (at the crate root, `pub(crate)` is private).
+fn public_mods(file: &syn::File) -> Vec<String> {
+    file.items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Mod(m) if matches!(m.vis, syn::Visibility::Public(_)) => {
+                Some(m.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The inner documentation (`//!`) of the module `name` that `src/lib.rs` declares.
+fn module_docs(name: &str) -> String {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let file = [
+        src.join(format!("{name}.rs")),
+        src.join(name).join("mod.rs"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| panic!("no file for module `{name}`"));
+    let parsed = syn::parse_file(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let docs = parsed.attrs.iter().filter_map(|a| match &a.meta {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    });
+    docs.collect::<Vec<_>>().join("\n")
+}
+
+/// Every module path (`fuzz::hostile`) the crate root could `use`: its own modules, and below
+/// them every module not declared private (files found as `name.rs` or `name/mod.rs`).
+fn modules_reachable_from_root() -> Vec<String> {
+    fn walk(items: &[syn::Item], dir: &Path, prefix: &str, out: &mut Vec<String>) {
+        for item in items {
+            let syn::Item::Mod(m) = item else { continue };
+            if !prefix.is_empty() && matches!(m.vis, syn::Visibility::Inherited) {
+                continue;
+            }
+            let name = m.ident.to_string();
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}::{name}")
+            };
+            out.push(path.clone());
+            let sub = dir.join(&name);
+            if let Some((_, inner)) = &m.content {
+                walk(inner, &sub, &path, out);
+                continue;
+            }
+            for file in [dir.join(format!("{name}.rs")), sub.join("mod.rs")] {
+                if let Ok(text) = std::fs::read_to_string(&file) {
+                    let parsed = syn::parse_file(&text).expect("a module parses");
+                    walk(&parsed.items, &sub, &path, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    walk(&lib_rs().items, &src, "", &mut out);
+    out
+}
+
+/// What a file's public `use` items re-export that is a glob or one of `modules`.
+fn module_re_exports(file: &syn::File, modules: &[String]) -> Vec<String> {
+    let mut leaves = Vec::new();
+    for item in &file.items {
+        if let syn::Item::Use(u) = item
+            && !matches!(u.vis, syn::Visibility::Inherited)
+        {
+            flatten("", &u.tree, &mut leaves);
+        }
+    }
+    leaves
+        .into_iter()
+        .map(|l| l.trim_start_matches("crate::").to_string())
+        .filter(|l| l.ends_with('*') || modules.contains(l))
+        .collect()
+}
+
+#[test]
+fn the_surface_checks_see_pub_mods_and_module_re_exports() {
+    let file = syn::parse_file(
+        "pub mod a; pub(crate) mod b; mod c;\n\
+         pub use c::{self as d, x::*, f as c, g};\nuse c::h;",
+    )
+    .unwrap();
+    assert_eq!(public_mods(&file), ["a"]);
+    let modules = ["c".to_string(), "c::h".to_string()];
+    assert_eq!(module_re_exports(&file, &modules), ["c", "c::x::*"]);
+    assert!(
+        modules_reachable_from_root()
+            .iter()
+            .any(|m| m == "fuzz::hostile"),
+        "the walk goes below the root"
+    );
+}
+
+#[test]
+fn lib_rs_declares_no_pub_mod_outside_the_allow_list() {
+    let mut public = public_mods(&lib_rs());
+    for name in &public {
+        assert!(
+            PUB_MODS.contains(&name.as_str()),
+            "src/lib.rs: `pub mod {name}`: modules are private and the root re-exports what \
+             users need; a new public namespace goes in PUB_MODS, with its reason in its docs"
+        );
+        assert!(
+            module_docs(name).contains("public namespace"),
+            "module `{name}` is public: its documentation must say why (\"A public namespace …\")"
+        );
+    }
+    public.sort();
+    assert_eq!(public, PUB_MODS, "the allow-list names only public modules");
+}
+
+#[test]
+fn the_root_re_exports_items_not_modules() {
+    let found = module_re_exports(&lib_rs(), &modules_reachable_from_root());
+    assert!(
+        found.is_empty(),
+        "src/lib.rs re-exports {found:?}: re-export items by name (renamed if they clash), \
+         or add a namespace to PUB_MODS"
+    );
 }

@@ -13,7 +13,7 @@ fn trial_line(t: &str, name: &str) -> String {
 }
 
 fn case_count() -> usize {
-    sharecheck::suite::Suite::bundled().unwrap().cases.len()
+    sharecheck::Suite::bundled().unwrap().cases.len()
 }
 
 #[test]

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use sharecheck::fuzz::concurrency::{
-    Answer, ConcurrencyOptions, Op, OpKind, Verdict, check, check_answers, run,
+use sharecheck::{
+    ConcurrencyOptions, HistoryAnswer as Answer, HistoryOp as Op, HistoryOpKind as OpKind,
+    HistoryVerdict as Verdict, MemberStatus, Mutant, check_history as check,
+    check_history_answers as check_answers, run_concurrency as run,
 };
-use sharecheck::model::{MemberStatus, Mutant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_clients_on_the_embedded_mock_are_explained() {

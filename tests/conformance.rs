@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use sharecheck::suite::{Driver, RunOptions, Suite};
+use sharecheck::{Driver, RunOptions, Suite};
 
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         args,
         ..Default::default()
     };
-    match sharecheck::suite::run(&Arc::new(suite), driver, rt.handle().clone(), opts) {
+    match sharecheck::run_suite(&Arc::new(suite), driver, rt.handle().clone(), opts) {
         Ok(summary) => ExitCode::from(summary.exit_code()),
         Err(e) => {
             eprintln!("{e}");

@@ -2,11 +2,9 @@
 //! planted mutant is found, shrunk to a short story, and written as a case that fails on the
 //! mutant and passes on the reference.
 
-use sharecheck::fuzz::{emit, stateful};
-use sharecheck::model::Mutant;
-use sharecheck::suite::{Driver, Suite};
+use sharecheck::{Driver, Mutant, StatefulOptions, StatefulReport, Suite};
 
-fn mock_config(mutant: Option<Mutant>) -> sharecheck::mock::MockConfig {
+fn mock_config(mutant: Option<Mutant>) -> sharecheck::MockConfig {
     let mut c = sharecheck::embedded::config(mutant);
     c.rate_limit = None;
     c
@@ -17,16 +15,16 @@ fn fuzz(
     mutant: Option<Mutant>,
     cases: u32,
     seed: u64,
-) -> stateful::StatefulReport {
+) -> StatefulReport {
     let (_mock, target) = rt
         .block_on(sharecheck::embedded::start_with(mock_config(mutant)))
         .unwrap();
-    let opts = stateful::StatefulOptions {
+    let opts = StatefulOptions {
         cases,
         seed,
         max_steps: 12,
     };
-    stateful::run(rt.handle(), &target, &opts).expect("fuzz runs")
+    sharecheck::run_stateful(rt.handle(), &target, &opts).expect("fuzz runs")
 }
 
 #[test]
@@ -62,12 +60,12 @@ fn a_planted_mutant_is_found_shrunk_and_becomes_a_failing_case() {
         .block_on(sharecheck::embedded::start_with(mock_config(None)))
         .unwrap();
     let quota = i64::from(target.member_quota.unwrap());
-    let story = emit::describe(&target, quota, &finding.steps);
+    let story = sharecheck::emit_story(&target, quota, &finding.steps);
     assert!(
         story.contains("removes") && story.contains("expect 403"),
         "{story}"
     );
-    let (rel, text) = emit::case_file(&target, quota, &finding);
+    let (rel, text) = sharecheck::emit_case_file(&target, quota, &finding);
     let dir = std::env::temp_dir().join(format!("sharecheck-fuzz-emit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join(&rel);

@@ -1,4 +1,4 @@
-//! The hostile run (`sharecheck::fuzz::hostile`): zero violations against the embedded mock;
+//! The hostile run (`sharecheck::run_hostile`): zero violations against the embedded mock;
 //! the properties catch broken servers (so the checker cannot pass vacuously); the mock's
 //! request limits answer well-formed errors over raw TCP; and (ignored, run by hand) the mock
 //! process stays within a memory budget under 100,000 hostile requests.
@@ -9,15 +9,14 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use sharecheck::fuzz::hostile::{self, HostileOptions, HostileReport, Property};
-use sharecheck::model::Mutant;
+use sharecheck::{HostileOptions, HostileProperty as Property, HostileReport, Mutant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A hostile run through a fresh session with `target`.
-async fn run(target: &sharecheck::target::Target, o: &HostileOptions) -> HostileReport {
-    let session = sharecheck::target::Session::new(target.clone()).expect("a session");
-    hostile::run(&session, o).await
+async fn run(target: &sharecheck::Target, o: &HostileOptions) -> HostileReport {
+    let session = sharecheck::Session::new(target.clone()).expect("a session");
+    sharecheck::run_hostile(&session, o).await
 }
 
 fn opts(requests: usize, seed: u64) -> HostileOptions {
@@ -300,7 +299,7 @@ async fn mock_limits_answer_well_formed_errors() {
     let (server, _target) = sharecheck::embedded::start(None).await.unwrap();
     let addr = server.addr().to_string();
     let host = format!("host: {addr}\r\n{JSON_HEAD}");
-    let max = sharecheck::mock::MAX_BODY_BYTES;
+    let max = sharecheck::MAX_BODY_BYTES;
 
     // A 10 MB body with Content-Length: read and dropped, then 413 on an open connection.
     let big = vec![b'a'; 10 * 1024 * 1024];

@@ -2,7 +2,7 @@
 //! password is refused, and the version documents of both services are where clients look.
 
 use serde_json::{Value, json};
-use sharecheck::mock::MockServer;
+use sharecheck::MockServer;
 
 fn password_auth(user: &str, password: &str) -> Value {
     json!({"auth": {

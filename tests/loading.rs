@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sharecheck::suite::{Suite, TargetFile};
+use sharecheck::{Suite, TargetFile};
 
 /// A scratch copy of the repository's specs/ and cases/ that a test may break.
 struct Scratch(PathBuf);
@@ -370,7 +370,7 @@ fn a_broken_case_fails_the_published_schema() {
 
 #[test]
 fn every_matrix_cell_is_a_case_or_has_a_reason() {
-    use sharecheck::suite::MATRIX_COLUMNS;
+    use sharecheck::MATRIX_COLUMNS;
     let suite = Suite::bundled().unwrap();
     let image_ops = suite
         .matrix

@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use sharecheck::model::Mutant;
-use sharecheck::suite::{Driver, Suite};
+use sharecheck::{Driver, Mutant, Suite};
 
 /// Runs every case against the embedded mock with `mutant`; returns (trial name, failure).
 async fn failures(suite: &Suite, mutant: Option<Mutant>) -> Vec<(String, String)> {

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use libtest_mimic::Arguments;
-use sharecheck::RunError;
-use sharecheck::suite::{Driver, RunOptions, RunSummary, Suite, Target};
+use sharecheck::{Driver, RunError, RunOptions, RunSummary, Suite, Target};
 
 /// A fresh, empty folder for one test.
 fn temp_dir(name: &str) -> PathBuf {
@@ -54,7 +53,7 @@ fn run(
         report: Some(report.to_path_buf()),
         ..Default::default()
     };
-    let result = sharecheck::suite::run(&Arc::new(suite), driver, rt.handle().clone(), opts);
+    let result = sharecheck::run_suite(&Arc::new(suite), driver, rt.handle().clone(), opts);
     (result, endpoint)
 }
 

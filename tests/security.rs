@@ -1,14 +1,13 @@
 //! The security checkers pass on the reference mock and catch the mutants that break what
 //! each one guards.
 
-use sharecheck::fuzz::security::{self, Property};
-use sharecheck::model::Mutant;
+use sharecheck::{Mutant, SecurityProperty as Property, SecurityReport};
 
-async fn check(mutant: Option<Mutant>) -> security::SecurityReport {
+async fn check(mutant: Option<Mutant>) -> SecurityReport {
     let mut config = sharecheck::embedded::config(mutant);
     config.rate_limit = None;
     let (_mock, target) = sharecheck::embedded::start_with(config).await.unwrap();
-    security::run(&target).await.unwrap()
+    sharecheck::run_security_probes(&target).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

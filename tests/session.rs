@@ -2,7 +2,7 @@
 //! deleted at the end, and errors that name the request but never a token.
 
 use serde_json::json;
-use sharecheck::target::{Caller, Req, SendError, Session, Stage};
+use sharecheck::{Caller, Req, SendError, Session, Stage};
 
 #[tokio::test]
 async fn sends_as_callers_logs_and_cleans_up() {

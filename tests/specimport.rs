@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use sharecheck::Suite;
 use sharecheck::specimport::{Body, Field, Location, import, import_file, parse_page, snake_case};
-use sharecheck::suite::Suite;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sharecheck");
 

@@ -54,7 +54,7 @@ pub const FAULT_HEADER: &str = "x-sharecheck-fault";
 /// Request limits: past them the mock answers in the error format `Accept` asks for, before
 /// anything else (fault, rate limit, auth), and stores nothing. A body past
 /// [`MAX_BODY_BYTES`] (with or without `Content-Length`, chunked too) is 413; up to
-/// [`DRAIN_BYTES`] of it is read and dropped so the client gets the answer, not a reset; a
+/// `DRAIN_BYTES` (64 MiB) of it is read and dropped so the client gets the answer, not a reset; a
 /// declared `Content-Length` past that is answered 413 at once with `Connection: close`.
 /// Hyper refuses on its own, with an empty body, a head past about 400 KB or with more than
 /// 100 fields (431) and a request target past 64 KiB (414).

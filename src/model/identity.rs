@@ -98,7 +98,7 @@ impl Identities {
     }
 
     /// The name of domain `id`, if it exists (`default` is `Default` unless renamed).
-    pub fn domain_name(&self, id: &str) -> Option<&str> {
+    pub(crate) fn domain_name(&self, id: &str) -> Option<&str> {
         match self.domains.get(id) {
             Some(d) => Some(&d.name),
             None if id == DEFAULT_DOMAIN => Some("Default"),
@@ -107,7 +107,7 @@ impl Identities {
     }
 
     /// The id of the domain named `name`, if any.
-    pub fn domain_id_by_name(&self, name: &str) -> Option<&str> {
+    pub(crate) fn domain_id_by_name(&self, name: &str) -> Option<&str> {
         self.domains
             .iter()
             .find(|(_, d)| d.name == name)
@@ -119,7 +119,7 @@ impl Identities {
     }
 
     /// The user with id `id` and its name.
-    pub fn user_by_id(&self, id: &str) -> Option<(&str, &User)> {
+    pub(crate) fn user_by_id(&self, id: &str) -> Option<(&str, &User)> {
         self.users
             .iter()
             .find(|(_, u)| u.id == id)
@@ -127,12 +127,12 @@ impl Identities {
     }
 
     /// The user named `name` in domain `domain_id`.
-    pub fn user_by_name(&self, name: &str, domain_id: &str) -> Option<&User> {
+    pub(crate) fn user_by_name(&self, name: &str, domain_id: &str) -> Option<&User> {
         self.users.get(name).filter(|u| u.domain_id == domain_id)
     }
 
     /// The project named `name` in domain `domain_id`, with its id.
-    pub fn project_by_name(&self, name: &str, domain_id: &str) -> Option<(&str, &Project)> {
+    pub(crate) fn project_by_name(&self, name: &str, domain_id: &str) -> Option<(&str, &Project)> {
         self.projects
             .iter()
             .find(|(_, p)| p.name == name && p.domain_id == domain_id)

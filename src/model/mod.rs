@@ -17,12 +17,11 @@ mod patch;
 mod state;
 mod tags;
 
-pub use identity::{DEFAULT_DOMAIN, Domain, Identities, Identity, IssuedToken, Project, User};
+pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
-pub use mutant::{Layer, Mutant};
-pub use patch::{Draft, PATCH_MEDIA_TYPES};
-pub use tags::MAX_TAG_CHARS;
+pub use mutant::Mutant;
+pub use patch::PATCH_MEDIA_TYPES;
 
 use state::State;
 

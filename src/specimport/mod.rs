@@ -38,6 +38,10 @@
 //! The module's parts: `rst` reads lines and grid tables, `read` makes a [`Page`] of
 //! them, `render` writes the page as YAML; this file holds the page's types and the API
 //! ([`import`], [`import_file`], [`import_pages`], [`write_specs`]). The CLI is in `main.rs`.
+//!
+//! A public namespace (one of two the crate root allows) because it is a tool of its own
+//! with its own vocabulary: at the root, its fifteen names ([`import`], [`Page`], [`Body`],
+//! [`Field`], [`Location`], …) would each need a prefix to tell them from the suite's.
 
 mod read;
 mod render;

@@ -22,19 +22,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use crate::target::{Network, Persona, PersonaSpec, Target, TargetFile, Tls};
+pub use crate::target::{Persona, Target};
 pub use case::{
-    BodyExpect, BodyKind, Case, CaseFile, Expect, HeaderExpect, ImageSetup, PERSONAS, Repeat,
-    Request, Setup, Step, TokenIn,
+    BodyExpect, BodyKind, Case, CaseFile, Expect, ImageSetup, Request, Setup, Step, TokenIn,
 };
 pub use cleanup::{Cleaned, PREFIX};
-pub use diff::{Difference, Outcome, diff};
-pub use exec::{CaseFailure, CaseRun, Exchange, Phase, Stage};
-pub use expect::{Expectation, Expectations, Expected};
+pub use diff::diff;
+pub use exec::{CaseFailure, CaseRun, Stage};
+pub use expect::{Expectation, Expectations};
 pub use matrix::{COLUMNS as MATRIX_COLUMNS, Cell};
 pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
-pub use spec::{CAPABILITIES, Operation, Response};
+pub use spec::Operation;
 
 use crate::error::{DataError, LoadErrors, PreflightError, RunError};
 use crate::target::{Caller, Req, SendError, Session, error_chain};
@@ -299,7 +298,7 @@ impl Suite {
     }
 
     /// The operation a request is an instance of (method and path template match).
-    pub fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
+    pub(crate) fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
         let path = path.split('?').next().unwrap_or(path);
         self.operations
             .iter()
@@ -440,7 +439,7 @@ impl Driver {
     }
 
     /// Why the target cannot run `case`, or `None` when it can.
-    pub fn skip_reason(&self, case: &Case) -> Option<String> {
+    pub(crate) fn skip_reason(&self, case: &Case) -> Option<String> {
         let reasons: Vec<String> = case
             .needs
             .iter()
@@ -455,7 +454,7 @@ impl Driver {
     }
 
     /// Runs one case and also returns every exchange it made (set-up and clean-up included).
-    pub async fn run_case_recorded(&self, case: &Case) -> CaseRun {
+    pub(crate) async fn run_case_recorded(&self, case: &Case) -> CaseRun {
         exec::run_case(&self.env, case).await
     }
 }

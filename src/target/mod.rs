@@ -1,10 +1,10 @@
 //! The server under test and one session with it, below both the suite and the fuzzers.
 //!
-//! - `config.rs`: [`TargetFile`] as written (personas, [`Tls`], [`Network`]), checked on load.
+//! - `config.rs`: [`TargetFile`] as written (personas, [`Tls`](config::Tls), [`Network`](config::Network)), checked on load.
 //! - `resolve.rs`: [`TargetFile::resolve`] → [`Target`] (a token and project per
 //!   [`Persona`], an endpoint), via `keystone.rs` (password credentials → token and catalog)
 //!   and `clouds.rs` (`clouds.yaml` where openstacksdk looks).
-//! - `client.rs`: [`http_client`], the one `reqwest::Client` from TLS and network settings.
+//! - `client.rs`: [`http_client`](client::http_client), the one `reqwest::Client` from TLS and network settings.
 //! - `raw.rs`: [`RawConn`], one kept-alive connection that sends a request exactly as built
 //!   (hostile input), for plain-`http` targets.
 //! - `session.rs`: [`Session`], which sends every [`Req`] with its [`Caller`]'s credentials,
@@ -22,15 +22,10 @@ mod raw;
 mod resolve;
 mod session;
 
-pub use client::http_client;
-pub use clouds::CloudsError;
-pub use config::{
-    CAPABILITIES, Network, PERSONAS, PersonaSpec, REQUIRED_PERSONAS, TargetFile, Tls,
-};
-pub use keystone::{CredentialsError, KeystoneError};
-pub use raw::{RawAnswer, RawConn, RawError};
+pub use config::{CAPABILITIES, PERSONAS, REQUIRED_PERSONAS, TargetFile};
+pub use raw::RawConn;
 pub use resolve::{Persona, Target};
 pub use session::{
     Answer, Caller, CleanupError, Exchange, Req, SendError, Sent, Session, Stage, error_chain,
-    excerpt, shape,
+    excerpt,
 };

@@ -1,6 +1,6 @@
 //! A raw sender: one kept-alive connection that sends a request exactly as it was built.
 //!
-//! The general client ([`super::http_client`]) is right for well-formed calls, but it
+//! The general client ([`http_client`](super::client::http_client)) is right for well-formed calls, but it
 //! normalises what it sends (a URL parser resolves `..` and re-encodes the target) and costs
 //! a URL parse per request. Hostile input wants neither: [`RawConn`] writes the request
 //! target, headers and body as given, over one HTTP/1.1 connection it re-opens when the

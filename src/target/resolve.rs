@@ -54,7 +54,7 @@ impl TargetFile {
     }
 
     /// [`resolve`](TargetFile::resolve) with an existing client (the session's).
-    pub async fn resolve_with(&self, client: &reqwest::Client) -> Result<Target, RunError> {
+    pub(crate) async fn resolve_with(&self, client: &reqwest::Client) -> Result<Target, RunError> {
         let mut personas = BTreeMap::new();
         let mut endpoint = self.endpoint.clone();
         let interface = self.interface.as_deref().unwrap_or("public");

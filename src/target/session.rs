@@ -371,7 +371,7 @@ impl Session {
     }
 
     /// A session using an existing client.
-    pub fn with_client(client: reqwest::Client, target: Target) -> Session {
+    pub(crate) fn with_client(client: reqwest::Client, target: Target) -> Session {
         Session {
             shared: Arc::new(Shared { client, target }),
             log: Mutex::default(),
@@ -515,7 +515,7 @@ impl Session {
     }
 
     /// Every exchange so far, leaving the log empty.
-    pub fn take_exchanges(&self) -> Vec<Exchange> {
+    pub(crate) fn take_exchanges(&self) -> Vec<Exchange> {
         self.log
             .lock()
             .map(|mut l| std::mem::take(&mut *l))
@@ -531,7 +531,7 @@ impl Session {
     }
 
     /// No longer deletes `image_id` (it is gone already).
-    pub fn forget_cleanup(&self, image_id: &str) {
+    pub(crate) fn forget_cleanup(&self, image_id: &str) {
         if let Ok(mut c) = self.cleanups.lock() {
             c.retain(|(id, _)| id != image_id);
         }
@@ -569,7 +569,7 @@ impl Session {
 
     /// `DELETE /v2/images/{id}` as `persona`, retried after connection errors; 204 and 404
     /// count as deleted; a protected image is unprotected first.
-    pub async fn delete_image(&self, id: &str, persona: &str) -> Result<(), CleanupError> {
+    pub(crate) async fn delete_image(&self, id: &str, persona: &str) -> Result<(), CleanupError> {
         let req = Req::new(Caller::named(persona), "DELETE", format!("/v2/images/{id}"))
             .stage(Stage::Cleanup)
             .retries(self.target().network.retries);

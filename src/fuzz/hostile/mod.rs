@@ -101,7 +101,7 @@ pub enum Property {
     Answered,
     /// No 5xx.
     No5xx,
-    /// The status is in [`ALLOWED_STATUSES`].
+    /// The status is in `ALLOWED_STATUSES`, the ones the API gives.
     KnownStatus,
     /// An error to `Accept: application/json` is `{"message", "code", "title"}`.
     JsonError,

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use sequence::Sequence;
 pub(crate) use sequence::{FUZZ_TAG, Fill, Http, Payload, http_of};
-pub use step::{Sequences, Shape, Step, Who, Whom};
+pub use step::{Sequences, Step, Who, Whom};
 
 use crate::model::{Identities, Identity, Model, Rules};
 use crate::target::{PERSONAS, Session, Target};
