@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the model (src/model) with cargo-mutants; the test is the conformance
-# suite on the embedded mock (`cargo test --test conformance`).
+# suite on the embedded mock and the mock's Keystone tests (`cargo test --test conformance
+# --test keystone`): the model also holds the identities and tokens that Keystone serves.
 #
 #   scripts/mutants.sh                      every model mutant (hours: shard it)
 #   scripts/mutants.sh --shard 2/8          one shard of eight (round-robin)
@@ -77,9 +78,9 @@ set +e
 if [ "$SUMMARY" = 1 ]; then
   true
 elif [ -z "$SHARD" ]; then
-  timeout -s INT $(( BUDGET * 3 / 2 )) cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance
+  timeout -s INT $(( BUDGET * 3 / 2 )) cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance --test keystone
 else
-  cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance
+  cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance --test keystone
 fi
 status=$?
 set -e
