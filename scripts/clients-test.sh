@@ -169,6 +169,22 @@ glanceclient_lifecycle() {
   [[ -z $(glance_rows <<<"$out") ]] || fail "member-list after member-delete: $out"
   ok "glance member-delete → member list empty"
 
+  out=$(glance owner-token image-update "$img" --property sharecheck_note=noted --min-ram 64)
+  grep -Eq '\| sharecheck_note +\| noted ' <<<"$out" && grep -Eq '\| min_ram +\| 64 ' <<<"$out" \
+    || fail "image-update --property --min-ram: $out"
+  ok "glance image-update --property sharecheck_note=noted --min-ram 64 (PATCH)"
+
+  glance owner-token image-tag-update "$img" sharecheck-blue >/dev/null
+  out=$(glance owner-token image-show "$img")
+  grep -Eq "\| tags +\| .*sharecheck-blue" <<<"$out" || fail "image-tag-update: $out"
+  ok "glance image-tag-update → the image shows the tag"
+
+  glance owner-token image-tag-delete "$img" sharecheck-blue >/dev/null
+  out=$(glance owner-token image-update "$img" --remove-property sharecheck_note)
+  grep -q "sharecheck-blue" <<<"$out" && fail "image-tag-delete left the tag: $out"
+  grep -q "sharecheck_note" <<<"$out" && fail "--remove-property left the property: $out"
+  ok "glance image-tag-delete and image-update --remove-property"
+
   glance owner-token image-delete "$img" >/dev/null
   ok "glance image-delete"
 }
@@ -252,6 +268,30 @@ openstackclient_lifecycle() {
     fail "the removed member still sees the image: $out"
   fi
   ok "openstack (member) image show after removal → not found"
+
+  osc owner image set --property sharecheck_note=noted --tag sharecheck-blue --min-ram 64 "$img"
+  out=$(osc owner image show "$img" -f json)
+  [[ $(json 'd["properties"]["sharecheck_note"] + " " + str(d["min_ram"]) + " " + ",".join(d["tags"])' <<<"$out") \
+    == "noted 64 sharecheck-blue" ]] || fail "image set --property --tag --min-ram: $out"
+  ok "openstack image set --property --tag --min-ram (PATCH and tags)"
+
+  out=$(osc owner image list --tag sharecheck-blue -f json)
+  [[ $(json "[r['ID'] for r in d].count('$img')" <<<"$out") == 1 ]] \
+    || fail "image list --tag lacks the image: $out"
+  ok "openstack image list --tag sharecheck-blue → the image"
+
+  osc owner image unset --property sharecheck_note --tag sharecheck-blue "$img"
+  out=$(osc owner image show "$img" -f json)
+  [[ $(json '("sharecheck_note" in d.get("properties", {}), d["tags"])' <<<"$out") == "(False, [])" ]] \
+    || fail "image unset: $out"
+  ok "openstack image unset --property --tag"
+
+  osc owner image set --protected "$img"
+  if out=$(osc owner image delete "$img" 2>&1); then
+    fail "a protected image was deleted: $out"
+  fi
+  ok "openstack image set --protected → image delete refused"
+  osc owner image set --unprotected "$img"
 
   osc owner image delete "$img"
   ok "openstack image delete"
