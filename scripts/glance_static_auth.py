@@ -37,6 +37,7 @@ TOKENS = {
                            'member,reader'),
     'stranger-token': ('proj-stranger', 'user-stranger', 'member,reader'),
     'admin-token': ('proj-admin', 'user-admin', 'admin,member,reader'),
+    'reader-token': ('proj-owner', 'user-reader', 'reader'),
 }
 
 # Header prefixes/names keystonemiddleware strips from incoming requests.

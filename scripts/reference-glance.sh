@@ -226,6 +226,7 @@ personas:
   other_member: {token: other-member-token, project_id: proj-other-member}
   stranger:     {token: stranger-token,     project_id: proj-stranger}
   admin:        {token: admin-token,        project_id: proj-admin}
+  reader:       {token: reader-token,       project_id: proj-owner}
 member_quota: $quota
 tag_quota: 128
 capabilities: []

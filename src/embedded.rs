@@ -26,6 +26,7 @@ const PERSONAS: &[(&str, &str)] = &[
     ("other_member", "other-member-token"),
     ("stranger", "stranger-token"),
     ("admin", "admin-token"),
+    ("reader", "reader-token"),
 ];
 
 /// The configuration of the embedded mock, optionally with a broken rule.

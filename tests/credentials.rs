@@ -9,12 +9,14 @@ use std::process::Command;
 
 use common::{Mock, scratch, text};
 
-const PERSONAS: &[(&str, &str)] = &[
-    ("owner", "owner"),
-    ("member", "member"),
-    ("other_member", "other-member"),
-    ("stranger", "stranger"),
-    ("admin", "admin"),
+/// Persona, user, project name (the reader is a user of the owner's project).
+const PERSONAS: &[(&str, &str, &str)] = &[
+    ("owner", "owner", "owner"),
+    ("member", "member", "member"),
+    ("other_member", "other-member", "other-member"),
+    ("stranger", "stranger", "stranger"),
+    ("admin", "admin", "admin"),
+    ("reader", "reader", "owner"),
 ];
 
 fn run_json(
@@ -53,9 +55,9 @@ fn clouds_yaml_and_password_personas_match_static_tokens() {
     let mock = Mock::start(&["--faults", "--rate-limit", "20", "--member-quota", "5"]);
     let dir = scratch("credentials");
     let mut clouds = String::from("clouds:\n");
-    for (persona, user) in PERSONAS {
+    for (persona, user, project) in PERSONAS {
         clouds.push_str(&format!(
-            "  sc-{persona}:\n    region_name: RegionOne\n    auth:\n      auth_url: {}/v3\n      username: {user}\n      password: {user}-secret\n      project_name: {user}\n      user_domain_name: Default\n      project_domain_name: Default\n",
+            "  sc-{persona}:\n    region_name: RegionOne\n    auth:\n      auth_url: {}/v3\n      username: {user}\n      password: {user}-secret\n      project_name: {project}\n      user_domain_name: Default\n      project_domain_name: Default\n",
             mock.uri
         ));
     }
@@ -66,10 +68,10 @@ fn clouds_yaml_and_password_personas_match_static_tokens() {
     // Every persona from clouds.yaml except the owner, who uses password credentials; no
     // endpoint: it comes from the catalog.
     let mut keystone = String::from("personas:\n");
-    for (persona, user) in PERSONAS {
+    for (persona, user, project) in PERSONAS {
         if *persona == "owner" {
             keystone.push_str(&format!(
-                "  owner: {{auth_url: \"{}\", username: {user}, password: {user}-secret, project_name: {user}, user_domain_name: Default, project_domain_name: Default}}\n",
+                "  owner: {{auth_url: \"{}\", username: {user}, password: {user}-secret, project_name: {project}, user_domain_name: Default, project_domain_name: Default}}\n",
                 mock.uri
             ));
         } else {

@@ -22,6 +22,12 @@ impl Identity {
     pub fn is_admin(&self) -> bool {
         self.roles.iter().any(|r| r == "admin")
     }
+
+    /// Whether the identity may change what its project owns: the `member` role (or admin),
+    /// not `reader` alone.
+    pub fn can_write(&self) -> bool {
+        self.is_admin() || self.roles.iter().any(|r| r == "member")
+    }
 }
 
 /// The domain every user and project is in unless it says otherwise.
@@ -141,7 +147,8 @@ impl Identities {
 
     /// The built-in set: owner, member, other member, stranger and admin, each its own
     /// project `proj-<persona>` in domain `default`, with static tokens `<persona>-token` and
-    /// users `<persona>` (id `user-<persona>`, password `<persona>-secret`).
+    /// users `<persona>` (id `user-<persona>`, password `<persona>-secret`); and `reader`, a
+    /// user of `proj-owner` with the reader role only.
     pub fn builtin() -> Self {
         let mut ids = Identities::default();
         for persona in ["owner", "member", "other-member", "stranger", "admin"] {
@@ -177,6 +184,23 @@ impl Identities {
                 },
             );
         }
+        // A user of the owner's project with the reader role only (Tempest's project_reader).
+        let reader = Identity {
+            project_id: "proj-owner".into(),
+            user_id: "user-reader".into(),
+            roles: vec!["reader".into()],
+        };
+        ids.tokens.insert("reader-token".into(), reader.clone());
+        ids.users.insert(
+            "reader".into(),
+            User {
+                id: reader.user_id,
+                password: "reader-secret".into(),
+                domain_id: default_domain(),
+                project_id: reader.project_id,
+                roles: reader.roles,
+            },
+        );
         ids
     }
 }

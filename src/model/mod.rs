@@ -293,6 +293,13 @@ impl Model {
         }
     }
 
+    /// Who may change `image`: the owning project with the `member` role, or an admin (a
+    /// reader of the owning project sees what it owns but changes nothing).
+    pub(crate) fn may_write(&self, who: &Identity, image: &Image) -> bool {
+        (who.can_write() || self.mutated(Mutant::ReaderCanWrite))
+            && self.is_owner_or_admin(who, image)
+    }
+
     /// The owner's policy: the owning project or an admin.
     fn is_owner_or_admin(&self, who: &Identity, image: &Image) -> bool {
         self.is_admin(who)
@@ -324,6 +331,11 @@ impl Model {
     /// `POST /v2/images`: creates an image from a JSON object body.
     pub fn create_image(&mut self, who: &Identity, body: &[u8]) -> Outcome<Image> {
         let req = image::CreateRequest::parse(body)?;
+        if !who.can_write() {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete add_image action.",
+            ));
+        }
         if req.visibility == Visibility::Public && !self.is_admin(who) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete publicize_image action.",
@@ -428,7 +440,7 @@ impl Model {
     /// memberships.
     pub fn delete_image(&mut self, who: &Identity, image_id: &str) -> Outcome<()> {
         let image = self.visible_image(who, image_id)?;
-        if !self.is_owner_or_admin(who, image) {
+        if !self.may_write(who, image) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete delete_image action.",
             ));
@@ -461,7 +473,7 @@ impl Model {
             None => member::parse_add_body(body, false)?,
         };
         self.require_shared(image)?;
-        if !self.is_owner_or_admin(who, image) && !self.mutated(Mutant::MemberCanAdd) {
+        if !self.may_write(who, image) && !self.mutated(Mutant::MemberCanAdd) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete add_member action.",
             ));
@@ -574,7 +586,7 @@ impl Model {
         if self.mutated(Mutant::StatusValueCheckedFirst) {
             parse_status(&raw_status, row.status)?;
         }
-        let is_self = row.member_id == who.project_id;
+        let is_self = row.member_id == who.project_id && who.can_write();
         if !(is_self || self.is_admin(who) || self.mutated(Mutant::OwnerSetsStatus)) {
             return Err(ApiError::forbidden(
                 "You are not permitted to modify 'status' on this image member.",
@@ -613,7 +625,7 @@ impl Model {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
         let row = self.visible_member(who, image, member_id)?;
-        let allowed = self.is_owner_or_admin(who, image)
+        let allowed = self.may_write(who, image)
             || (self.mutated(Mutant::MemberCanDeleteSelf) && row.member_id == who.project_id);
         if !allowed {
             return Err(ApiError::forbidden(

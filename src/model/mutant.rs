@@ -112,6 +112,8 @@ mutants! {
     PatchMediaTypeIgnored = "patch-media-type-ignored", Rules;
     /// A protected image can be deleted (should be 403).
     ProtectedDeleted = "protected-deleted", Rules;
+    /// A reader of the owning project may change the image (should be 403).
+    ReaderCanWrite = "reader-can-write", Rules;
     /// 405 answers lack the `Allow` header.
     MissingAllow = "missing-allow", Http;
     /// A successful member removal answers 200 with a body instead of 204.

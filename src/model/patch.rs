@@ -299,7 +299,7 @@ impl Model {
                 "You are not authorized to complete publicize_image action.",
             ));
         }
-        if !self.is_owner_or_admin(who, image) && !self.mutated(Mutant::MemberCanUpdate) {
+        if !self.may_write(who, image) && !self.mutated(Mutant::MemberCanUpdate) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete modify_image action.",
             ));

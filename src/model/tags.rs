@@ -50,7 +50,7 @@ impl Model {
     /// project or `who` an admin (else 403).
     fn modifiable(&self, who: &Identity, image_id: &str) -> Outcome<String> {
         let image = self.visible_image(who, image_id)?;
-        if !self.is_owner_or_admin(who, image) && !self.mutated(Mutant::MemberCanTag) {
+        if !self.may_write(who, image) && !self.mutated(Mutant::MemberCanTag) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete modify_image action.",
             ));

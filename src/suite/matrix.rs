@@ -27,6 +27,7 @@ pub const COLUMNS: &[&str] = &[
     "other_member",
     "stranger",
     "admin",
+    "reader",
     "anonymous",
     "bad_token",
 ];

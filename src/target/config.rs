@@ -12,7 +12,16 @@ use super::keystone::{Credentials, CredentialsError};
 use crate::error::{DataError, line_of};
 
 /// Every persona a target may define and a case may act as.
-pub const PERSONAS: &[&str] = &["owner", "member", "other_member", "stranger", "admin"];
+/// `reader` is a user of the owner's project with the reader role only (it shares the owner's
+/// project; every other persona has its own).
+pub const PERSONAS: &[&str] = &[
+    "owner",
+    "member",
+    "other_member",
+    "stranger",
+    "admin",
+    "reader",
+];
 /// The personas every target must define.
 pub const REQUIRED_PERSONAS: &[&str] = &["owner", "member", "stranger"];
 /// Optional features of a target that cases may need.
@@ -236,7 +245,8 @@ impl TargetFile {
             if let Some(t) = &p.token {
                 match &p.project_id {
                     Some(proj) if !t.is_empty() && !proj.is_empty() => {
-                        if !static_projects.insert(proj.clone()) {
+                        // The reader shares the owner's project on purpose.
+                        if name != "reader" && !static_projects.insert(proj.clone()) {
                             return Err((
                                 "personas",
                                 format!(

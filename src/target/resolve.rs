@@ -138,7 +138,7 @@ impl Target {
 
     pub(crate) fn check_distinct(&self) -> Result<(), PreflightError> {
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for (name, p) in &self.personas {
+        for (name, p) in self.personas.iter().filter(|(n, _)| *n != "reader") {
             if let Some(other) = seen.insert(&p.project_id, name) {
                 return Err(PreflightError::SameProject {
                     first: other.to_string(),

@@ -68,7 +68,7 @@ pub fn scratch(tag: &str) -> PathBuf {
 pub fn target_file(endpoint: &str, tag: &str, extra: &str) -> PathBuf {
     let path = scratch(tag).join("target.yaml");
     let text = format!(
-        "endpoint: {endpoint}\npersonas:\n  owner: {{token: owner-token, project_id: proj-owner}}\n  member: {{token: member-token, project_id: proj-member}}\n  other_member: {{token: other-member-token, project_id: proj-other-member}}\n  stranger: {{token: stranger-token, project_id: proj-stranger}}\n  admin: {{token: admin-token, project_id: proj-admin}}\n{extra}"
+        "endpoint: {endpoint}\npersonas:\n  owner: {{token: owner-token, project_id: proj-owner}}\n  member: {{token: member-token, project_id: proj-member}}\n  other_member: {{token: other-member-token, project_id: proj-other-member}}\n  stranger: {{token: stranger-token, project_id: proj-stranger}}\n  admin: {{token: admin-token, project_id: proj-admin}}\n  reader: {{token: reader-token, project_id: proj-owner}}\n{extra}"
     );
     std::fs::write(&path, text).unwrap();
     path

@@ -123,8 +123,10 @@ fn identities_of(target: &Target) -> Identities {
     let mut ids = Identities::default();
     for (name, p) in &target.personas {
         let mut roles = vec!["member".to_string(), "reader".to_string()];
-        if name == "admin" {
-            roles.insert(0, "admin".to_string());
+        match name.as_str() {
+            "admin" => roles.insert(0, "admin".to_string()),
+            "reader" => roles.retain(|r| r == "reader"),
+            _ => {}
         }
         ids.tokens.insert(
             p.token.clone(),
