@@ -338,7 +338,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         path: "/v2/images/{image_id}",
         success: 204,
         handler: Handler::Write(|m, c| {
-            m.delete_image(c.who, c.param(0))?;
+            m.delete_image(c.who, c.param(0), c.body)?;
             Ok(Answer::Empty)
         }),
         fuzz: Fuzz {

@@ -438,7 +438,12 @@ impl Model {
 
     /// `DELETE /v2/images/{image_id}`: the owner or an admin deletes an image and its
     /// memberships.
-    pub fn delete_image(&mut self, who: &Identity, image_id: &str) -> Outcome<()> {
+    pub fn delete_image(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Outcome<()> {
+        if !body.is_empty() {
+            return Err(ApiError::bad_request(
+                "A body is not expected with this request.",
+            ));
+        }
         let image = self.visible_image(who, image_id)?;
         if !self.may_write(who, image) {
             return Err(ApiError::forbidden(

@@ -272,8 +272,11 @@ fn deleting_an_image_takes_its_memberships() {
     let mut m = model(5);
     let id = shared_with_member(&mut m);
     let (owner, member) = (who(&m, "owner-token"), who(&m, "member-token"));
-    assert_eq!(kind(m.delete_image(&member, &id)), ErrorKind::Forbidden);
-    m.delete_image(&owner, &id).unwrap();
+    assert_eq!(
+        kind(m.delete_image(&member, &id, b"")),
+        ErrorKind::Forbidden
+    );
+    m.delete_image(&owner, &id, b"").unwrap();
     assert_eq!(
         kind(m.show_member(&owner, &id, "proj-member")),
         ErrorKind::NotFound
