@@ -343,16 +343,10 @@ fn request_id(headers: &HeaderMap) -> HeaderValue {
         })
 }
 
-/// Path segments, percent-decoded.
-/// The path's segments, decoded before it is split, as the reference routes: an encoded
-/// `/` (`%2F`) separates segments like a plain one.
-fn segments(path: &str) -> Vec<String> {
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-    decoded
-        .trim_start_matches('/')
-        .split('/')
-        .map(str::to_string)
-        .collect()
+/// The path percent-decoded before it is split into segments, as the reference routes: an
+/// encoded `/` (`%2F`) separates segments like a plain one. Borrowed when nothing is encoded.
+fn decoded(path: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::percent_decode_str(path).decode_utf8_lossy()
 }
 
 /// Methods this server knows; any other is answered 501, as the reference does.
@@ -411,8 +405,8 @@ pub(crate) fn handle(
     if let Some(r) = fault(app, &out, headers) {
         return r;
     }
-    let segs = segments(path);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let path_decoded = decoded(path);
+    let segs: Vec<&str> = path_decoded.trim_start_matches('/').split('/').collect();
     let rows = operations::matching(operations::table(), &segs);
     if let Some(rate) = &app.rate
         && rows

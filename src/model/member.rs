@@ -87,6 +87,17 @@ pub(crate) fn json_object(body: &[u8]) -> Outcome<serde_json::Map<String, Value>
     }
 }
 
+/// 400 for a request that has a body where the operation takes none.
+pub(crate) fn no_body(body: &[u8]) -> Outcome<()> {
+    if body.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "A body is not expected with this request.",
+        ))
+    }
+}
+
 /// The body of an add: `{"member": "<non-empty project id>"}` (`allow_empty`: a mutant).
 pub(crate) fn parse_add_body(body: &[u8], allow_empty: bool) -> Outcome<String> {
     let map = json_object(body)?;

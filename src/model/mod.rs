@@ -439,11 +439,7 @@ impl Model {
     /// `DELETE /v2/images/{image_id}`: the owner or an admin deletes an image and its
     /// memberships.
     pub fn delete_image(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Outcome<()> {
-        if !body.is_empty() {
-            return Err(ApiError::bad_request(
-                "A body is not expected with this request.",
-            ));
-        }
+        member::no_body(body)?;
         let image = self.visible_image(who, image_id)?;
         if !self.may_write(who, image) {
             return Err(ApiError::forbidden(
@@ -622,10 +618,8 @@ impl Model {
         member_id: &str,
         body: &[u8],
     ) -> Outcome<()> {
-        if !body.is_empty() && !self.mutated(Mutant::DeleteBodyIgnored) {
-            return Err(ApiError::bad_request(
-                "A body is not expected with this request.",
-            ));
+        if !self.mutated(Mutant::DeleteBodyIgnored) {
+            member::no_body(body)?;
         }
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;

@@ -5,6 +5,7 @@
 //! → image visible (404) → owner or admin (403) → the change (a tag already there is no
 //! change; past the quota, 413; removing a tag the image lacks, 404).
 
+use super::member::no_body;
 use super::{ApiError, ErrorKind, Identity, Model, Mutant, Outcome, now};
 
 /// Longest tag, in characters (the image schema's `maxLength`).
@@ -33,16 +34,6 @@ pub(crate) fn check_tag_quota(count: usize, quota: i64) -> Outcome<()> {
         ));
     }
     Ok(())
-}
-
-fn no_body(body: &[u8]) -> Outcome<()> {
-    if body.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "A body is not expected with this request.",
-        ))
-    }
 }
 
 impl Model {
