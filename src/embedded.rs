@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use crate::error::MockError;
+use crate::mock::Mutant;
 use crate::mock::{MockConfig, MockServer};
-use crate::model::{Identities, Mutant, Rules};
+use crate::model::{Identities, Rules};
 use crate::suite::{Persona, Target};
 
 /// The member quota of the embedded mock (small, so the quota case stays fast).
@@ -38,8 +39,8 @@ pub fn config(mutant: Option<Mutant>) -> MockConfig {
             member_quota: MEMBER_QUOTA as i64,
             tag_quota: TAG_QUOTA as i64,
             property_quota: 128,
-            mutant,
         },
+        mutant,
         faults: true,
         rate_limit: Some(RATE_LIMIT),
     }

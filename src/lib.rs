@@ -57,8 +57,8 @@ pub use fuzz::security::{
 };
 pub use fuzz::stateful::{StatefulOptions, StatefulReport, run as run_stateful};
 pub use fuzz::{FuzzError, FuzzOptions, FuzzReport, run as fuzz};
-pub use mock::{MAX_BODY_BYTES, MockConfig, MockServer, load_identities};
-pub use model::{Identities, MemberStatus, Mutant, Rules};
+pub use mock::{MAX_BODY_BYTES, MockConfig, MockServer, Mutant, load_identities};
+pub use model::{Identities, MemberStatus, Rules};
 pub use suite::{
     Driver, Expectations, MATRIX_COLUMNS, PREFIX as IMAGE_PREFIX, RunOptions, RunSummary, Suite,
     diff, interrupt, interrupted, run as run_suite,

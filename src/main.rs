@@ -278,8 +278,8 @@ fn main() -> ExitCode {
                     member_quota,
                     tag_quota,
                     property_quota: 128,
-                    mutant,
                 },
+                mutant,
                 faults,
                 rate_limit,
             };

@@ -119,6 +119,16 @@ fn the_model_has_no_http_types() {
 }
 
 #[test]
+fn the_rules_name_no_mutant() {
+    for (path, text) in sources("src/model") {
+        assert!(
+            !text.contains("Mutant") && !text.contains("mutated("),
+            "{path} names a mutant: mutants wrap the model from the mock (src/mock/mutant)"
+        );
+    }
+}
+
+#[test]
 fn the_suite_never_imports_the_mock() {
     assert_absent(
         "src/suite",

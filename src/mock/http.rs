@@ -12,10 +12,11 @@ use warp::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use super::documents::Documents;
 use super::keystone;
 use super::limits::RateLimiter;
+use super::mutant::{self, Layer, Mutant};
 use super::{
     DRAIN_BYTES, FAULT_HEADER, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES,
 };
-use crate::model::{ApiError, ErrorKind, Model, Mutant, PATCH_MEDIA_TYPES};
+use crate::model::{ApiError, ErrorKind, Model, PATCH_MEDIA_TYPES};
 use crate::operations::{self, Answer, Call, Handler, Operation};
 
 type Reply = Response<Vec<u8>>;
@@ -32,8 +33,13 @@ pub(crate) struct App {
 }
 
 impl App {
-    pub(crate) fn new(model: Model, base: String, faults: bool, rate_limit: Option<u32>) -> App {
-        let mutant = model.rules().mutant;
+    pub(crate) fn new(
+        model: Model,
+        base: String,
+        mutant: Option<Mutant>,
+        faults: bool,
+        rate_limit: Option<u32>,
+    ) -> App {
         let www_authenticate = HeaderValue::from_str(&format!("Keystone uri=\"{base}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("Keystone"));
         App {
@@ -70,7 +76,7 @@ pub(crate) fn filter(
                 async move {
                     let body = read_body(body, declared_length(&headers)).await;
                     let path = path.as_str();
-                    match limits(&app, path, &query, &headers, &body) {
+                    let reply = match limits(path, &query, &headers, &body) {
                         Some(refusal) => refusal,
                         None => {
                             let body = match &body {
@@ -79,6 +85,12 @@ pub(crate) fn filter(
                             };
                             handle(&app, &method, path, &query, &headers, body)
                         }
+                    };
+                    match app.mutant {
+                        Some(m) if m.layer() == Layer::Http => {
+                            mutant::reply(m, &method, path, reply, text_error)
+                        }
+                        _ => reply,
                     }
                 }
             },
@@ -158,9 +170,9 @@ where
 
 /// The request limits, checked before anything else: request target (414), head (431),
 /// body (413). Refusals store nothing.
-fn limits(app: &App, path: &str, query: &str, headers: &HeaderMap, body: &Body) -> Option<Reply> {
+fn limits(path: &str, query: &str, headers: &HeaderMap, body: &Body) -> Option<Reply> {
     // Built only for a refusal: most requests pass.
-    let out = || out_for(app, headers);
+    let out = || out_for(headers);
     let target = path.len() + if query.is_empty() { 0 } else { query.len() + 1 };
     if target > MAX_URI_BYTES {
         return Some(out().error(
@@ -263,11 +275,7 @@ impl Out {
 
     /// An error in the reference's format for the request's `Accept`.
     fn error(&self, status: StatusCode, message: &str) -> Reply {
-        let code = format!(
-            "{} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        );
+        let code = status_line(status);
         let title = status.canonical_reason().unwrap_or("Error");
         match self.format {
             Format::Json => self.json(
@@ -286,7 +294,7 @@ impl Out {
             Format::Text => self.bytes(
                 status,
                 "text/plain; charset=UTF-8",
-                format!("{code}\n\n{message}\n\n   ").into_bytes(),
+                text_error(status, message),
             ),
         }
     }
@@ -304,21 +312,30 @@ impl Out {
         r
     }
 
-    fn not_allowed(&self, allow: &str, mutant: Option<Mutant>) -> Reply {
-        if mutant == Some(Mutant::WrongMethodIs404) {
-            return self.error(StatusCode::NOT_FOUND, "The resource could not be found.");
-        }
+    fn not_allowed(&self, allow: &str) -> Reply {
         let mut r = self.error(
             StatusCode::METHOD_NOT_ALLOWED,
             "The method is not allowed for the requested resource.",
         );
-        if mutant != Some(Mutant::MissingAllow)
-            && let Ok(v) = HeaderValue::from_str(allow)
-        {
+        if let Ok(v) = HeaderValue::from_str(allow) {
             r.headers_mut().insert("allow", v);
         }
         r
     }
+}
+
+/// `404 Not Found`: the code and reason, as error bodies name them.
+fn status_line(status: StatusCode) -> String {
+    format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+}
+
+/// A plain-text error body in the reference's layout.
+fn text_error(status: StatusCode, message: &str) -> Vec<u8> {
+    format!("{}\n\n{message}\n\n   ", status_line(status)).into_bytes()
 }
 
 fn html_escape(s: &str) -> String {
@@ -354,17 +371,11 @@ const KNOWN_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
 ];
 
-/// The response builder for a request: request id and error format (mutants included).
-fn out_for(app: &App, headers: &HeaderMap) -> Out {
-    let m = app.mutant;
-    let format = if m == Some(Mutant::ErrorsIgnoreAccept) {
-        Format::Text
-    } else {
-        format_of(headers)
-    };
+/// The response builder for a request: request id and error format.
+fn out_for(headers: &HeaderMap) -> Out {
     Out {
-        request_id: (m != Some(Mutant::MissingRequestId)).then(|| request_id(headers)),
-        format,
+        request_id: Some(request_id(headers)),
+        format: format_of(headers),
     }
 }
 
@@ -401,7 +412,7 @@ pub(crate) fn handle(
     body: &[u8],
 ) -> Reply {
     let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
-    let mut out = out_for(app, headers);
+    let mut out = out_for(headers);
     if let Some(r) = fault(app, &out, headers) {
         return r;
     }
@@ -452,21 +463,19 @@ pub(crate) fn handle(
         return out.error(StatusCode::NOT_FOUND, "The resource could not be found.");
     }
     let model = app.model.read().expect("model lock");
-    let who = match model.authenticate(token) {
+    let who = match mutant::authenticate(app.mutant, &model, token) {
         Ok(who) => who,
         Err(e) => {
             // Authentication runs before the layer that adds request ids.
             out.request_id = None;
             let mut r = out.api_error(&e);
-            if app.mutant != Some(Mutant::MissingWwwAuthenticate) {
-                r.headers_mut()
-                    .insert("www-authenticate", app.www_authenticate.clone());
-            }
+            r.headers_mut()
+                .insert("www-authenticate", app.www_authenticate.clone());
             return r;
         }
     };
     let Some((op, params)) = rows.iter().find(|(op, _)| op.method == method.as_str()) else {
-        return out.not_allowed(&operations::allow(&rows), app.mutant);
+        return out.not_allowed(&operations::allow(&rows));
     };
     let query = query_pairs(query);
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
@@ -477,10 +486,30 @@ pub(crate) fn handle(
         body,
         content_type,
     };
-    let answer = match op.handler {
-        Handler::Read(f) => f(&model, &call(who)),
-        Handler::Document(name) => Ok(Answer::Schema(name)),
-        Handler::Write(f) => {
+    let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
+    let handler = match rules_mutant {
+        Some(_) if !matches!(op.handler, Handler::Document(_)) => None,
+        _ => Some(op.handler),
+    };
+    let answer = match handler {
+        // A mutant may bend state on any row: it takes the write lock.
+        None => {
+            let who = who.clone();
+            drop(model);
+            let mut model = app.model.write().expect("model lock");
+            let m = rules_mutant.expect("only under a mutant");
+            let call = Call {
+                who: &who,
+                params,
+                query: &query,
+                body,
+                content_type,
+            };
+            mutant::answer(m, op, &mut model, &call)
+        }
+        Some(Handler::Document(name)) => Ok(Answer::Schema(name)),
+        Some(Handler::Read(f)) => f(&model, &call(who)),
+        Some(Handler::Write(f)) => {
             // Only the write path needs its own copy of the identity.
             let who = who.clone();
             drop(model);
@@ -504,7 +533,7 @@ pub(crate) fn handle(
 /// `GET /` (300) and `GET /versions` (200): the version document, without a request id.
 fn versions(app: &App, out: &mut Out, method: &Method, root: bool) -> Reply {
     if method != Method::GET {
-        return out.not_allowed("GET", app.mutant);
+        return out.not_allowed("GET");
     }
     out.request_id = None;
     let status = if root {
@@ -524,12 +553,9 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A successful answer as HTTP: the row's status (or a mutant's), body and `Location`.
+/// A successful answer as HTTP: the row's status, body and `Location`.
 fn reply(app: &App, out: &Out, op: &Operation, answer: Answer) -> Reply {
-    let code = app
-        .mutant
-        .map_or(op.success, |m| m.success_status(op.name, op.success));
-    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    let status = StatusCode::from_u16(op.success).unwrap_or(StatusCode::OK);
     match answer {
         Answer::Empty => out.empty(status),
         Answer::Schema(name) => match app.docs.schema(name) {

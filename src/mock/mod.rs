@@ -11,6 +11,9 @@ mod documents;
 mod http;
 mod keystone;
 mod limits;
+mod mutant;
+
+pub use mutant::Mutant;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -27,8 +30,10 @@ pub struct MockConfig {
     pub listen: SocketAddr,
     /// Tokens and who they are.
     pub identities: Identities,
-    /// Member quota and mutant.
+    /// Quotas.
     pub rules: Rules,
+    /// A deliberately broken rule, for proving that the suite notices (self-test only).
+    pub mutant: Option<Mutant>,
     /// Honour `X-Sharecheck-Fault: 500|503`.
     pub faults: bool,
     /// Answer 413 with `Retry-After` past this many requests per second for one token,
@@ -42,6 +47,7 @@ impl Default for MockConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9292)),
             identities: Identities::builtin(),
             rules: Rules::default(),
+            mutant: None,
             faults: false,
             rate_limit: None,
         }
@@ -177,6 +183,7 @@ impl MockServer {
         let app = http::App::new(
             Model::new(config.identities, config.rules),
             format!("http://{addr}"),
+            config.mutant,
             config.faults,
             config.rate_limit,
         );
@@ -284,7 +291,7 @@ mod one_row {
     #[test]
     fn a_test_only_row_reaches_router_allow_fuzzer_and_emit() {
         let model = Model::new(Identities::builtin(), Rules::default());
-        let app = App::new(model, "http://127.0.0.1:1".into(), false, None);
+        let app = App::new(model, "http://127.0.0.1:1".into(), None, false, None);
         let made = handle(&app, &Method::POST, "/v2/images", "", &headers(), b"{}");
         let image: serde_json::Value = serde_json::from_slice(made.body()).unwrap();
         let path = format!("/v2/images/{}/probe", image["id"].as_str().unwrap());

@@ -98,20 +98,17 @@ pub(crate) fn no_body(body: &[u8]) -> Outcome<()> {
     }
 }
 
-/// The body of an add: `{"member": "<non-empty project id>"}` (`allow_empty`: a mutant).
-pub(crate) fn parse_add_body(body: &[u8], allow_empty: bool) -> Outcome<String> {
+/// The body of an add: `{"member": "<non-empty project id>"}`.
+pub(crate) fn parse_add_body(body: &[u8]) -> Outcome<String> {
     let map = json_object(body)?;
     match map.get("member") {
-        Some(Value::String(s)) if !s.is_empty() || allow_empty => Ok(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(Value::String(_)) | None | Some(Value::Null) => {
             Err(ApiError::bad_request("Member to be added not specified"))
         }
         Some(_) => Err(ApiError::bad_request("Member must be a string.")),
     }
 }
-
-/// The refusal of an update body without `status`.
-pub(crate) const NO_STATUS: &str = "Status not specified";
 
 /// The body of an update: `{"status": ...}`. Only presence is checked here; the value is
 /// validated after the policy check (an owner with a bad value gets 403, not 400).
@@ -120,6 +117,12 @@ pub(crate) fn parse_update_body(body: &[u8]) -> Outcome<String> {
     match map.get("status") {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(other) => Ok(other.to_string()),
-        None => Err(ApiError::bad_request(NO_STATUS)),
+        None => Err(ApiError::bad_request("Status not specified")),
     }
+}
+
+/// A status value as the update body gave it (400 for anything but the three statuses).
+pub(crate) fn parse_status(raw: &str) -> Outcome<MemberStatus> {
+    MemberStatus::parse(raw)
+        .ok_or_else(|| ApiError::bad_request(format!("Invalid status value: {raw}")))
 }

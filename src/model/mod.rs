@@ -12,7 +12,6 @@
 mod identity;
 mod image;
 mod member;
-mod mutant;
 mod patch;
 mod state;
 mod tags;
@@ -20,10 +19,9 @@ mod tags;
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
-pub use mutant::Mutant;
 pub use patch::PATCH_MEDIA_TYPES;
 
-use state::State;
+pub(crate) use state::State;
 
 /// The class of a refusal; each maps to one documented status code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +82,12 @@ impl ApiError {
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, message)
     }
+    pub(crate) fn already_member(member_id: &str, image_id: &str) -> Self {
+        Self::new(
+            ErrorKind::Conflict,
+            format!("{member_id} is already a member of image {image_id}."),
+        )
+    }
 }
 
 /// Tunable parts of the rules.
@@ -98,8 +102,6 @@ pub struct Rules {
     /// Most extra properties an image may have; negative means unlimited (Glance's
     /// `image_property_quota`, default 128).
     pub property_quota: i64,
-    /// A deliberately broken rule, for proving that the suite notices (self-test only).
-    pub mutant: Option<Mutant>,
 }
 
 impl Default for Rules {
@@ -108,7 +110,6 @@ impl Default for Rules {
             member_quota: 128,
             tag_quota: 128,
             property_quota: 128,
-            mutant: None,
         }
     }
 }
@@ -171,8 +172,6 @@ pub struct Model {
     issued_order: std::collections::VecDeque<String>,
     /// The time source (the system clock; tests fix it).
     clock: fn() -> String,
-    /// Who a missing token is taken for under the `anonymous-is-stranger` mutant.
-    anonymous: Identity,
 }
 
 /// Current time in the reference's timestamp format, `YYYY-MM-DDTHH:MM:SSZ`.
@@ -190,11 +189,6 @@ impl Model {
             issued: std::collections::HashMap::new(),
             issued_order: std::collections::VecDeque::new(),
             clock: now,
-            anonymous: Identity {
-                project_id: "anonymous".into(),
-                user_id: "anonymous".into(),
-                roles: Vec::new(),
-            },
         }
     }
 
@@ -202,11 +196,6 @@ impl Model {
     #[cfg(test)]
     pub(crate) fn set_clock(&mut self, clock: fn() -> String) {
         self.clock = clock;
-    }
-
-    /// The rules in force.
-    pub fn rules(&self) -> &Rules {
-        &self.rules
     }
 
     /// The static tokens, users, projects and domains.
@@ -225,23 +214,29 @@ impl Model {
         self.issued.insert(token, issued);
     }
 
+    /// The images and memberships (the mock's mutants read and bend them).
+    pub(crate) fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The images and memberships, to change by hand.
+    pub(crate) fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
+    /// The rules in force, to change (the mock's mutants shift a quota for one call).
+    pub(crate) fn rules_mut(&mut self) -> &mut Rules {
+        &mut self.rules
+    }
+
     /// A token issued at run time, if `token` is one.
     pub fn issued_token(&self, token: &str) -> Option<&IssuedToken> {
         self.issued.get(token)
     }
 
-    fn mutated(&self, m: Mutant) -> bool {
-        self.rules.mutant == Some(m)
-    }
-
-    fn is_admin(&self, who: &Identity) -> bool {
-        who.is_admin() && !self.mutated(Mutant::AdminIsOrdinary)
-    }
-
     /// Resolves a token to an identity. Missing, empty or unknown tokens are refused (401).
     pub fn authenticate(&self, token: Option<&str>) -> Outcome<&Identity> {
         match token {
-            None | Some("") if self.mutated(Mutant::AnonymousIsStranger) => Ok(&self.anonymous),
             None | Some("") => Err(ApiError::new(
                 ErrorKind::Unauthorized,
                 "This server could not verify that you are authorized to access the document you requested.",
@@ -260,13 +255,13 @@ impl Model {
     }
 
     /// Whether `who` can see `image` at all.
-    fn can_see(&self, who: &Identity, image: &Image) -> bool {
-        if self.is_admin(who) || image.owner == who.project_id {
+    pub(crate) fn can_see(&self, who: &Identity, image: &Image) -> bool {
+        if who.is_admin() || image.owner == who.project_id {
             return true;
         }
         match image.visibility {
             Visibility::Public | Visibility::Community => true,
-            Visibility::Private => self.mutated(Mutant::StrangerSeesPrivate),
+            Visibility::Private => false,
             Visibility::Shared => self.state.member(&image.id, &who.project_id).is_some(),
         }
     }
@@ -275,9 +270,6 @@ impl Model {
     fn visible_image(&self, who: &Identity, image_id: &str) -> Outcome<&Image> {
         match self.state.image(image_id) {
             Some(img) if self.can_see(who, img) => Ok(img),
-            Some(_) if self.mutated(Mutant::HiddenImageForbidden) => Err(ApiError::forbidden(
-                "You are not authorized to access this image.",
-            )),
             _ => Err(ApiError::not_found(format!(
                 "No image found with ID {image_id}"
             ))),
@@ -286,7 +278,7 @@ impl Model {
 
     /// Members exist only on shared images (403 otherwise).
     fn require_shared(&self, image: &Image) -> Outcome<()> {
-        if image.visibility == Visibility::Shared || self.mutated(Mutant::MembersOnAnyImage) {
+        if image.visibility == Visibility::Shared {
             Ok(())
         } else {
             Err(ApiError::forbidden("Only shared images have members."))
@@ -296,28 +288,19 @@ impl Model {
     /// Who may change `image`: the owning project with the `member` role, or an admin (a
     /// reader of the owning project sees what it owns but changes nothing).
     pub(crate) fn may_write(&self, who: &Identity, image: &Image) -> bool {
-        (who.can_write() || self.mutated(Mutant::ReaderCanWrite))
-            && self.is_owner_or_admin(who, image)
+        who.can_write() && self.is_owner_or_admin(who, image)
     }
 
     /// The owner's policy: the owning project or an admin.
-    fn is_owner_or_admin(&self, who: &Identity, image: &Image) -> bool {
-        self.is_admin(who)
-            || image.owner == who.project_id
-            || (self.mutated(Mutant::OwnerCheckIsVisibility) && self.can_see(who, image))
+    pub(crate) fn is_owner_or_admin(&self, who: &Identity, image: &Image) -> bool {
+        who.is_admin() || image.owner == who.project_id
     }
 
     /// The member row `member_id` of `image`, if `who` may see it: owners and admins see every
     /// row, a member only its own.
     fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Outcome<&Member> {
-        let sees_all =
-            self.is_owner_or_admin(who, image) || self.mutated(Mutant::MemberSeesOtherEntries);
-        let row = if self.mutated(Mutant::MemberLookupIgnoresImage) {
-            self.state.member_anywhere(member_id)
-        } else {
-            self.state.member(&image.id, member_id)
-        };
-        match row {
+        let sees_all = self.is_owner_or_admin(who, image);
+        match self.state.member(&image.id, member_id) {
             Some(m) if sees_all || m.member_id == who.project_id => Ok(m),
             _ => Err(ApiError::not_found(format!(
                 "{member_id} not found in the member list of the image {}.",
@@ -336,13 +319,13 @@ impl Model {
                 "You are not authorized to complete add_image action.",
             ));
         }
-        if req.visibility == Visibility::Public && !self.is_admin(who) {
+        if req.visibility == Visibility::Public && !who.is_admin() {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete publicize_image action.",
             ));
         }
         let owner = match &req.owner {
-            Some(o) if o != &who.project_id && !self.is_admin(who) => {
+            Some(o) if o != &who.project_id && !who.is_admin() => {
                 return Err(ApiError::forbidden(
                     "You are not permitted to create images owned by another project.",
                 ));
@@ -387,9 +370,6 @@ impl Model {
             .filter(|img| self.listed(who, img, &filter))
             .collect();
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        if self.mutated(Mutant::ListOldestFirst) {
-            out.reverse();
-        }
         let marker = match &filter.marker {
             None => None,
             // Like the reference: an unknown marker is a bad request, one the caller may not
@@ -421,16 +401,13 @@ impl Model {
             return true;
         }
         match img.visibility {
-            Visibility::Public => !self.mutated(Mutant::PublicUnlistedForOthers),
+            Visibility::Public => true,
             // Listed only when asked for, even for admins.
             Visibility::Community => f.visibility == Some(Visibility::Community),
-            _ if self.is_admin(who) => true,
+            _ if who.is_admin() => true,
             Visibility::Private => false,
             Visibility::Shared => match self.state.member(&img.id, &who.project_id) {
-                Some(m) => {
-                    f.member_status.is_none_or(|s| s == m.status)
-                        || self.mutated(Mutant::ImageListIgnoresMemberStatus)
-                }
+                Some(m) => f.member_status.is_none_or(|s| s == m.status),
                 None => false,
             },
         }
@@ -446,7 +423,7 @@ impl Model {
                 "You are not authorized to complete delete_image action.",
             ));
         }
-        if image.protected && !self.mutated(Mutant::ProtectedDeleted) {
+        if image.protected {
             return Err(ApiError::forbidden(format!(
                 "Image {image_id} is protected and cannot be deleted."
             )));
@@ -460,36 +437,17 @@ impl Model {
 
     /// `POST /v2/images/{image_id}/members` with body `{"member": "<project id>"}`.
     pub fn add_member(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Outcome<Member> {
-        let early = if self.mutated(Mutant::BodyParsedLate) {
-            None
-        } else {
-            Some(member::parse_add_body(
-                body,
-                self.mutated(Mutant::EmptyMemberAllowed),
-            )?)
-        };
+        let member_id = member::parse_add_body(body)?;
         let image = self.visible_image(who, image_id)?;
-        let member_id = match early {
-            Some(m) => m,
-            None => member::parse_add_body(body, false)?,
-        };
         self.require_shared(image)?;
-        if !self.may_write(who, image) && !self.mutated(Mutant::MemberCanAdd) {
+        if !self.may_write(who, image) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete add_member action.",
             ));
         }
         let count = self.state.members(&image.id).len() as i64;
-        let quota = self.rules.member_quota + i64::from(self.mutated(Mutant::QuotaOffByOne));
-        let duplicate = self.state.member(&image.id, &member_id).is_some()
-            && !self.mutated(Mutant::DuplicateAllowed);
-        if duplicate && self.mutated(Mutant::DuplicateBeforeQuota) {
-            return Err(ApiError::new(
-                ErrorKind::Conflict,
-                format!("{member_id} is already a member of image {image_id}."),
-            ));
-        }
-        if self.rules.member_quota >= 0 && count + 1 > quota {
+        let quota = self.rules.member_quota;
+        if quota >= 0 && count + 1 > quota {
             return Err(ApiError::new(
                 ErrorKind::OverLimit,
                 format!(
@@ -498,18 +456,11 @@ impl Model {
                 ),
             ));
         }
-        if duplicate {
-            return Err(ApiError::new(
-                ErrorKind::Conflict,
-                format!("{member_id} is already a member of image {image_id}."),
-            ));
+        if self.state.member(&image.id, &member_id).is_some() {
+            return Err(ApiError::already_member(&member_id, image_id));
         }
         let now = (self.clock)();
-        let status = if self.mutated(Mutant::NewMemberAccepted) {
-            MemberStatus::Accepted
-        } else {
-            MemberStatus::Pending
-        };
+        let status = MemberStatus::Pending;
         let image_id = image.id.clone();
         let created_at = self
             .state
@@ -531,8 +482,7 @@ impl Model {
     pub fn list_members(&self, who: &Identity, image_id: &str) -> Outcome<Vec<&Member>> {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
-        let sees_all =
-            self.is_owner_or_admin(who, image) || self.mutated(Mutant::MemberListsAllEntries);
+        let sees_all = self.is_owner_or_admin(who, image);
         Ok(self
             .state
             .members(&image.id)
@@ -544,12 +494,8 @@ impl Model {
     /// `GET /v2/images/{image_id}/members/{member_id}`. A non-shared image answers 404 here.
     pub fn show_member(&self, who: &Identity, image_id: &str, member_id: &str) -> Outcome<&Member> {
         let image = self.visible_image(who, image_id)?;
-        if !self.mutated(Mutant::ShowMemberForbidden) {
-            self.require_shared(image)
-                .map_err(|e| ApiError::not_found(e.message))?;
-        } else {
-            self.require_shared(image)?;
-        }
+        self.require_shared(image)
+            .map_err(|e| ApiError::not_found(e.message))?;
         self.visible_member(who, image, member_id)
     }
 
@@ -562,46 +508,17 @@ impl Model {
         member_id: &str,
         body: &[u8],
     ) -> Outcome<Member> {
-        let raw_status = match member::parse_update_body(body) {
-            Ok(s) => Some(s),
-            Err(e)
-                if e.message == member::NO_STATUS && self.mutated(Mutant::MissingStatusAllowed) =>
-            {
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        let parse_status = |raw: &Option<String>, current: MemberStatus| match raw {
-            None => Ok(current),
-            Some(raw) => match MemberStatus::parse(raw) {
-                Some(s) => Ok(s),
-                None if self.mutated(Mutant::InvalidStatusAccepted) => Ok(MemberStatus::Pending),
-                None => Err(ApiError::bad_request(format!(
-                    "Invalid status value: {raw}"
-                ))),
-            },
-        };
+        let raw_status = member::parse_update_body(body)?;
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
         let row = self.visible_member(who, image, member_id)?;
-        if self.mutated(Mutant::StatusValueCheckedFirst) {
-            parse_status(&raw_status, row.status)?;
-        }
         let is_self = row.member_id == who.project_id && who.can_write();
-        if !(is_self || self.is_admin(who) || self.mutated(Mutant::OwnerSetsStatus)) {
+        if !(is_self || who.is_admin()) {
             return Err(ApiError::forbidden(
                 "You are not permitted to modify 'status' on this image member.",
             ));
         }
-        let status = parse_status(&raw_status, row.status)?;
-        if self.mutated(Mutant::StatusOneWay)
-            && status == MemberStatus::Pending
-            && row.status != MemberStatus::Pending
-        {
-            return Err(ApiError::forbidden(
-                "An answered membership cannot become pending again.",
-            ));
-        }
+        let status = member::parse_status(&raw_status)?;
         let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
         Ok(self
             .state
@@ -618,21 +535,14 @@ impl Model {
         member_id: &str,
         body: &[u8],
     ) -> Outcome<()> {
-        if !self.mutated(Mutant::DeleteBodyIgnored) {
-            member::no_body(body)?;
-        }
+        member::no_body(body)?;
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
         let row = self.visible_member(who, image, member_id)?;
-        let allowed = self.may_write(who, image)
-            || (self.mutated(Mutant::MemberCanDeleteSelf) && row.member_id == who.project_id);
-        if !allowed {
+        if !self.may_write(who, image) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete delete_member action.",
             ));
-        }
-        if self.mutated(Mutant::DeleteMemberNoop) {
-            return Ok(());
         }
         let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
         self.state.remove_member(&image_id, &member_id);

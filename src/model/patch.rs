@@ -13,7 +13,7 @@
 use serde_json::Value;
 
 use super::image::{apply_attribute, is_base_attribute};
-use super::{ApiError, ErrorKind, Identity, Image, Model, Mutant, Outcome, Visibility};
+use super::{ApiError, ErrorKind, Identity, Image, Model, Outcome, Visibility};
 
 /// The media types a patch document may come as, with the draft of the change format each
 /// stands for (`v2.0`: `{"replace": "/name", ...}`, `v2.1`: `{"op": "replace", ...}`).
@@ -225,10 +225,7 @@ impl Model {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Outcome<Image> {
-        let draft = match draft_of(content_type) {
-            Err(_) if self.mutated(Mutant::PatchMediaTypeIgnored) => Draft::Current,
-            d => d?,
-        };
+        let draft = draft_of(content_type)?;
         let changes = parse(draft, body)?;
         let mut image = self.visible_image(who, image_id)?.clone();
         for c in &changes {
@@ -294,17 +291,17 @@ impl Model {
         let publishes = attr == "visibility"
             && value.and_then(Value::as_str).and_then(Visibility::parse)
                 == Some(Visibility::Public);
-        if publishes && !self.is_admin(who) {
+        if publishes && !who.is_admin() {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete publicize_image action.",
             ));
         }
-        if !self.may_write(who, image) && !self.mutated(Mutant::MemberCanUpdate) {
+        if !self.may_write(who, image) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete modify_image action.",
             ));
         }
-        if attr == "owner" && matches!(c, Change::Replace(..)) && !self.is_admin(who) {
+        if attr == "owner" && matches!(c, Change::Replace(..)) && !who.is_admin() {
             return Err(ApiError::forbidden("Owner can't be updated by non admin."));
         }
         Ok(())

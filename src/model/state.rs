@@ -49,14 +49,6 @@ impl State {
             .find(|m| m.member_id == member_id)
     }
 
-    /// A member row of any image (for a mutant that forgets which image it was asked about).
-    pub(crate) fn member_anywhere(&self, member_id: &str) -> Option<&Member> {
-        self.members
-            .values()
-            .flat_map(|rows| rows.iter())
-            .find(|m| m.member_id == member_id)
-    }
-
     /// When `member_id` first became a member of `image_id`, if it was removed since.
     pub(crate) fn take_former(&mut self, image_id: &str, member_id: &str) -> Option<String> {
         self.former.get_mut(image_id)?.remove(member_id)

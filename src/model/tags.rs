@@ -6,7 +6,7 @@
 //! change; past the quota, 413; removing a tag the image lacks, 404).
 
 use super::member::no_body;
-use super::{ApiError, ErrorKind, Identity, Model, Mutant, Outcome, now};
+use super::{ApiError, ErrorKind, Identity, Model, Outcome, now};
 
 /// Longest tag, in characters (the image schema's `maxLength`).
 pub const MAX_TAG_CHARS: usize = 255;
@@ -41,7 +41,7 @@ impl Model {
     /// project or `who` an admin (else 403).
     fn modifiable(&self, who: &Identity, image_id: &str) -> Outcome<String> {
         let image = self.visible_image(who, image_id)?;
-        if !self.may_write(who, image) && !self.mutated(Mutant::MemberCanTag) {
+        if !self.may_write(who, image) {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete modify_image action.",
             ));
@@ -61,7 +61,7 @@ impl Model {
         check_tag(tag)?;
         no_body(body)?;
         let id = self.modifiable(who, image_id)?;
-        let quota = self.rules.tag_quota + i64::from(self.mutated(Mutant::TagQuotaOffByOne));
+        let quota = self.rules.tag_quota;
         let image = self.state.image_mut(&id).expect("just found");
         if image.tags.iter().any(|t| t == tag) {
             return Ok(());
@@ -87,7 +87,6 @@ impl Model {
             Some(at) => {
                 image.tags.remove(at);
             }
-            None if self.rules.mutant == Some(Mutant::MissingTagDeleted) => {}
             None => return Err(ApiError::not_found("The resource could not be found.")),
         }
         image.updated_at = now();

@@ -9,7 +9,6 @@ fn model(quota: i64) -> Model {
             member_quota: quota,
             tag_quota: 128,
             property_quota: 128,
-            mutant: None,
         },
     )
 }

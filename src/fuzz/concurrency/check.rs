@@ -218,7 +218,6 @@ fn model_step(before: Row, kind: OpKind) -> Step {
             member_quota: -1,
             tag_quota: -1,
             property_quota: 128,
-            mutant: None,
         },
     );
     let image = model

@@ -1,12 +1,22 @@
-//! Deliberately broken rules. Each mutant breaks exactly one rule, of the model or of the mock's
-//! HTTP layer, so the self-test can prove that some case notices.
+//! Deliberately broken rules, so the self-test can prove that some case notices each. A mutant
+//! breaks exactly one rule, of the model or of the mock's HTTP layer, and lives behind one seam:
+//! `call` wraps the honest model's answer to one row of the table (`images`, `members`), `http`
+//! bends the finished response. Neither the model nor the router names a mutant.
+
+mod call;
+mod http;
+mod images;
+mod members;
+
+pub(crate) use call::{answer, authenticate};
+pub(crate) use http::reply;
 
 use std::fmt;
 use std::str::FromStr;
 
 /// Where a mutant breaks a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layer {
+pub(crate) enum Layer {
     /// In the model's rules.
     Rules,
     /// In the mock's HTTP layer (status codes, headers, formats).
@@ -34,7 +44,7 @@ macro_rules! mutants {
             }
 
             /// Where it breaks a rule.
-            pub fn layer(self) -> Layer {
+            pub(crate) fn layer(self) -> Layer {
                 match self {
                     $(Mutant::$variant => Layer::$layer,)*
                 }
@@ -128,18 +138,6 @@ mutants! {
     ErrorsIgnoreAccept = "errors-ignore-accept", Http;
     /// An unsupported method answers 404 instead of 405.
     WrongMethodIs404 = "wrong-method-is-404", Http;
-}
-
-impl Mutant {
-    /// The success status of `operation` under this mutant: HTTP-layer mutants change the
-    /// code of one operation; every other answer keeps `honest`.
-    pub fn success_status(self, operation: &str, honest: u16) -> u16 {
-        match (self, operation) {
-            (Mutant::AddAnswers201, "add_image_member") => 201,
-            (Mutant::DeleteAnswers200, "delete_image_member") => 200,
-            _ => honest,
-        }
-    }
 }
 
 impl fmt::Display for Mutant {
