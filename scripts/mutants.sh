@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SHARD="" IN_DIFF="" BASE="HEAD~1" LIST=0 SUMMARY=0 BUDGET=600 SEED="$(date -u +%Y%m%d)"
-PER_MUTANT="${PER_MUTANT:-30}" BASELINE="${BASELINE:-150}" OUT="${OUT:-target/mutants}"
+PER_MUTANT="${PER_MUTANT:-20}" BASELINE="${BASELINE:-150}" OUT="${OUT:-target/mutants}"
 JOBS="${JOBS:-1}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -53,7 +53,7 @@ echo "mutants: $total selected${IN_DIFF:+ (in the diff against $BASE)}"
 if [ "$LIST" = 1 ]; then cat "$OUT/all.txt"; exit 0; fi
 if [ "$total" -eq 0 ]; then echo "mutants: nothing to test"; exit 0; fi
 
-run=(--jobs "$JOBS" --sharding round-robin --timeout 120 --output "$OUT")
+run=(--jobs "$JOBS" --sharding round-robin --timeout 120 --profile mutants --output "$OUT")
 if [ -n "$SHARD" ]; then
   k=${SHARD%/*} n=${SHARD#*/}
   selected=$(( (total - k + n - 1) / n ))

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::member::json_object;
-use super::{ApiError, MemberStatus, Outcome};
+use super::{ApiError, MemberStatus, Result};
 
 /// Who may see an image. Only `shared` images have members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -165,7 +165,7 @@ fn bad(key: &str, what: &str) -> ApiError {
     ApiError::bad_request(format!("Invalid value for '{key}': {what}"))
 }
 
-fn opt_string(key: &str, v: Value) -> Outcome<Option<String>> {
+fn opt_string(key: &str, v: Value) -> Result<Option<String>> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s)),
@@ -173,7 +173,7 @@ fn opt_string(key: &str, v: Value) -> Outcome<Option<String>> {
     }
 }
 
-fn enum_string(key: &str, v: Value, allowed: &[&str]) -> Outcome<Option<String>> {
+fn enum_string(key: &str, v: Value, allowed: &[&str]) -> Result<Option<String>> {
     let s = opt_string(key, v)?;
     match &s {
         Some(x) if !allowed.contains(&x.as_str()) => {
@@ -183,11 +183,11 @@ fn enum_string(key: &str, v: Value, allowed: &[&str]) -> Outcome<Option<String>>
     }
 }
 
-fn boolean(key: &str, v: Value) -> Outcome<bool> {
+fn boolean(key: &str, v: Value) -> Result<bool> {
     v.as_bool().ok_or_else(|| bad(key, "expected a boolean"))
 }
 
-fn count(key: &str, v: Value) -> Outcome<u64> {
+fn count(key: &str, v: Value) -> Result<u64> {
     v.as_u64()
         .ok_or_else(|| bad(key, "expected a non-negative integer"))
 }
@@ -198,7 +198,7 @@ impl CreateRequest {
         self.tags.len()
     }
 
-    pub(crate) fn parse(body: &[u8]) -> Outcome<Self> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self> {
         let map = json_object(body)?;
         let mut req = CreateRequest {
             id: None,
@@ -261,7 +261,7 @@ impl CreateRequest {
                             Value::String(s) => super::tags::check_tag(&s).map(|()| s),
                             _ => Err(bad("tags", "expected a list of strings")),
                         })
-                        .collect::<Outcome<_>>()?;
+                        .collect::<Result<_>>()?;
                 }
                 _ => match v {
                     Value::String(_) => {
@@ -315,7 +315,7 @@ pub(crate) fn is_base_attribute(attr: &str) -> bool {
 
 /// Sets `attr` of `image` to `v` as the image schema allows (400 otherwise): a base
 /// attribute, or an extra property (a string of a name up to 255 characters).
-pub(crate) fn apply_attribute(image: &mut Image, attr: &str, v: Value) -> Outcome<()> {
+pub(crate) fn apply_attribute(image: &mut Image, attr: &str, v: Value) -> Result<()> {
     match attr {
         "name" => {
             let name = opt_string(attr, v)?;
@@ -350,7 +350,7 @@ pub(crate) fn apply_attribute(image: &mut Image, attr: &str, v: Value) -> Outcom
                     Value::String(s) => super::tags::check_tag(&s).map(|()| s),
                     _ => Err(bad("tags", "expected a list of strings")),
                 })
-                .collect::<Outcome<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
             image.tags = first_of_each(tags);
         }
         _ => {
@@ -398,7 +398,7 @@ pub(crate) struct ListFilter {
 }
 
 impl ListFilter {
-    pub(crate) fn parse(query: &[(String, String)]) -> Outcome<Self> {
+    pub(crate) fn parse(query: &[(String, String)]) -> Result<Self> {
         let mut f = ListFilter {
             name: None,
             owner: None,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{ApiError, Outcome};
+use super::{ApiError, Result};
 
 /// Where a member stands on a shared image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -76,7 +76,7 @@ impl Serialize for Member {
 }
 
 /// Parses a JSON object body; anything else is 400.
-pub(crate) fn json_object(body: &[u8]) -> Outcome<serde_json::Map<String, Value>> {
+pub(crate) fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("Body expected in request."));
     }
@@ -88,7 +88,7 @@ pub(crate) fn json_object(body: &[u8]) -> Outcome<serde_json::Map<String, Value>
 }
 
 /// 400 for a request that has a body where the operation takes none.
-pub(crate) fn no_body(body: &[u8]) -> Outcome<()> {
+pub(crate) fn no_body(body: &[u8]) -> Result<()> {
     if body.is_empty() {
         Ok(())
     } else {
@@ -99,7 +99,7 @@ pub(crate) fn no_body(body: &[u8]) -> Outcome<()> {
 }
 
 /// The body of an add: `{"member": "<non-empty project id>"}`.
-pub(crate) fn parse_add_body(body: &[u8]) -> Outcome<String> {
+pub(crate) fn parse_add_body(body: &[u8]) -> Result<String> {
     let map = json_object(body)?;
     match map.get("member") {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
@@ -112,7 +112,7 @@ pub(crate) fn parse_add_body(body: &[u8]) -> Outcome<String> {
 
 /// The body of an update: `{"status": ...}`. Only presence is checked here; the value is
 /// validated after the policy check (an owner with a bad value gets 403, not 400).
-pub(crate) fn parse_update_body(body: &[u8]) -> Outcome<String> {
+pub(crate) fn parse_update_body(body: &[u8]) -> Result<String> {
     let map = json_object(body)?;
     match map.get("status") {
         Some(Value::String(s)) => Ok(s.clone()),
@@ -122,7 +122,7 @@ pub(crate) fn parse_update_body(body: &[u8]) -> Outcome<String> {
 }
 
 /// A status value as the update body gave it (400 for anything but the three statuses).
-pub(crate) fn parse_status(raw: &str) -> Outcome<MemberStatus> {
+pub(crate) fn parse_status(raw: &str) -> Result<MemberStatus> {
     MemberStatus::parse(raw)
         .ok_or_else(|| ApiError::bad_request(format!("Invalid status value: {raw}")))
 }

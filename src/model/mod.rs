@@ -136,7 +136,7 @@ pub struct Page<'a> {
 impl<'a> Page<'a> {
     /// Cuts a page of `limit` images from `all` (newest first), starting after the place
     /// `marker` has in that order (the marker itself need not pass the filters).
-    fn of(all: Vec<&'a Image>, limit: Option<usize>, marker: Option<&Image>) -> Outcome<Page<'a>> {
+    fn of(all: Vec<&'a Image>, limit: Option<usize>, marker: Option<&Image>) -> Result<Page<'a>> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
         let start = match marker {
             None => 0,
@@ -158,7 +158,11 @@ impl<'a> Page<'a> {
 }
 
 /// Result of a model operation.
-pub type Outcome<T> = Result<T, ApiError>;
+pub type Outcome<T> = std::result::Result<T, ApiError>;
+
+/// Inside the model: `Result<T>` is an [`Outcome`] (cargo-mutants knows `Result` and tries
+/// `Ok` values where an alias would get it nowhere).
+type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// The reference behaviour: identities, rules and state.
 #[derive(Debug)]
@@ -235,7 +239,7 @@ impl Model {
     }
 
     /// Resolves a token to an identity. Missing, empty or unknown tokens are refused (401).
-    pub fn authenticate(&self, token: Option<&str>) -> Outcome<&Identity> {
+    pub fn authenticate(&self, token: Option<&str>) -> Result<&Identity> {
         match token {
             None | Some("") => Err(ApiError::new(
                 ErrorKind::Unauthorized,
@@ -267,7 +271,7 @@ impl Model {
     }
 
     /// The image `image_id` as `who` may see it, or 404.
-    fn visible_image(&self, who: &Identity, image_id: &str) -> Outcome<&Image> {
+    fn visible_image(&self, who: &Identity, image_id: &str) -> Result<&Image> {
         match self.state.image(image_id) {
             Some(img) if self.can_see(who, img) => Ok(img),
             _ => Err(ApiError::not_found(format!(
@@ -277,7 +281,7 @@ impl Model {
     }
 
     /// Members exist only on shared images (403 otherwise).
-    fn require_shared(&self, image: &Image) -> Outcome<()> {
+    fn require_shared(&self, image: &Image) -> Result<()> {
         if image.visibility == Visibility::Shared {
             Ok(())
         } else {
@@ -298,7 +302,7 @@ impl Model {
 
     /// The member row `member_id` of `image`, if `who` may see it: owners and admins see every
     /// row, a member only its own.
-    fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Outcome<&Member> {
+    fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Result<&Member> {
         let sees_all = self.is_owner_or_admin(who, image);
         match self.state.member(&image.id, member_id) {
             Some(m) if sees_all || m.member_id == who.project_id => Ok(m),
@@ -312,7 +316,7 @@ impl Model {
     // ----- images -----------------------------------------------------------------------
 
     /// `POST /v2/images`: creates an image from a JSON object body.
-    pub fn create_image(&mut self, who: &Identity, body: &[u8]) -> Outcome<Image> {
+    pub fn create_image(&mut self, who: &Identity, body: &[u8]) -> Result<Image> {
         let req = image::CreateRequest::parse(body)?;
         if !who.can_write() {
             return Err(ApiError::forbidden(
@@ -350,7 +354,7 @@ impl Model {
     }
 
     /// `GET /v2/images/{image_id}`.
-    pub fn show_image(&self, who: &Identity, image_id: &str) -> Outcome<&Image> {
+    pub fn show_image(&self, who: &Identity, image_id: &str) -> Result<&Image> {
         self.visible_image(who, image_id)
     }
 
@@ -362,7 +366,7 @@ impl Model {
         &'a self,
         who: &Identity,
         query: &[(String, String)],
-    ) -> Outcome<Page<'a>> {
+    ) -> Result<Page<'a>> {
         let filter = image::ListFilter::parse(query)?;
         let mut out: Vec<&Image> = self
             .state
@@ -415,7 +419,7 @@ impl Model {
 
     /// `DELETE /v2/images/{image_id}`: the owner or an admin deletes an image and its
     /// memberships.
-    pub fn delete_image(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Outcome<()> {
+    pub fn delete_image(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Result<()> {
         member::no_body(body)?;
         let image = self.visible_image(who, image_id)?;
         if !self.may_write(who, image) {
@@ -436,7 +440,7 @@ impl Model {
     // ----- members ----------------------------------------------------------------------
 
     /// `POST /v2/images/{image_id}/members` with body `{"member": "<project id>"}`.
-    pub fn add_member(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Outcome<Member> {
+    pub fn add_member(&mut self, who: &Identity, image_id: &str, body: &[u8]) -> Result<Member> {
         let member_id = member::parse_add_body(body)?;
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
@@ -479,7 +483,7 @@ impl Model {
 
     /// `GET /v2/images/{image_id}/members`: every row for owners and admins, the caller's own
     /// row for a member.
-    pub fn list_members(&self, who: &Identity, image_id: &str) -> Outcome<Vec<&Member>> {
+    pub fn list_members(&self, who: &Identity, image_id: &str) -> Result<Vec<&Member>> {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
         let sees_all = self.is_owner_or_admin(who, image);
@@ -492,7 +496,7 @@ impl Model {
     }
 
     /// `GET /v2/images/{image_id}/members/{member_id}`. A non-shared image answers 404 here.
-    pub fn show_member(&self, who: &Identity, image_id: &str, member_id: &str) -> Outcome<&Member> {
+    pub fn show_member(&self, who: &Identity, image_id: &str, member_id: &str) -> Result<&Member> {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)
             .map_err(|e| ApiError::not_found(e.message))?;
@@ -507,7 +511,7 @@ impl Model {
         image_id: &str,
         member_id: &str,
         body: &[u8],
-    ) -> Outcome<Member> {
+    ) -> Result<Member> {
         let raw_status = member::parse_update_body(body)?;
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
@@ -534,7 +538,7 @@ impl Model {
         image_id: &str,
         member_id: &str,
         body: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         member::no_body(body)?;
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;

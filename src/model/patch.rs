@@ -13,7 +13,7 @@
 use serde_json::Value;
 
 use super::image::{apply_attribute, is_base_attribute};
-use super::{ApiError, ErrorKind, Identity, Image, Model, Outcome, Visibility};
+use super::{ApiError, ErrorKind, Identity, Image, Model, Result, Visibility};
 
 /// The media types a patch document may come as, with the draft of the change format each
 /// stands for (`v2.0`: `{"replace": "/name", ...}`, `v2.1`: `{"op": "replace", ...}`).
@@ -70,7 +70,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 }
 
 /// The draft `content_type` names (parameters ignored), or 415.
-pub(crate) fn draft_of(content_type: Option<&str>) -> Outcome<Draft> {
+pub(crate) fn draft_of(content_type: Option<&str>) -> Result<Draft> {
     let essence = content_type
         .and_then(|c| c.split(';').next())
         .map(|c| c.trim().to_ascii_lowercase());
@@ -94,7 +94,7 @@ pub(crate) fn draft_of(content_type: Option<&str>) -> Outcome<Draft> {
 }
 
 /// Reads a whole patch document (see the module documentation for the checks).
-pub(crate) fn parse(draft: Draft, body: &[u8]) -> Outcome<Vec<Change>> {
+pub(crate) fn parse(draft: Draft, body: &[u8]) -> Result<Vec<Change>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(bad("Body expected in request."));
     }
@@ -109,7 +109,7 @@ pub(crate) fn parse(draft: Draft, body: &[u8]) -> Outcome<Vec<Change>> {
 }
 
 /// One operation object.
-fn change(draft: Draft, raw: &Value) -> Outcome<Change> {
+fn change(draft: Draft, raw: &Value) -> Result<Change> {
     let Value::Object(obj) = raw else {
         return Err(bad("Operations must be JSON objects."));
     };
@@ -176,7 +176,7 @@ fn change(draft: Draft, raw: &Value) -> Outcome<Change> {
 
 /// The members of a restricted JSON pointer: it starts with `/`, has no empty member and no
 /// `~` outside `~0` and `~1`.
-fn pointer(path: &str) -> Outcome<Vec<String>> {
+fn pointer(path: &str) -> Result<Vec<String>> {
     let invalid = || {
         bad(format!(
             "Pointer `{path}` is not a valid restricted JSON pointer."
@@ -202,7 +202,7 @@ fn pointer(path: &str) -> Outcome<Vec<String>> {
 }
 
 /// 403 for an attribute nobody may write.
-fn writable(attr: &str) -> Outcome<()> {
+fn writable(attr: &str) -> Result<()> {
     if READ_ONLY.contains(&attr) {
         return Err(ApiError::forbidden(format!(
             "Attribute '{attr}' is read-only."
@@ -224,7 +224,7 @@ impl Model {
         image_id: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> Outcome<Image> {
+    ) -> Result<Image> {
         let draft = draft_of(content_type)?;
         let changes = parse(draft, body)?;
         let mut image = self.visible_image(who, image_id)?.clone();
@@ -251,7 +251,7 @@ impl Model {
     }
 
     /// One operation on `image` (a copy: kept only if all succeed).
-    fn apply(&self, who: &Identity, image: &mut Image, draft: Draft, c: &Change) -> Outcome<()> {
+    fn apply(&self, who: &Identity, image: &mut Image, draft: Draft, c: &Change) -> Result<()> {
         let attr = match c {
             Change::Add(a, _) | Change::Replace(a, _) | Change::Remove(a) => a.as_str(),
             Change::Locations => "locations",
@@ -283,7 +283,7 @@ impl Model {
 
     /// The caller's policy for one change: the owner or an admin (403 otherwise); only
     /// admins publish an image or give it to another project.
-    fn may_change(&self, who: &Identity, image: &Image, attr: &str, c: &Change) -> Outcome<()> {
+    fn may_change(&self, who: &Identity, image: &Image, attr: &str, c: &Change) -> Result<()> {
         let value = match c {
             Change::Add(_, v) | Change::Replace(_, v) => Some(v),
             _ => None,

@@ -6,13 +6,13 @@
 //! change; past the quota, 413; removing a tag the image lacks, 404).
 
 use super::member::no_body;
-use super::{ApiError, ErrorKind, Identity, Model, Outcome, now};
+use super::{ApiError, ErrorKind, Identity, Model, Result, now};
 
 /// Longest tag, in characters (the image schema's `maxLength`).
 pub const MAX_TAG_CHARS: usize = 255;
 
 /// A tag longer than [`MAX_TAG_CHARS`] is refused (400).
-pub(crate) fn check_tag(tag: &str) -> Outcome<()> {
+pub(crate) fn check_tag(tag: &str) -> Result<()> {
     if tag.chars().count() > MAX_TAG_CHARS {
         return Err(ApiError::bad_request(format!(
             "Provided object does not match schema 'image': '{tag}' is too long"
@@ -23,7 +23,7 @@ pub(crate) fn check_tag(tag: &str) -> Outcome<()> {
 
 /// More than `quota` tags (duplicates counted, as the reference counts them) is 413; a
 /// negative quota is unlimited.
-pub(crate) fn check_tag_quota(count: usize, quota: i64) -> Outcome<()> {
+pub(crate) fn check_tag_quota(count: usize, quota: i64) -> Result<()> {
     if quota >= 0 && count as i64 > quota {
         return Err(ApiError::new(
             ErrorKind::OverLimit,
@@ -39,7 +39,7 @@ pub(crate) fn check_tag_quota(count: usize, quota: i64) -> Outcome<()> {
 impl Model {
     /// The image `image_id` if `who` may change it: visible (else 404), and owned by `who`'s
     /// project or `who` an admin (else 403).
-    fn modifiable(&self, who: &Identity, image_id: &str) -> Outcome<String> {
+    fn modifiable(&self, who: &Identity, image_id: &str) -> Result<String> {
         let image = self.visible_image(who, image_id)?;
         if !self.may_write(who, image) {
             return Err(ApiError::forbidden(
@@ -57,7 +57,7 @@ impl Model {
         image_id: &str,
         tag: &str,
         body: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         check_tag(tag)?;
         no_body(body)?;
         let id = self.modifiable(who, image_id)?;
@@ -79,7 +79,7 @@ impl Model {
         image_id: &str,
         tag: &str,
         body: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         no_body(body)?;
         let id = self.modifiable(who, image_id)?;
         let image = self.state.image_mut(&id).expect("just found");
