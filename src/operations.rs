@@ -80,9 +80,7 @@ pub(crate) enum Compare {
     Member,
     /// `members`: the set of (`member_id`, `status`).
     Members,
-    /// `images`: the page's length, whether there is a `next` page, and on a last page the
-    /// set of ids. With a `marker` only the status (the page depends on the order of images
-    /// created within one second, which the model cannot know).
+    /// `images`: whether there is a `next` page, and the ids in order.
     ImagePage,
 }
 
@@ -278,6 +276,11 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 "name={name}&limit=2",
                 "name={name}&limit=0",
                 "name={name}&limit=1&marker={image}",
+                "name={name}&sort_key=name&sort_dir=asc&limit=2",
+                "name={name}&sort=created_at:asc,name&limit=1&marker={image}",
+                "name={name}&sort_key=size&sort_key=name&sort_dir=asc&sort_dir=desc",
+                "name={name}&sort_key=visibility",
+                "name={name}&protected=false&os_hidden=false&status=queued",
             ],
             compare: Compare::ImagePage,
             says: "lists the sequence's images",

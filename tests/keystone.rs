@@ -114,3 +114,30 @@ async fn both_services_answer_discovery() {
     let v: Value = r.json().await.unwrap();
     assert!(v["versions"][0]["id"].as_str().unwrap().starts_with("v2."));
 }
+
+#[tokio::test]
+async fn tokens_issued_one_after_another_all_stay_valid() {
+    let (server, http) = start().await;
+    let base = server.uri();
+    let mut tokens = Vec::new();
+    for user in ["owner", "member", "owner"] {
+        let password = format!("{user}-secret");
+        let r = http
+            .post(format!("{base}/v3/auth/tokens"))
+            .json(&password_auth(user, &password))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        tokens.push(r.headers()["x-subject-token"].to_str().unwrap().to_string());
+    }
+    for token in &tokens {
+        let r = http
+            .get(format!("{base}/v2/images"))
+            .header("x-auth-token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "an earlier token stopped working");
+    }
+}

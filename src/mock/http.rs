@@ -9,6 +9,7 @@ use serde::Serialize;
 use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
+use super::accept::{self, Format};
 use super::documents::Documents;
 use super::keystone;
 use super::limits::RateLimiter;
@@ -216,24 +217,12 @@ fn plain(status: StatusCode, msg: &str) -> Reply {
 }
 
 /// How error bodies are written, from `Accept`.
-#[derive(Clone, Copy)]
-enum Format {
-    Json,
-    Html,
-    Text,
-}
-
 fn format_of(headers: &HeaderMap) -> Format {
-    let accept = headers
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.contains("json") {
-        Format::Json
-    } else if accept.contains("text/html") {
-        Format::Html
-    } else {
-        Format::Text
+    match headers.get("accept").map(|v| v.to_str()) {
+        None => accept::format_for(""),
+        Some(Ok(v)) => accept::format_for(v),
+        // Bytes outside visible ASCII: a header the reference cannot read either.
+        Some(Err(_)) => accept::format_for("\u{0}"),
     }
 }
 

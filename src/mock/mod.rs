@@ -7,6 +7,7 @@
 //! `keystone` a minimal Keystone v3 (tokens, projects, users) at `/v3`.
 //! State lives in the model, behind one lock.
 
+mod accept;
 mod documents;
 mod http;
 mod keystone;

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::member::json_object;
-use super::{ApiError, MemberStatus, Result};
+use super::{ApiError, Result};
 
 /// Who may see an image. Only `shared` images have members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,16 +74,26 @@ pub struct Image {
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
+    /// Place in the order images were created: the reference keeps times to the microsecond,
+    /// so images of one second are listed in the order they were made.
+    pub(crate) created_seq: u64,
+    /// Place in the order images were last changed (as `created_seq`).
+    pub(crate) updated_seq: u64,
 }
 
 impl Image {
+    /// The image's status: `queued` until data is uploaded.
+    pub fn status(&self) -> &'static str {
+        "queued"
+    }
+
     /// The image object as the reference returns it; unset values are `null`.
     pub fn to_json(&self) -> Value {
         let mut obj = self.extra.clone();
         let fixed = json!({
             "id": self.id,
             "name": self.name,
-            "status": "queued",
+            "status": self.status(),
             "visibility": self.visibility.as_str(),
             "owner": self.owner,
             "protected": self.protected,
@@ -290,6 +300,8 @@ impl CreateRequest {
             extra: self.extra,
             created_at: now.clone(),
             updated_at: now,
+            created_seq: 0,
+            updated_seq: 0,
         }
     }
 }
@@ -378,62 +390,4 @@ fn first_of_each(tags: Vec<String>) -> Vec<String> {
     tags.into_iter()
         .filter(|t| seen.insert(t.clone()))
         .collect()
-}
-
-/// Filters of the image list: `name`, `owner`, `tag`, `visibility` and `member_status`
-/// (default `accepted`).
-#[derive(Debug)]
-pub(crate) struct ListFilter {
-    pub(crate) name: Option<String>,
-    pub(crate) owner: Option<String>,
-    /// Every one of these tags (`tag` may repeat).
-    pub(crate) tags: Vec<String>,
-    pub(crate) visibility: Option<Visibility>,
-    /// `None` means `all`.
-    pub(crate) member_status: Option<MemberStatus>,
-    /// Page size asked for.
-    pub(crate) limit: Option<usize>,
-    /// Last id of the previous page.
-    pub(crate) marker: Option<String>,
-}
-
-impl ListFilter {
-    pub(crate) fn parse(query: &[(String, String)]) -> Result<Self> {
-        let mut f = ListFilter {
-            name: None,
-            owner: None,
-            tags: Vec::new(),
-            visibility: None,
-            member_status: Some(MemberStatus::Accepted),
-            limit: None,
-            marker: None,
-        };
-        for (k, v) in query {
-            match k.as_str() {
-                "visibility" if v == "all" => f.visibility = None,
-                "visibility" => {
-                    f.visibility = Some(Visibility::parse(v).ok_or_else(|| {
-                        ApiError::bad_request(format!("Invalid visibility value: {v}"))
-                    })?)
-                }
-                "name" => f.name = Some(v.clone()),
-                "limit" => {
-                    f.limit = Some(v.parse().map_err(|_| {
-                        ApiError::bad_request("limit must be a non-negative integer")
-                    })?)
-                }
-                "marker" => f.marker = Some(v.clone()),
-                "owner" => f.owner = Some(v.clone()),
-                "tag" => f.tags.push(v.clone()),
-                "member_status" if v == "all" => f.member_status = None,
-                "member_status" => {
-                    f.member_status = Some(MemberStatus::parse(v).ok_or_else(|| {
-                        ApiError::bad_request(format!("Invalid status value: {v}"))
-                    })?)
-                }
-                _ => {}
-            }
-        }
-        Ok(f)
-    }
 }

@@ -11,6 +11,7 @@
 
 mod identity;
 mod image;
+mod listing;
 mod member;
 mod patch;
 mod state;
@@ -134,15 +135,20 @@ pub struct Page<'a> {
 }
 
 impl<'a> Page<'a> {
-    /// Cuts a page of `limit` images from `all` (newest first), starting after the place
+    /// Cuts a page of `limit` images from `all` (sorted by `order`), starting after the place
     /// `marker` has in that order (the marker itself need not pass the filters).
-    fn of(all: Vec<&'a Image>, limit: Option<usize>, marker: Option<&Image>) -> Result<Page<'a>> {
+    fn of(
+        all: Vec<&'a Image>,
+        order: &listing::Order,
+        limit: Option<usize>,
+        marker: Option<&Image>,
+    ) -> Result<Page<'a>> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
         let start = match marker {
             None => 0,
             Some(m) => all
                 .iter()
-                .position(|i| (&i.created_at, &i.id) < (&m.created_at, &m.id))
+                .position(|i| order.cmp(i, m) == std::cmp::Ordering::Greater)
                 .unwrap_or(all.len()),
         };
         let end = start.saturating_add(limit).min(all.len());
@@ -358,22 +364,23 @@ impl Model {
         self.visible_image(who, image_id)
     }
 
-    /// `GET /v2/images`: one page of the images `who` sees, filtered by `name`, `owner`,
-    /// `tag`, `visibility` and `member_status`, newest first; `limit` (default
-    /// [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]) and `marker` (the last id of the previous
-    /// page) choose the page.
+    /// `GET /v2/images`: one page of the images `who` sees, filtered (`visibility`,
+    /// `member_status`, `tag`, `os_hidden`, `protected`, attributes and properties) and
+    /// sorted (newest first unless `sort` or `sort_key`/`sort_dir` say otherwise; see
+    /// `listing`); `limit` (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]) and `marker`
+    /// (the last id of the previous page) choose the page.
     pub fn list_images<'a>(
         &'a self,
         who: &Identity,
         query: &[(String, String)],
     ) -> Result<Page<'a>> {
-        let filter = image::ListFilter::parse(query)?;
+        let filter = listing::ListQuery::parse(query)?;
         let mut out: Vec<&Image> = self
             .state
             .images()
-            .filter(|img| self.listed(who, img, &filter))
+            .filter(|img| filter.admits(img) && self.listed(who, img, &filter))
             .collect();
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        out.sort_by(|a, b| filter.order.cmp(a, b));
         let marker = match &filter.marker {
             None => None,
             // Like the reference: an unknown marker is a bad request, one the caller may not
@@ -388,17 +395,12 @@ impl Model {
                 Some(m) => Some(m),
             },
         };
-        Page::of(out, filter.limit, marker)
+        Page::of(out, &filter.order, filter.limit, marker)
     }
 
-    fn listed(&self, who: &Identity, img: &Image, f: &image::ListFilter) -> bool {
-        if f.visibility.is_some_and(|v| img.visibility != v)
-            || f.name
-                .as_ref()
-                .is_some_and(|n| img.name.as_ref() != Some(n))
-            || f.owner.as_ref().is_some_and(|o| &img.owner != o)
-            || !f.tags.iter().all(|t| img.tags.contains(t))
-        {
+    /// Whether `who` gets `img` in a list asked with `f`'s visibility and member status.
+    fn listed(&self, who: &Identity, img: &Image, f: &listing::ListQuery) -> bool {
+        if f.visibility.is_some_and(|v| img.visibility != v) {
             return false;
         }
         if img.owner == who.project_id {

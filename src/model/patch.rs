@@ -247,6 +247,9 @@ impl Model {
             image.updated_at = (self.clock)();
         }
         self.state.insert_image(image.clone());
+        if !changes.is_empty() {
+            self.state.touch(&image.id);
+        }
         Ok(image)
     }
 

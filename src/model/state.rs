@@ -13,6 +13,8 @@ pub(crate) struct State {
     /// Creation times of removed memberships, by image then member: the reference revives the
     /// old row when a project is added again, so `created_at` is the first one.
     former: HashMap<String, HashMap<String, String>>,
+    /// Count of image creations and changes, for `Image::created_seq` and `updated_seq`.
+    changes: u64,
 }
 
 impl State {
@@ -28,8 +30,24 @@ impl State {
         self.images.values()
     }
 
-    pub(crate) fn insert_image(&mut self, image: Image) {
+    /// Stores `image`: a new one gets its place in the creation order, a stored one keeps it.
+    pub(crate) fn insert_image(&mut self, mut image: Image) {
+        self.changes += 1;
+        match self.images.get(&image.id) {
+            Some(old) => {
+                (image.created_seq, image.updated_seq) = (old.created_seq, old.updated_seq)
+            }
+            None => (image.created_seq, image.updated_seq) = (self.changes, self.changes),
+        }
         self.images.insert(image.id.clone(), image);
+    }
+
+    /// Marks image `id` as changed now (its place in the order of changes).
+    pub(crate) fn touch(&mut self, id: &str) {
+        self.changes += 1;
+        if let Some(image) = self.images.get_mut(id) {
+            image.updated_seq = self.changes;
+        }
     }
 
     /// Removes an image and every membership it had.

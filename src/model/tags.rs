@@ -69,6 +69,7 @@ impl Model {
         check_tag_quota(image.tags.len() + 1, quota)?;
         image.tags.push(tag.to_string());
         image.updated_at = now();
+        self.state.touch(&id);
         Ok(())
     }
 
@@ -90,6 +91,7 @@ impl Model {
             None => return Err(ApiError::not_found("The resource could not be found.")),
         }
         image.updated_at = now();
+        self.state.touch(&id);
         Ok(())
     }
 }

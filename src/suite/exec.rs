@@ -151,6 +151,14 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
         vars.insert(name.clone(), p.project_id.clone());
     }
     vars.insert("random_uuid".into(), uuid::Uuid::new_v4().to_string());
+    // Ids that sort in a known order: one random stem, the last digit 1, 2, 3.
+    let stem = uuid::Uuid::new_v4().to_string();
+    for n in 1..=3 {
+        vars.insert(
+            format!("uuid_{n}"),
+            format!("{}{n}", &stem[..stem.len() - 1]),
+        );
+    }
     vars.insert(
         "random_project".into(),
         format!("sharecheck-{}", uuid::Uuid::new_v4().simple()),

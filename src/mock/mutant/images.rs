@@ -120,6 +120,10 @@ fn list(m: Mutant, ctx: &Ctx, model: &mut Model) -> Outcome<Answer> {
             images.retain(|i| i["visibility"] != "public" || i["owner"] == caller);
         },
         Mutant::ListOldestFirst => |images, _| images.reverse(),
+        Mutant::ListTiesById if !query.iter().any(|(k, _)| k.starts_with("sort")) => |images, _| {
+            let key = |i: &Value| (i["created_at"].to_string(), i["id"].to_string());
+            images.sort_by_key(|i| std::cmp::Reverse(key(i)));
+        },
         _ => return Ok(out),
     };
     let mut page = out.value();

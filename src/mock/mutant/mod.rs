@@ -108,8 +108,10 @@ mutants! {
     StrangerSeesPrivate = "stranger-sees-private", Rules;
     /// Public images are listed only to their owner, not to other projects.
     PublicUnlistedForOthers = "public-unlisted-for-others", Rules;
-    /// Image lists are sorted oldest first (should be newest first, then by id descending).
+    /// Image lists are sorted oldest first (should be newest first).
     ListOldestFirst = "list-oldest-first", Rules;
+    /// Images created within one second are listed by id, not in the order they were made.
+    ListTiesById = "list-ties-by-id", Rules;
     /// A member may add and remove tags of an image it shares (should be 403).
     MemberCanTag = "member-can-tag", Rules;
     /// The tag quota lets one tag more through.

@@ -248,9 +248,16 @@ pub struct Step {
 pub const PSEUDO_CALLERS: &[&str] = &["anonymous", "empty_token", "bad_token"];
 /// Placeholders that are not images or personas.
 /// `{tags_past_quota}`, as a whole JSON string value, becomes a list of one tag more than
-/// the target's tag quota.
-pub const SPECIAL_PLACEHOLDERS: &[&str] =
-    &["random_uuid", "random_project", "run_id", "tags_past_quota"];
+/// the target's tag quota; `{uuid_1}` < `{uuid_2}` < `{uuid_3}` are ids in ascending order.
+pub const SPECIAL_PLACEHOLDERS: &[&str] = &[
+    "random_uuid",
+    "random_project",
+    "run_id",
+    "tags_past_quota",
+    "uuid_1",
+    "uuid_2",
+    "uuid_3",
+];
 /// Every image a case names must start with this, so that clean-up can find it.
 const RUN_PREFIX: &str = "sharecheck-{run_id}-";
 const STATUSES: &[&str] = &["pending", "accepted", "rejected"];
