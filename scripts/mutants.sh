@@ -53,6 +53,9 @@ echo "mutants: $total selected${IN_DIFF:+ (in the diff against $BASE)}"
 if [ "$LIST" = 1 ]; then cat "$OUT/all.txt"; exit 0; fi
 if [ "$total" -eq 0 ]; then echo "mutants: nothing to test"; exit 0; fi
 
+# The test targets, for the build as well as the run: otherwise every mutant links every test
+# binary of the crate, most of which never run.
+tests=(--cargo-arg=--test=conformance --cargo-arg=--test=keystone)
 run=(--jobs "$JOBS" --sharding round-robin --timeout 120 --profile mutants --output "$OUT")
 if [ -n "$SHARD" ]; then
   k=${SHARD%/*} n=${SHARD#*/}
@@ -78,9 +81,9 @@ set +e
 if [ "$SUMMARY" = 1 ]; then
   true
 elif [ -z "$SHARD" ]; then
-  timeout -s INT $(( BUDGET * 3 / 2 )) cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance --test keystone
+  timeout -s INT $(( BUDGET * 3 / 2 )) cargo mutants "${sel[@]}" "${run[@]}" "${tests[@]}"
 else
-  cargo mutants "${sel[@]}" "${run[@]}" -- --test conformance --test keystone
+  cargo mutants "${sel[@]}" "${run[@]}" "${tests[@]}"
 fi
 status=$?
 set -e
