@@ -141,3 +141,109 @@ async fn tokens_issued_one_after_another_all_stay_valid() {
         assert_eq!(r.status(), 200, "an earlier token stopped working");
     }
 }
+
+/// Builtin identities plus a domain `dom-alpha` (named `Alpha`) with one user and project.
+async fn start_with_domain() -> (MockServer, reqwest::Client) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut config = sharecheck::embedded::config(None);
+    let extra: sharecheck::Identities = serde_yaml::from_str(
+        "domains: {dom-alpha: {name: Alpha}}\n\
+         projects: {proj-alpha: {name: alpha, domain_id: dom-alpha}}\n\
+         users: {ann: {id: user-ann, password: ann-secret, domain_id: dom-alpha, \
+         project_id: proj-alpha, roles: [member]}}\n",
+    )
+    .expect("identities");
+    config.identities.domains.extend(extra.domains);
+    config.identities.projects.extend(extra.projects);
+    config.identities.users.extend(extra.users);
+    let server = MockServer::start(config).await.expect("mock starts");
+    (server, reqwest::Client::new())
+}
+
+async fn issue(http: &reqwest::Client, base: &str, auth: Value) -> (u16, Value) {
+    let r = http
+        .post(format!("{base}/v3/auth/tokens"))
+        .json(&auth)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn domains_are_found_by_id_and_name_and_users_by_id() {
+    let (server, http) = start_with_domain().await;
+    let base = server.uri();
+    let in_domain = |domain: Value, project_domain: Value| {
+        json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": "ann", "domain": domain, "password": "ann-secret"}}},
+            "scope": {"project": {"name": "alpha", "domain": project_domain}},
+        }})
+    };
+    let (status, body) = issue(
+        &http,
+        &base,
+        in_domain(json!({"name": "Alpha"}), json!({"id": "dom-alpha"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["token"]["user"]["domain"]["name"], "Alpha");
+    assert_eq!(body["token"]["user"]["name"], "ann");
+    assert_eq!(body["token"]["project"]["domain"]["name"], "Alpha");
+    // An unknown domain name or id is refused, and so is the right user in the wrong domain.
+    for (user_domain, project_domain) in [
+        (json!({"name": "Nope"}), json!({"id": "dom-alpha"})),
+        (json!({"name": "Default"}), json!({"id": "dom-alpha"})),
+        (json!({"id": "dom-nope"}), json!({"id": "dom-alpha"})),
+    ] {
+        let (status, _) = issue(&http, &base, in_domain(user_domain, project_domain)).await;
+        assert_eq!(status, 401);
+    }
+    // A builtin user named with the default domain's name, and with a name no domain has.
+    let (status, body) = issue(&http, &base, password_auth("owner", "owner-secret")).await;
+    assert_eq!(status, 201);
+    assert_eq!(body["token"]["user"]["domain"]["name"], "Default");
+    let mut nowhere = password_auth("owner", "owner-secret");
+    nowhere["auth"]["identity"]["password"]["user"]["domain"] = json!({"name": "Nope"});
+    assert_eq!(issue(&http, &base, nowhere).await.0, 401);
+    // A user by id, right and wrong.
+    let by_id = |id: &str| {
+        json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "id": id, "password": "ann-secret"}}},
+            "scope": {"project": {"id": "proj-alpha"}},
+        }})
+    };
+    assert_eq!(issue(&http, &base, by_id("user-ann")).await.0, 201);
+    assert_eq!(issue(&http, &base, by_id("user-nobody")).await.0, 401);
+
+    let admin = |path: String| {
+        http.get(format!("{base}{path}"))
+            .header("x-auth-token", "admin-token")
+            .send()
+    };
+    let r = admin("/v3/domains/dom-alpha".into()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["domain"]["name"], "Alpha");
+    let r = admin("/v3/domains/default".into()).await.unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["domain"]["name"],
+        "Default"
+    );
+    assert_eq!(
+        admin("/v3/domains/dom-nope".into()).await.unwrap().status(),
+        404
+    );
+    let r = admin("/v3/users/user-ann".into()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["user"]["name"], "ann");
+    assert_eq!(
+        admin("/v3/users/user-nobody".into())
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
