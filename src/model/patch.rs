@@ -183,22 +183,26 @@ fn pointer(path: &str) -> Result<Vec<String>> {
         ))
     };
     let rest = path.strip_prefix('/').ok_or_else(invalid)?;
-    let mut parts = Vec::new();
-    for part in rest.split('/') {
-        let bad_tilde = part
-            .match_indices('~')
-            .any(|(i, _)| !matches!(part.as_bytes().get(i + 1), Some(b'0' | b'1')));
-        if part.trim().is_empty() || bad_tilde {
-            return Err(invalid());
-        }
-        parts.push(
+    // As the reference checks: no two `/` with only blanks between, no `/` at the end, and
+    // `~` only in `~0` or `~1`; a lone blank segment names the property "".
+    let adjacent = rest
+        .match_indices('/')
+        .any(|(i, _)| rest[i + 1..].trim_start().starts_with('/'));
+    let bad_tilde = rest
+        .match_indices('~')
+        .any(|(i, _)| !matches!(rest.as_bytes().get(i + 1), Some(b'0' | b'1')));
+    if adjacent || (!rest.is_empty() && rest.ends_with('/')) || rest.trim() == "/" || bad_tilde {
+        return Err(invalid());
+    }
+    Ok(rest
+        .split('/')
+        .map(|part| {
             part.replace("~1", "/")
                 .replace("~0", "~")
                 .trim()
-                .to_string(),
-        );
-    }
-    Ok(parts)
+                .to_string()
+        })
+        .collect())
 }
 
 /// 403 for an attribute nobody may write.
