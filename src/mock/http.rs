@@ -476,30 +476,12 @@ pub(crate) fn handle(
         content_type,
     };
     let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
-    let handler = match rules_mutant {
-        Some(_) if !matches!(op.handler, Handler::Document(_)) => None,
-        _ => Some(op.handler),
-    };
-    let answer = match handler {
-        // A mutant may bend state on any row: it takes the write lock.
-        None => {
-            let who = who.clone();
-            drop(model);
-            let mut model = app.model.write().expect("model lock");
-            let m = rules_mutant.expect("only under a mutant");
-            let call = Call {
-                who: &who,
-                params,
-                query: &query,
-                body,
-                content_type,
-            };
-            mutant::answer(m, op, &mut model, &call)
-        }
-        Some(Handler::Document(name)) => Ok(Answer::Schema(name)),
-        Some(Handler::Read(f)) => f(&model, &call(who)),
-        Some(Handler::Write(f)) => {
-            // Only the write path needs its own copy of the identity.
+    let answer = match (rules_mutant, op.handler) {
+        (_, Handler::Document(name)) => Ok(Answer::Schema(name)),
+        (None, Handler::Read(f)) => f(&model, &call(who)),
+        // Writes take the write lock, and so does any row under a rules mutant (it may bend
+        // state); they need their own copy of the identity.
+        (broken, handler) => {
             let who = who.clone();
             drop(model);
             let mut model = app.model.write().expect("model lock");
@@ -510,7 +492,12 @@ pub(crate) fn handle(
                 body,
                 content_type,
             };
-            f(&mut model, &call)
+            match (broken, handler) {
+                (Some(m), _) => mutant::answer(m, op, &mut model, &call),
+                (None, Handler::Write(f)) => f(&mut model, &call),
+                (None, Handler::Read(f)) => f(&model, &call),
+                (None, Handler::Document(name)) => Ok(Answer::Schema(name)),
+            }
         }
     };
     match answer {
