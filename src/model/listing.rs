@@ -361,9 +361,8 @@ fn split_in(list: &str) -> Result<Vec<String>> {
                 ))
             })?;
             out.push(quoted[..end].to_string());
-            rest = quoted[end + 1..]
-                .strip_prefix(',')
-                .unwrap_or(&quoted[end + 1..]);
+            let after = &quoted[end + 1..];
+            rest = after.strip_prefix(',').unwrap_or(after);
         } else {
             let (item, tail) = rest.split_once(',').unwrap_or((rest, ""));
             if item.contains('"') {
