@@ -39,10 +39,13 @@ pub fn config(mutant: Option<Mutant>) -> MockConfig {
             member_quota: MEMBER_QUOTA as i64,
             tag_quota: TAG_QUOTA as i64,
             property_quota: 128,
+            ..Rules::default()
         },
         mutant,
         faults: true,
         rate_limit: Some(RATE_LIMIT),
+        fixtures: None,
+        log_json: false,
     }
 }
 

@@ -121,6 +121,13 @@ pub enum MockError {
         #[source]
         source: std::io::Error,
     },
+    /// The fixtures cannot be loaded.
+    #[error("fixtures: {source}")]
+    Fixtures {
+        /// What is wrong with them.
+        #[source]
+        source: crate::model::SnapshotError,
+    },
 }
 
 /// The target failed a check made before any case runs.

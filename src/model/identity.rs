@@ -214,6 +214,13 @@ pub struct IssuedToken {
     pub methods: Vec<String>,
     /// When it was issued (`YYYY-MM-DDTHH:MM:SS.ffffffZ`).
     pub issued_at: String,
-    /// When it expires, in the same format (stated, not enforced).
+    /// When it expires, in the same format; from then on it is refused.
     pub expires_at: String,
+}
+
+impl IssuedToken {
+    /// Whether the token has expired at `now` (an unreadable expiry counts as expired).
+    pub fn expired_at(&self, now: std::time::SystemTime) -> bool {
+        humantime::parse_rfc3339_weak(&self.expires_at).map_or(true, |t| t <= now)
+    }
 }

@@ -14,6 +14,7 @@ mod image;
 mod listing;
 mod member;
 mod patch;
+mod snapshot;
 mod state;
 mod tags;
 
@@ -21,6 +22,7 @@ pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, U
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
 pub use patch::PATCH_MEDIA_TYPES;
+pub use snapshot::{ImageRecord, MemberRecord, Snapshot, SnapshotError, TokenRecord};
 
 pub(crate) use state::State;
 
@@ -103,6 +105,9 @@ pub struct Rules {
     /// Most extra properties an image may have; negative means unlimited (Glance's
     /// `image_property_quota`, default 128).
     pub property_quota: i64,
+    /// How long a token the mock's Keystone issues stays valid (Keystone's
+    /// `[token] expiration`, default an hour).
+    pub token_lifetime: std::time::Duration,
 }
 
 impl Default for Rules {
@@ -111,6 +116,7 @@ impl Default for Rules {
             member_quota: 128,
             tag_quota: 128,
             property_quota: 128,
+            token_lifetime: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -224,6 +230,24 @@ impl Model {
         self.issued.insert(token, issued);
     }
 
+    /// The whole state as one document: images in creation order with their members, and
+    /// the tokens issued at run time.
+    pub fn snapshot(&self) -> Snapshot {
+        snapshot::write(&self.state, &self.issued, &self.issued_order)
+    }
+
+    /// Replaces the whole state with `snap`'s; on an error nothing changes.
+    pub fn restore(&mut self, snap: &Snapshot) -> Result<(), SnapshotError> {
+        let restored = snapshot::read(snap)?;
+        self.state = restored.state;
+        self.issued.clear();
+        self.issued_order.clear();
+        for (token, issued) in restored.tokens {
+            self.register_token(token, issued);
+        }
+        Ok(())
+    }
+
     /// The images and memberships (the mock's mutants read and bend them).
     pub(crate) fn state(&self) -> &State {
         &self.state
@@ -239,9 +263,22 @@ impl Model {
         &mut self.rules
     }
 
-    /// A token issued at run time, if `token` is one.
+    /// A token issued at run time, if `token` is one and has neither expired nor been
+    /// revoked.
     pub fn issued_token(&self, token: &str) -> Option<&IssuedToken> {
-        self.issued.get(token)
+        self.issued
+            .get(token)
+            .filter(|t| !t.expired_at(std::time::SystemTime::now()))
+    }
+
+    /// How long issued tokens live.
+    pub fn token_lifetime(&self) -> std::time::Duration {
+        self.rules.token_lifetime
+    }
+
+    /// Revokes the issued token `token`; whether there was one.
+    pub fn revoke_token(&mut self, token: &str) -> bool {
+        self.issued.remove(token).is_some()
     }
 
     /// Resolves a token to an identity. Missing, empty or unknown tokens are refused (401).
@@ -254,7 +291,7 @@ impl Model {
             Some(t) => self
                 .identities
                 .get(t)
-                .or_else(|| self.issued.get(t).map(|i| &i.identity))
+                .or_else(|| self.issued_token(t).map(|i| &i.identity))
                 .ok_or_else(|| {
                     ApiError::new(
                         ErrorKind::Unauthorized,

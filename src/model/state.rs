@@ -50,6 +50,29 @@ impl State {
         }
     }
 
+    /// Puts back an image as a snapshot kept it, with its member rows and former members;
+    /// later changes are ordered after it.
+    pub(crate) fn restore_image(
+        &mut self,
+        image: Image,
+        members: Vec<Member>,
+        former: HashMap<String, String>,
+    ) {
+        self.changes = self.changes.max(image.created_seq).max(image.updated_seq);
+        if !members.is_empty() {
+            self.members.insert(image.id.clone(), members);
+        }
+        if !former.is_empty() {
+            self.former.insert(image.id.clone(), former);
+        }
+        self.images.insert(image.id.clone(), image);
+    }
+
+    /// The projects removed from image `id`'s members, with when each first became one.
+    pub(crate) fn former_of(&self, id: &str) -> Option<&HashMap<String, String>> {
+        self.former.get(id)
+    }
+
     /// Removes an image and every membership it had.
     pub(crate) fn remove_image(&mut self, id: &str) {
         self.images.remove(id);

@@ -9,6 +9,7 @@ fn model(quota: i64) -> Model {
             member_quota: quota,
             tag_quota: 128,
             property_quota: 128,
+            ..Rules::default()
         },
     )
 }
@@ -291,7 +292,7 @@ fn issued_tokens_are_bounded_oldest_first() {
         identity: who.clone(),
         methods: vec!["password".into()],
         issued_at: format!("t{n}"),
-        expires_at: String::new(),
+        expires_at: "2999-01-01T00:00:00Z".into(),
     };
     for n in 0..=MAX_ISSUED_TOKENS {
         m.register_token(format!("tok-{n}"), issued(n));

@@ -218,6 +218,7 @@ fn model_step(before: Row, kind: OpKind) -> Step {
             member_quota: -1,
             tag_quota: -1,
             property_quota: 128,
+            ..Rules::default()
         },
     );
     let image = model

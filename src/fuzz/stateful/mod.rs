@@ -108,6 +108,7 @@ impl Ctx {
                 member_quota: i64::from(quota),
                 tag_quota: target.tag_quota.map_or(128, i64::from),
                 property_quota: 128,
+                ..Rules::default()
             },
             prefix,
             sequences: Arc::default(),
@@ -233,6 +234,7 @@ pub fn predictions(
                 member_quota,
                 tag_quota: target.tag_quota.map_or(128, i64::from),
                 property_quota: 128,
+                ..Rules::default()
             },
         ),
         images: Vec::new(),
