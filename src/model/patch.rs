@@ -150,6 +150,9 @@ fn change(draft: Draft, raw: &Value) -> Result<Change> {
                 "Invalid JSON pointer for this resource: '{path}'"
             )));
         }
+        if op != "remove" {
+            check_locations(op, obj.get("value"))?;
+        }
         return Ok(Change::Locations);
     }
     let [attr] = &parts[..] else {
@@ -174,6 +177,28 @@ fn change(draft: Draft, raw: &Value) -> Result<Change> {
     })
 }
 
+/// A location value as the image schema takes it (an object with a string `url` and an
+/// object `metadata`; a list of them to replace all), checked before the policy refuses.
+fn check_locations(op: &str, value: Option<&Value>) -> Result<()> {
+    let one = |v: &Value| v["url"].is_string() && v["metadata"].is_object();
+    let fits = match value {
+        None => {
+            return Err(bad(format!(
+                "Operation \"{op}\" requires a member named \"value\"."
+            )));
+        }
+        Some(Value::Array(items)) if op == "replace" => items.iter().all(one),
+        Some(v) => op == "add" && one(v),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(bad(
+            "Provided object does not match schema 'image': a location is an object with a string url and an object metadata.",
+        ))
+    }
+}
+
 /// The members of a restricted JSON pointer: it starts with `/`, has no empty member and no
 /// `~` outside `~0` and `~1`.
 fn pointer(path: &str) -> Result<Vec<String>> {
@@ -194,7 +219,9 @@ fn pointer(path: &str) -> Result<Vec<String>> {
     if adjacent || (!rest.is_empty() && rest.ends_with('/')) || rest.trim() == "/" || bad_tilde {
         return Err(invalid());
     }
+    // The reference drops every leading `/` before it splits: `//name` names `name`.
     Ok(rest
+        .trim_start_matches('/')
         .split('/')
         .map(|part| {
             part.replace("~1", "/")
