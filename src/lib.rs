@@ -57,8 +57,14 @@ pub use fuzz::security::{
 };
 pub use fuzz::stateful::{StatefulOptions, StatefulReport, run as run_stateful};
 pub use fuzz::{FuzzError, FuzzOptions, FuzzReport, run as fuzz};
-pub use mock::{MAX_BODY_BYTES, MockConfig, MockServer, Mutant, load_identities};
-pub use model::{Identities, MemberStatus, Rules};
+pub use mock::{
+    CONTROL_PREFIX, MAX_BODY_BYTES, MockConfig, MockServer, MockServerBuilder, Mutant,
+    load_fixtures, load_identities,
+};
+pub use model::{
+    Identities, ImageRecord, MemberRecord, MemberStatus, Rules, Snapshot, SnapshotError,
+    TokenRecord,
+};
 pub use suite::{
     Driver, Expectations, MATRIX_COLUMNS, PREFIX as IMAGE_PREFIX, RunOptions, RunSummary, Suite,
     diff, interrupt, interrupted, run as run_suite,

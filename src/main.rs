@@ -83,6 +83,11 @@ enum Command {
     /// built-in set: owner-token, member-token, other-member-token, stranger-token and
     /// admin-token (projects proj-owner, proj-member, proj-other-member, proj-stranger,
     /// proj-admin; admin-token has the admin role).
+    ///
+    /// Beside the image API: `GET /healthz`, and the control API under /_sharecheck/ (for
+    /// loopback callers and admin tokens): `POST reset`, `GET|PUT snapshot`,
+    /// `GET|DELETE requests` (the request journal) and `GET|POST|DELETE faults` (fault
+    /// rules). See README.
     Mock {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9292", value_name = "ADDR")]
@@ -120,6 +125,19 @@ enum Command {
         /// Break one rule on purpose, to see the suite catch it (self-test).
         #[arg(long, value_name = "NAME", value_parser = mutant_names())]
         mutant: Option<Mutant>,
+        /// How long a token the built-in Keystone issues stays valid, in seconds (static
+        /// tokens of the identities never expire).
+        #[arg(long, default_value_t = 3600, value_name = "SECONDS",
+              value_parser = clap::value_parser!(u64).range(1..))]
+        token_lifetime: u64,
+        /// Start from this snapshot (YAML or JSON, as `GET /_sharecheck/snapshot` writes
+        /// it); `POST /_sharecheck/reset` returns to it.
+        #[arg(long, value_name = "FILE")]
+        fixtures: Option<PathBuf>,
+        /// Log every request to stderr: `json` writes one JSON object per line (method,
+        /// path, caller, operation, status, time; never a token).
+        #[arg(long, value_name = "FORMAT", value_parser = ["json"])]
+        log: Option<String>,
     },
     /// Delete what earlier runs left on a target: every image named `sharecheck-…` (or
     /// `sharecheck-<RUN ID>-…`) that a persona of the target owns.
@@ -263,7 +281,14 @@ fn main() -> ExitCode {
             faults,
             rate_limit,
             mutant,
+            token_lifetime,
+            fixtures,
+            log,
         } => {
+            let fixtures = match fixtures.map(|p| sharecheck::load_fixtures(&p)).transpose() {
+                Ok(f) => f,
+                Err(e) => return fail(e),
+            };
             let identities = match identities {
                 Some(path) => match load_identities(&path) {
                     Ok(i) => i,
@@ -278,10 +303,13 @@ fn main() -> ExitCode {
                     member_quota,
                     tag_quota,
                     property_quota: 128,
+                    token_lifetime: std::time::Duration::from_secs(token_lifetime),
                 },
                 mutant,
                 faults,
                 rate_limit,
+                fixtures,
+                log_json: log.is_some(),
             };
             // One thread serves best here: no cross-thread wake-ups per request, and the other
             // core stays free for the clients (SHARECHECK_MOCK_THREADS=N for a thread pool).

@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::model::{Identity, Model, Outcome, PATCH_MEDIA_TYPES};
+use crate::model::{CONTAINER_FORMATS, DISK_FORMATS, Identity, Model, Outcome, PATCH_MEDIA_TYPES};
 
 /// A request as the table hands it to the model: who asks, the path parameters in template
 /// order, the query pairs and the raw body.
@@ -104,6 +104,75 @@ pub(crate) struct Fuzz {
     pub(crate) says: &'static str,
 }
 
+/// The request body the documentation describes for a row (the mock's journal says where a
+/// client's request departs from it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Takes {
+    /// No body.
+    Nothing,
+    /// A JSON object (`application/json`) with these fields; `open`: other keys may carry
+    /// string values (an image's extra properties).
+    Object {
+        fields: &'static [Field],
+        open: bool,
+    },
+    /// A JSON-patch document, in one of the patch media types.
+    Patch,
+}
+
+/// A documented field of a request body.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Field {
+    pub(crate) name: &'static str,
+    pub(crate) required: bool,
+    pub(crate) kind: Kind,
+}
+
+/// The JSON a documented field holds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    /// A string.
+    Text,
+    /// A string or `null`.
+    TextOrNull,
+    /// `true` or `false`.
+    Bool,
+    /// A whole number from 0.
+    Count,
+    /// A list of strings.
+    Texts,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+}
+
+const fn field(name: &'static str, required: bool, kind: Kind) -> Field {
+    Field {
+        name,
+        required,
+        kind,
+    }
+}
+
+/// What a create body may hold: the image schema's writable attributes, and extra string
+/// properties.
+const CREATE_FIELDS: &[Field] = &[
+    field("id", false, Kind::Text),
+    field("name", false, Kind::TextOrNull),
+    field(
+        "visibility",
+        false,
+        Kind::OneOf(&["private", "shared", "community", "public"]),
+    ),
+    field("owner", false, Kind::TextOrNull),
+    field("protected", false, Kind::Bool),
+    field("os_hidden", false, Kind::Bool),
+    field("disk_format", false, Kind::OneOf(DISK_FORMATS)),
+    field("container_format", false, Kind::OneOf(CONTAINER_FORMATS)),
+    field("min_ram", false, Kind::Count),
+    field("min_disk", false, Kind::Count),
+    field("tags", false, Kind::Texts),
+];
+
 /// One operation.
 #[derive(Clone, Copy)]
 pub(crate) struct Operation {
@@ -117,6 +186,8 @@ pub(crate) struct Operation {
     pub(crate) success: u16,
     /// The model call.
     pub(crate) handler: Handler,
+    /// The request body the documentation describes.
+    pub(crate) takes: Takes,
     /// What the fuzzer sends.
     pub(crate) fuzz: Fuzz,
 }
@@ -261,6 +332,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         path: "/v2/images",
         success: 200,
         handler: Handler::Read(image_page),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 2,
             bodies: &[],
@@ -298,6 +370,10 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 location: Some(format!("/v2/images/{}", image.id)),
             })
         }),
+        takes: Takes::Object {
+            fields: CREATE_FIELDS,
+            open: true,
+        },
         fuzz: Fuzz {
             weight: 2,
             bodies: IMAGE_BODIES,
@@ -314,6 +390,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         handler: Handler::Read(|m, c| {
             Ok(Answer::json(&m.show_image(c.who, c.param(0))?.to_json()))
         }),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 1,
             bodies: &[],
@@ -331,6 +408,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             let image = m.update_image(c.who, c.param(0), c.content_type, c.body)?;
             Ok(Answer::json(&image.to_json()))
         }),
+        takes: Takes::Patch,
         fuzz: Fuzz {
             weight: 2,
             bodies: PATCH_BODIES,
@@ -348,6 +426,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             m.delete_image(c.who, c.param(0), c.body)?;
             Ok(Answer::Empty)
         }),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 1,
             bodies: &[],
@@ -367,6 +446,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 &json!({"members": members, "schema": "/v2/schemas/members"}),
             ))
         }),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 2,
             bodies: &[],
@@ -383,6 +463,10 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         handler: Handler::Write(|m, c| {
             Ok(Answer::json(&m.add_member(c.who, c.param(0), c.body)?))
         }),
+        takes: Takes::Object {
+            fields: &[field("member", true, Kind::Text)],
+            open: false,
+        },
         fuzz: Fuzz {
             weight: 8,
             bodies: &[
@@ -412,6 +496,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 c.param(1),
             )?))
         }),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 2,
             bodies: &[],
@@ -433,6 +518,14 @@ pub(crate) static OPERATIONS: &[Operation] = &[
                 c.body,
             )?))
         }),
+        takes: Takes::Object {
+            fields: &[field(
+                "status",
+                true,
+                Kind::OneOf(&["pending", "accepted", "rejected"]),
+            )],
+            open: false,
+        },
         fuzz: Fuzz {
             weight: 4,
             bodies: &[
@@ -459,6 +552,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             m.delete_member(c.who, c.param(0), c.param(1), c.body)?;
             Ok(Answer::Empty)
         }),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 3,
             bodies: MOSTLY_NO_BODY,
@@ -476,6 +570,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             m.add_tag(c.who, c.param(0), c.param(1), c.body)?;
             Ok(Answer::Empty)
         }),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 2,
             bodies: MOSTLY_NO_BODY,
@@ -493,6 +588,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             m.delete_tag(c.who, c.param(0), c.param(1), c.body)?;
             Ok(Answer::Empty)
         }),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 1,
             bodies: MOSTLY_NO_BODY,
@@ -515,6 +611,7 @@ const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -
         path,
         success: 200,
         handler: Handler::Document(doc),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 0,
             bodies: &[],
@@ -547,6 +644,7 @@ mod tests {
         path: "/v2/images/{image_id}/probe",
         success: 200,
         handler: Handler::Read(|m, c| Ok(Answer::json(&m.probe_image(c.who, c.param(0))?))),
+        takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 2,
             bodies: &[],
@@ -598,6 +696,40 @@ mod tests {
                 "row {} has no spec",
                 row.name
             );
+        }
+    }
+
+    #[test]
+    fn documented_bodies_agree_with_the_specs() {
+        for spec in &specs() {
+            let name = spec["operation"].as_str().expect("operation");
+            let row = by_name(name).expect("row");
+            let body = &spec["request_body"];
+            match row.takes {
+                Takes::Nothing => assert_eq!(body.as_str(), Some("none"), "{name}"),
+                Takes::Patch => assert!(body["json"].is_mapping(), "{name}"),
+                Takes::Object { fields, .. } => {
+                    let documented = body["json"]["fields"].as_sequence().expect(name);
+                    for f in documented {
+                        let fname = f["name"].as_str().expect("field name");
+                        let known = fields.iter().find(|k| k.name == fname);
+                        let required = f["required"].as_bool().unwrap_or(false);
+                        assert!(
+                            known.is_some_and(|k| k.required == required),
+                            "{name}: field {fname} (required: {required}) is not in the row"
+                        );
+                    }
+                    for k in fields.iter().filter(|k| k.required) {
+                        assert!(
+                            documented
+                                .iter()
+                                .any(|f| f["name"].as_str() == Some(k.name)),
+                            "{name}: required {} is not documented",
+                            k.name
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -1,28 +1,37 @@
 //! The mock image service: a thin warp layer over [`crate::model::Model`].
 //!
-//! `http` turns requests into model calls and model outcomes into the reference's responses
-//! (status, error format chosen by `Accept`, `Allow`, `x-openstack-request-id`,
-//! `WWW-Authenticate`); `limits` holds the two capabilities a healthy server does not offer
-//! on demand (fault injection, a rate limit); `documents` the schemas and version discovery;
+//! `http` is the edge (body limits, fault rules, journal, the wire); `route` turns image API
+//! requests into model calls and `out` writes the reference's responses (status, error
+//! format chosen by `Accept`, `Allow`, `x-openstack-request-id`, `WWW-Authenticate`);
+//! `control` is the control API (`/_sharecheck/`: reset, snapshot, journal, fault rules) and
+//! `/healthz`; `limits` the rate limit; `documents` the schemas and version discovery;
 //! `keystone` a minimal Keystone v3 (tokens, projects, users) at `/v3`.
 //! State lives in the model, behind one lock.
 
 mod accept;
+mod app;
+mod conform;
+mod control;
 mod documents;
+mod faults;
 mod http;
+mod journal;
 mod keystone;
 mod limits;
 mod mutant;
+mod out;
+mod route;
+mod server;
 
+pub use control::CONTROL_PREFIX;
 pub use mutant::Mutant;
+pub use server::{MockServer, MockServerBuilder};
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use tokio::task::JoinHandle;
-
-use crate::error::{DataError, MockError};
-use crate::model::{Identities, Model, Rules};
+use crate::error::DataError;
+use crate::model::{Identities, Model, Rules, Snapshot};
 
 /// How to run the mock.
 #[derive(Clone, Debug)]
@@ -40,6 +49,10 @@ pub struct MockConfig {
     /// Answer 413 with `Retry-After` past this many requests per second for one token,
     /// method and path.
     pub rate_limit: Option<u32>,
+    /// The state to start from, and to return to on `POST /_sharecheck/reset`.
+    pub fixtures: Option<Snapshot>,
+    /// Write every request to stderr as one JSON line (tokens never appear).
+    pub log_json: bool,
 }
 
 impl Default for MockConfig {
@@ -51,6 +64,8 @@ impl Default for MockConfig {
             mutant: None,
             faults: false,
             rate_limit: None,
+            fixtures: None,
+            log_json: false,
         }
     }
 }
@@ -74,6 +89,21 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// The most header fields: past them, 431.
 pub const MAX_HEADERS: usize = 64;
+
+/// Reads a snapshot file (`GET /_sharecheck/snapshot` writes one) to start the mock from:
+/// YAML, or JSON (which YAML reads too). Its entries are checked when the mock starts.
+pub fn load_fixtures(path: &Path) -> Result<Snapshot, DataError> {
+    let src = std::fs::read_to_string(path).map_err(|source| DataError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let snap: Snapshot = serde_yaml::from_str(&src).map_err(|e| DataError::yaml(path, &e))?;
+    let mut probe = Model::new(Identities::default(), Rules::default());
+    probe
+        .restore(&snap)
+        .map_err(|e| DataError::invalid(path, None, e.to_string()))?;
+    Ok(snap)
+}
 
 /// Reads an identities file: static `tokens: {TOKEN: {project_id, user_id, roles}}`, and for
 /// the Keystone at `/v3` `projects: {ID: {name, domain_id}}`, `users: {NAME: {id, password,
@@ -161,60 +191,6 @@ fn check_keystone_entries(path: &Path, src: &str, ids: &Identities) -> Result<()
     Ok(())
 }
 
-/// A running mock. Dropping it stops the server.
-#[derive(Debug)]
-pub struct MockServer {
-    addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl MockServer {
-    /// Binds and starts serving on the current tokio runtime.
-    pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| MockError::Bind {
-                addr: config.listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| MockError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-        let app = http::App::new(
-            Model::new(config.identities, config.rules),
-            format!("http://{addr}"),
-            config.mutant,
-            config.faults,
-            config.rate_limit,
-        );
-        let filter = http::filter(std::sync::Arc::new(app));
-        let task = tokio::spawn(warp::serve(filter).incoming(listener).run());
-        Ok(MockServer { addr, task })
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://ADDR`, the image service root.
-    pub fn uri(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops serving (as dropping it does).
-    pub fn stop(self) {
-        drop(self);
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::load_identities;
@@ -277,7 +253,8 @@ mod tests {
 mod one_row {
     use warp::http::{HeaderMap, HeaderValue, Method};
 
-    use super::http::{App, handle};
+    use super::app::App;
+    use super::route::handle;
     use crate::fuzz::emit;
     use crate::fuzz::stateful::{Finding, Step, Who, Whom, predictions};
     use crate::model::{Identities, Model, Rules};

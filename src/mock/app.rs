@@ -1,0 +1,71 @@
+//! Everything a request may touch: the model behind its lock, the documents served as they
+//! are, the edge capabilities (fault header, rate limit, fault rules), the request journal
+//! and the fixtures a reset returns to.
+
+use std::sync::RwLock;
+
+use warp::http::HeaderValue;
+
+use super::documents::Documents;
+use super::faults::Faults;
+use super::journal::Journal;
+use super::limits::RateLimiter;
+use super::mutant::Mutant;
+use crate::model::{Model, Snapshot};
+
+/// The mock's shared state (one per server).
+pub(crate) struct App {
+    pub(super) model: RwLock<Model>,
+    pub(super) mutant: Option<Mutant>,
+    pub(super) base: String,
+    pub(super) www_authenticate: HeaderValue,
+    /// Honour the `X-Sharecheck-Fault` header.
+    pub(super) fault_header: bool,
+    pub(super) rate: Option<RateLimiter>,
+    pub(super) docs: Documents,
+    /// Rules set through `/_sharecheck/faults`.
+    pub(super) faults: Faults,
+    pub(super) journal: Journal,
+    /// What `POST /_sharecheck/reset` returns to (empty: nothing).
+    pub(super) fixtures: Snapshot,
+    /// Write each request to stderr as a JSON line.
+    pub(super) log_json: bool,
+}
+
+impl App {
+    pub(crate) fn new(
+        model: Model,
+        base: String,
+        mutant: Option<Mutant>,
+        fault_header: bool,
+        rate_limit: Option<u32>,
+    ) -> App {
+        let www_authenticate = HeaderValue::from_str(&format!("Keystone uri=\"{base}\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("Keystone"));
+        App {
+            model: RwLock::new(model),
+            mutant,
+            docs: Documents::new(&base),
+            base,
+            www_authenticate,
+            fault_header,
+            rate: rate_limit.map(RateLimiter::new),
+            faults: Faults::default(),
+            journal: Journal::default(),
+            fixtures: Snapshot::empty(),
+            log_json: false,
+        }
+    }
+
+    /// Sets what a reset returns to.
+    pub(crate) fn with_fixtures(mut self, fixtures: Snapshot) -> App {
+        self.fixtures = fixtures;
+        self
+    }
+
+    /// Logs every request to stderr as one JSON line (tokens never appear).
+    pub(crate) fn with_json_log(mut self, on: bool) -> App {
+        self.log_json = on;
+        self
+    }
+}

@@ -1,0 +1,168 @@
+//! The request journal: what the mock was asked and what it answered, in order, readable the
+//! moment an answer leaves (an entry is written before the response is handed to the
+//! connection). Tokens are never kept; the caller is named by user and project.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// Entries kept at most; older ones are dropped (and counted).
+pub(crate) const JOURNAL_CAPACITY: usize = 100_000;
+
+/// One request and its answer.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Entry {
+    /// Place in the order of requests, from 1.
+    pub(crate) seq: u64,
+    /// When the answer was sent (RFC 3339, microseconds).
+    pub(crate) time: String,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) query: String,
+    /// The caller's user name (or id, when the user is not in the identities); `None` for a
+    /// request without a valid token.
+    pub(crate) persona: Option<String>,
+    pub(crate) user_id: Option<String>,
+    pub(crate) project_id: Option<String>,
+    /// The operation of the table the request matched, if any.
+    pub(crate) operation: Option<&'static str>,
+    pub(crate) status: u16,
+    /// Whether the request follows the documentation (operation, media type, body).
+    pub(crate) documented: bool,
+    /// Where it does not, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) problems: Vec<String>,
+    /// The injected fault, if one answered or bent this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fault: Option<String>,
+    /// Time spent answering, in microseconds (injected latency included).
+    pub(crate) micros: u64,
+}
+
+/// What the journal's reader may select by.
+#[derive(Debug, Default)]
+pub(crate) struct Select {
+    pub(crate) method: Option<String>,
+    pub(crate) path: Option<String>,
+    pub(crate) persona: Option<String>,
+}
+
+impl Select {
+    fn keeps(&self, e: &Entry) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| super::faults::path_matches(p, &e.path))
+            && self.persona.as_deref().is_none_or(|p| {
+                [&e.persona, &e.user_id, &e.project_id]
+                    .iter()
+                    .any(|v| v.as_deref() == Some(p))
+            })
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: VecDeque<Entry>,
+    next: u64,
+    dropped: u64,
+}
+
+/// The journal, shared by every connection.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    inner: Mutex<Inner>,
+}
+
+impl Journal {
+    /// Appends `entry`, numbering it.
+    pub(crate) fn push(&self, mut entry: Entry) {
+        let mut inner = self.inner.lock().expect("journal lock");
+        inner.next += 1;
+        entry.seq = inner.next;
+        if inner.entries.len() >= JOURNAL_CAPACITY {
+            inner.entries.pop_front();
+            inner.dropped += 1;
+        }
+        inner.entries.push_back(entry);
+    }
+
+    /// The entries `select` keeps, oldest first, and how many were dropped for space.
+    pub(crate) fn read(&self, select: &Select) -> (Vec<Entry>, u64) {
+        let inner = self.inner.lock().expect("journal lock");
+        let kept = inner
+            .entries
+            .iter()
+            .filter(|e| select.keeps(e))
+            .cloned()
+            .collect();
+        (kept, inner.dropped)
+    }
+
+    /// Empties the journal; numbering goes on.
+    pub(crate) fn clear(&self) {
+        let mut inner = self.inner.lock().expect("journal lock");
+        inner.entries.clear();
+        inner.dropped = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(method: &str, path: &str, persona: &str) -> Entry {
+        Entry {
+            seq: 0,
+            time: String::new(),
+            method: method.into(),
+            path: path.into(),
+            query: String::new(),
+            persona: Some(persona.into()),
+            user_id: Some(format!("user-{persona}")),
+            project_id: Some(format!("proj-{persona}")),
+            operation: None,
+            status: 200,
+            documented: true,
+            problems: Vec::new(),
+            fault: None,
+            micros: 0,
+        }
+    }
+
+    #[test]
+    fn entries_are_numbered_selected_and_cleared() {
+        let j = Journal::default();
+        j.push(entry("GET", "/v2/images", "owner"));
+        j.push(entry("POST", "/v2/images/abc/members", "member"));
+        j.push(entry("GET", "/v2/images/abc/members", "owner"));
+        let (all, dropped) = j.read(&Select::default());
+        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(dropped, 0);
+        let by = |method: Option<&str>, path: Option<&str>, persona: Option<&str>| {
+            let select = Select {
+                method: method.map(Into::into),
+                path: path.map(Into::into),
+                persona: persona.map(Into::into),
+            };
+            j.read(&select).0.iter().map(|e| e.seq).collect::<Vec<_>>()
+        };
+        assert_eq!(by(Some("get"), None, None), [1, 3]);
+        assert_eq!(by(None, Some("/v2/images/*/members"), None), [2, 3]);
+        assert_eq!(by(None, None, Some("member")), [2]);
+        assert_eq!(by(None, None, Some("proj-owner")), [1, 3]);
+        assert_eq!(
+            by(Some("GET"), Some("/v2/images/*/members"), Some("owner")),
+            [3]
+        );
+        j.clear();
+        assert!(j.read(&Select::default()).0.is_empty());
+        j.push(entry("GET", "/v2/images", "owner"));
+        assert_eq!(j.read(&Select::default()).0[0].seq, 4);
+    }
+}

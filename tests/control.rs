@@ -1,0 +1,604 @@
+//! The mock as a prototyping server, used as another crate would use it (through
+//! `MockServer::builder`): `/healthz`, reset to fixtures, snapshots that round-trip, the
+//! request journal (consistent the moment an answer arrives, never a token, with a verdict on
+//! the client's request) and fault rules of every kind, before and after the change commits.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sharecheck::{MockServer, Snapshot};
+
+fn client() -> reqwest::Client {
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+async fn start() -> (MockServer, reqwest::Client) {
+    let mock = MockServer::builder().start().await.expect("mock starts");
+    (mock, client())
+}
+
+/// Creates a shared image as the owner; its id.
+async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
+    let r = http
+        .post(format!("{base}/v2/images"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({"name": name, "visibility": "shared"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn add_member(http: &reqwest::Client, base: &str, image: &str, member: &str) -> u16 {
+    http.post(format!("{base}/v2/images/{image}/members"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({ "member": member }))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+/// The names of the images the owner lists.
+async fn names(http: &reqwest::Client, base: &str) -> Vec<String> {
+    let v: Value = http
+        .get(format!("{base}/v2/images?sort_key=name&sort_dir=asc"))
+        .header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+async fn control(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    base: &str,
+    what: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = http.request(method, format!("{base}/_sharecheck/{what}"));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn snapshot(http: &reqwest::Client, base: &str) -> Value {
+    let (status, snap) = control(http, reqwest::Method::GET, base, "snapshot", None).await;
+    assert_eq!(status, 200);
+    snap
+}
+
+#[tokio::test]
+async fn healthz_answers_without_a_token() {
+    let (mock, http) = start().await;
+    let r = http
+        .get(format!("{}/healthz", mock.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_snapshot_round_trips_into_another_mock() {
+    let (one, http) = start().await;
+    let base = one.uri();
+    let a = create(&http, &base, "alpha").await;
+    create(&http, &base, "beta").await;
+    assert_eq!(add_member(&http, &base, &a, "proj-member").await, 200);
+    let r = http
+        .put(format!("{base}/v2/images/{a}/members/proj-member"))
+        .header("x-auth-token", "member-token")
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let taken = snapshot(&http, &base).await;
+    assert_eq!(taken["images"].as_array().unwrap().len(), 2);
+    assert_eq!(taken["images"][0]["members"][0]["status"], "accepted");
+
+    let (two, _) = start().await;
+    let (status, _) = control(
+        &http,
+        reqwest::Method::PUT,
+        &two.uri(),
+        "snapshot",
+        Some(taken.clone()),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(snapshot(&http, &two.uri()).await, taken);
+    assert_eq!(names(&http, &two.uri()).await, ["alpha", "beta"]);
+    // The member still sees the image it accepted.
+    let r = http
+        .get(format!("{}/v2/images/{a}/members/proj-member", two.uri()))
+        .header("x-auth-token", "member-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_damaged_snapshot_is_refused_and_changes_nothing() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    create(&http, &base, "kept").await;
+    let mut bad = snapshot(&http, &base).await;
+    bad["images"][0]["visibility"] = json!("everyone");
+    let (status, body) = control(&http, reqwest::Method::PUT, &base, "snapshot", Some(bad)).await;
+    assert_eq!(status, 400);
+    let said = body["error"].as_str().unwrap();
+    assert!(said.contains("images[0].visibility"), "{said}");
+    let (status, body) = control(
+        &http,
+        reqwest::Method::PUT,
+        &base,
+        "snapshot",
+        Some(json!({"format": "sharecheck-snapshot", "version": 99})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("version"),
+        "{body}"
+    );
+    assert_eq!(names(&http, &base).await, ["kept"]);
+}
+
+#[tokio::test]
+async fn reset_returns_to_the_fixtures() {
+    let fixtures: Snapshot = serde_json::from_value(json!({
+        "format": "sharecheck-snapshot", "version": 1,
+        "images": [{"id": "8a1f6ce4-0c1b-4bd4-9d1c-4c1e0c1b2a01", "name": "seeded",
+                    "owner": "proj-owner", "created_at": "2026-01-01T00:00:00Z",
+                    "updated_at": "2026-01-01T00:00:00Z",
+                    "members": [{"member_id": "proj-member", "created_at": "2026-01-01T00:00:00Z",
+                                 "updated_at": "2026-01-01T00:00:00Z"}]}]
+    }))
+    .unwrap();
+    let mock = MockServer::builder()
+        .fixtures(fixtures)
+        .start()
+        .await
+        .unwrap();
+    let http = client();
+    let base = mock.uri();
+    assert_eq!(names(&http, &base).await, ["seeded"]);
+    create(&http, &base, "scratch").await;
+    assert_eq!(names(&http, &base).await, ["scratch", "seeded"]);
+    let (status, _) = control(&http, reqwest::Method::POST, &base, "reset", None).await;
+    assert_eq!(status, 204);
+    assert_eq!(names(&http, &base).await, ["seeded"]);
+    let r = http
+        .get(format!(
+            "{base}/v2/images/8a1f6ce4-0c1b-4bd4-9d1c-4c1e0c1b2a01/members/proj-member"
+        ))
+        .header("x-auth-token", "member-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn the_journal_holds_every_answer_the_moment_it_arrives() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    // 32 clients at once, each reading the journal right after its own answer.
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let (http, base) = (http.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let name = format!("journal-{i}");
+            let r = http
+                .post(format!("{base}/v2/images"))
+                .header("x-auth-token", "owner-token")
+                .json(&json!({ "name": name }))
+                .send()
+                .await
+                .unwrap();
+            let id = r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let r = http
+                .get(format!("{base}/v2/images/{id}"))
+                .header("x-auth-token", "owner-token")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let path = format!("/v2/images/{id}");
+            let url = format!("{base}/_sharecheck/requests?method=GET&persona=owner&path={path}");
+            let seen: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            assert_eq!(seen["requests"].as_array().unwrap().len(), 1, "{seen}");
+            assert_eq!(seen["requests"][0]["status"], 200);
+            assert_eq!(seen["requests"][0]["operation"], "show_image");
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (_, all) = control(&http, reqwest::Method::GET, &base, "requests", None).await;
+    let entries = all["requests"].as_array().unwrap();
+    assert_eq!(entries.len(), 64);
+    let seqs: Vec<u64> = entries.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert!(!all.to_string().contains("owner-token"), "a token leaked");
+    assert_eq!(entries[0]["persona"], "owner");
+    assert_eq!(entries[0]["project_id"], "proj-owner");
+    let (status, _) = control(&http, reqwest::Method::DELETE, &base, "requests", None).await;
+    assert_eq!(status, 204);
+    let (_, all) = control(&http, reqwest::Method::GET, &base, "requests", None).await;
+    assert!(all["requests"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_journal_says_where_a_request_leans_on_leniency() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let image = create(&http, &base, "lenient").await;
+    // The reference reads a member body whatever its media type; the documentation says JSON.
+    let r = http
+        .post(format!("{base}/v2/images/{image}/members"))
+        .header("x-auth-token", "owner-token")
+        .header("content-type", "text/plain")
+        .body(r#"{"member": "proj-member"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let url = format!("{base}/_sharecheck/requests?method=POST&path=/v2/images/*/members");
+    let seen: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    let entry = &seen["requests"][0];
+    assert_eq!(entry["documented"], false, "{entry}");
+    assert!(
+        entry["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("Content-Type text/plain"),
+        "{entry}"
+    );
+    let url = format!("{base}/_sharecheck/requests?method=POST&path=/v2/images");
+    let seen: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["requests"][0]["documented"], true, "{seen}");
+}
+
+async fn add_rule(http: &reqwest::Client, base: &str, rule: Value) {
+    let (status, body) = control(http, reqwest::Method::POST, base, "faults", Some(rule)).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+async fn members(http: &reqwest::Client, base: &str, image: &str) -> usize {
+    let v: Value = http
+        .get(format!("{base}/v2/images/{image}/members"))
+        .header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["members"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_status_fault_before_the_commit_changes_nothing_after_it_does() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let image = create(&http, &base, "faulty").await;
+    let rule = |when: &str| {
+        json!({"method": "POST", "path": "/v2/images/*/members", "status": 503,
+               "retry_after": 7, "when": when, "times": 1})
+    };
+    add_rule(&http, &base, rule("before")).await;
+    let r = http
+        .post(format!("{base}/v2/images/{image}/members"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({"member": "proj-member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "7");
+    assert_eq!(members(&http, &base, &image).await, 0);
+    add_rule(&http, &base, rule("after")).await;
+    assert_eq!(add_member(&http, &base, &image, "proj-member").await, 503);
+    assert_eq!(members(&http, &base, &image).await, 1);
+    // Both rules have retired: the retry is a plain conflict.
+    assert_eq!(add_member(&http, &base, &image, "proj-member").await, 409);
+}
+
+#[tokio::test]
+async fn reset_and_truncate_faults_break_the_connection() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let image = create(&http, &base, "broken").await;
+    add_rule(
+        &http,
+        &base,
+        json!({"path": "/v2/images/*/members", "method": "POST", "reset": true, "times": 1}),
+    )
+    .await;
+    assert_eq!(add_member(&http, &base, &image, "proj-member").await, 0);
+    assert_eq!(members(&http, &base, &image).await, 0);
+    add_rule(
+        &http,
+        &base,
+        json!({"path": "/v2/images/*/members", "method": "POST", "reset": true,
+               "when": "after", "times": 1}),
+    )
+    .await;
+    assert_eq!(add_member(&http, &base, &image, "proj-member").await, 0);
+    assert_eq!(members(&http, &base, &image).await, 1);
+    add_rule(
+        &http,
+        &base,
+        json!({"path": "/v2/images/*", "method": "GET", "truncate": true, "times": 1}),
+    )
+    .await;
+    let r = http
+        .get(format!("{base}/v2/images/{image}"))
+        .header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.is_err(), "a truncated body reads whole");
+    let (_, seen) = control(
+        &http,
+        reqwest::Method::GET,
+        &base,
+        "requests?method=POST",
+        None,
+    )
+    .await;
+    let faults: Vec<&str> = seen["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["fault"].as_str())
+        .collect();
+    assert_eq!(faults.len(), 2, "{seen}");
+    assert!(faults.iter().all(|f| f.ends_with("reset")), "{faults:?}");
+}
+
+#[tokio::test]
+async fn latency_and_persona_rules_strike_only_where_they_match() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    add_rule(
+        &http,
+        &base,
+        json!({"persona": "member", "path": "/v2/images", "latency_ms": 300}),
+    )
+    .await;
+    let timed = |token: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{base}/v2/images"))
+                .header("x-auth-token", token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            t.elapsed()
+        }
+    };
+    assert!(timed("member-token").await >= Duration::from_millis(300));
+    assert!(timed("owner-token").await < Duration::from_millis(300));
+    let (status, rules) = control(&http, reqwest::Method::GET, &base, "faults", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(rules["rules"][0]["hits"], 1);
+    let (status, _) = control(&http, reqwest::Method::DELETE, &base, "faults", None).await;
+    assert_eq!(status, 204);
+    assert!(timed("member-token").await < Duration::from_millis(300));
+    let (status, body) = control(
+        &http,
+        reqwest::Method::POST,
+        &base,
+        "faults",
+        Some(json!({"status": 404})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("5xx"), "{body}");
+}
+
+#[tokio::test]
+async fn unknown_control_paths_and_methods_are_named() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let (status, body) = control(&http, reqwest::Method::GET, &base, "nothing", None).await;
+    assert_eq!(status, 404);
+    assert!(
+        body["error"].as_str().unwrap().contains("reset, snapshot"),
+        "{body}"
+    );
+    let (status, _) = control(&http, reqwest::Method::GET, &base, "reset", None).await;
+    assert_eq!(status, 405);
+    let (status, body) = control(
+        &http,
+        reqwest::Method::GET,
+        &base,
+        "requests?colour=red",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("colour"), "{body}");
+}
+
+const OLD: &str = "8a1f6ce4-0c1b-4bd4-9d1c-4c1e0c1b2a02";
+
+/// A mock holding one image made in 2020 and changed in 2024, which had `proj-member` as a
+/// member in 2019: times no case on a live server can arrange.
+async fn dated() -> (MockServer, reqwest::Client) {
+    let fixtures: Snapshot = serde_json::from_value(json!({
+        "format": "sharecheck-snapshot", "version": 1,
+        "images": [{"id": OLD, "name": "dated", "owner": "proj-owner",
+                    "created_at": "2020-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+                    "former_members": {"proj-member": "2019-05-05T05:05:05Z"}}]
+    }))
+    .unwrap();
+    let mock = MockServer::builder()
+        .fixtures(fixtures)
+        .start()
+        .await
+        .unwrap();
+    (mock, client())
+}
+
+async fn listed(http: &reqwest::Client, base: &str, query: &str) -> usize {
+    let v: Value = http
+        .get(format!("{base}/v2/images?{query}"))
+        .header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["images"].as_array().map_or(usize::MAX, Vec::len)
+}
+
+#[tokio::test]
+async fn time_filters_read_the_attribute_they_name_and_compare_strictly() {
+    let (mock, http) = dated().await;
+    let base = mock.uri();
+    for (query, want) in [
+        ("created_at=gt:2023-01-01T00:00:00Z", 0),
+        ("updated_at=gt:2023-01-01T00:00:00Z", 1),
+        ("created_at=lt:2021-01-01T00:00:00Z", 1),
+        ("updated_at=lt:2021-01-01T00:00:00Z", 0),
+        ("created_at=lt:2020-01-01T00:00:00Z", 0),
+        ("created_at=gte:2020-01-01T00:00:00Z", 1),
+    ] {
+        assert_eq!(listed(&http, &base, query).await, want, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_member_added_again_keeps_its_first_created_at() {
+    let (mock, http) = dated().await;
+    let base = mock.uri();
+    let r = http
+        .post(format!("{base}/v2/images/{OLD}/members"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({"member": "proj-member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(m["created_at"], "2019-05-05T05:05:05Z");
+    assert_ne!(m["updated_at"], "2019-05-05T05:05:05Z");
+}
+
+async fn patch(http: &reqwest::Client, base: &str, ops: Value) -> Value {
+    let r = http
+        .patch(format!("{base}/v2/images/{OLD}"))
+        .header("x-auth-token", "owner-token")
+        .header(
+            "content-type",
+            "application/openstack-images-v2.1-json-patch",
+        )
+        .json(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_empty_patch_changes_no_time_and_a_real_one_does() {
+    let (mock, http) = dated().await;
+    let base = mock.uri();
+    assert_eq!(
+        patch(&http, &base, json!([])).await["updated_at"],
+        "2024-01-01T00:00:00Z"
+    );
+    let new = create(&http, &base, "newer").await;
+    // Still the dated image's old place in the order of changes.
+    let first = |http: reqwest::Client, base: String| async move {
+        let v: Value = http
+            .get(format!("{base}/v2/images?sort_key=updated_at"))
+            .header("x-auth-token", "owner-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["images"][0]["id"].as_str().unwrap().to_string()
+    };
+    assert_eq!(first(http.clone(), base.clone()).await, new);
+    let changed = patch(
+        &http,
+        &base,
+        json!([{"op": "add", "path": "/sharecheck_note", "value": "x"}]),
+    )
+    .await;
+    assert_ne!(changed["updated_at"], "2024-01-01T00:00:00Z");
+    assert_eq!(first(http.clone(), base.clone()).await, OLD);
+}
+
+#[tokio::test]
+async fn the_last_change_sorts_first_on_a_quiet_server() {
+    // A mock of its own: no other test's changes fall between these.
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let a = create(&http, &base, "a").await;
+    let b = create(&http, &base, "b").await;
+    let order = || async {
+        let v: Value = http
+            .get(format!("{base}/v2/images?sort_key=updated_at"))
+            .header("x-auth-token", "owner-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order().await, [b.clone(), a.clone()]);
+    let r = http
+        .put(format!("{base}/v2/images/{a}/tags/t"))
+        .header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(order().await, [a, b]);
+}
