@@ -247,3 +247,121 @@ async fn domains_are_found_by_id_and_name_and_users_by_id() {
         404
     );
 }
+
+/// A token for `user`, from a mock whose tokens live `lifetime`.
+async fn token_of(http: &reqwest::Client, base: &str, user: &str) -> String {
+    let r = http
+        .post(format!("{base}/v3/auth/tokens"))
+        .json(&password_auth(user, &format!("{user}-secret")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.headers()["x-subject-token"].to_str().unwrap().to_string()
+}
+
+async fn images_status(http: &reqwest::Client, base: &str, token: &str) -> u16 {
+    http.get(format!("{base}/v2/images"))
+        .header("x-auth-token", token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn issued_tokens_expire_after_their_lifetime() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut config = sharecheck::embedded::config(None);
+    config.rules.token_lifetime = std::time::Duration::from_millis(400);
+    let server = MockServer::start(config).await.unwrap();
+    let (http, base) = (reqwest::Client::new(), server.uri());
+    let token = token_of(&http, &base, "owner").await;
+    assert_eq!(images_status(&http, &base, &token).await, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(images_status(&http, &base, &token).await, 401);
+    let r = http
+        .get(format!("{base}/v3/auth/tokens"))
+        .header("x-auth-token", "admin-token")
+        .header("x-subject-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "an expired token still validates");
+    // Static tokens never expire.
+    assert_eq!(images_status(&http, &base, "owner-token").await, 200);
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_and_only_its_user_or_an_admin_may_revoke() {
+    let (server, http) = start().await;
+    let base = server.uri();
+    let revoke = |caller: String, subject: String| {
+        http.delete(format!("{base}/v3/auth/tokens"))
+            .header("x-auth-token", caller)
+            .header("x-subject-token", subject)
+            .send()
+    };
+    let owner = token_of(&http, &base, "owner").await;
+    let status = |r: reqwest::Response| r.status().as_u16();
+    // Another user may not; the static token of the same user is configuration.
+    assert_eq!(
+        status(revoke("member-token".into(), owner.clone()).await.unwrap()),
+        403
+    );
+    assert_eq!(
+        status(revoke(owner.clone(), "owner-token".into()).await.unwrap()),
+        403
+    );
+    assert_eq!(images_status(&http, &base, &owner).await, 200);
+    assert_eq!(
+        status(revoke("owner-token".into(), owner.clone()).await.unwrap()),
+        204
+    );
+    assert_eq!(images_status(&http, &base, &owner).await, 401);
+    assert_eq!(
+        status(revoke("owner-token".into(), owner.clone()).await.unwrap()),
+        404
+    );
+    // An admin revokes anyone's.
+    let member = token_of(&http, &base, "member").await;
+    assert_eq!(
+        status(revoke("admin-token".into(), member.clone()).await.unwrap()),
+        204
+    );
+    assert_eq!(images_status(&http, &base, &member).await, 401);
+    assert_eq!(images_status(&http, &base, "owner-token").await, 200);
+}
+
+#[tokio::test]
+async fn reads_follow_keystones_default_policy() {
+    let (server, http) = start().await;
+    let base = server.uri();
+    let get = |token: &'static str, path: &'static str| {
+        http.get(format!("{base}{path}"))
+            .header("x-auth-token", token)
+            .send()
+    };
+    for (token, path, want) in [
+        ("owner-token", "/v3/projects", 403),
+        ("owner-token", "/v3/projects?name=member", 403),
+        ("owner-token", "/v3/projects/proj-owner", 200),
+        ("owner-token", "/v3/projects/proj-member", 403),
+        ("owner-token", "/v3/users", 403),
+        ("owner-token", "/v3/users/user-owner", 200),
+        ("owner-token", "/v3/users/user-member", 403),
+        ("owner-token", "/v3/users/user-owner/projects", 200),
+        ("owner-token", "/v3/users/user-member/projects", 403),
+        ("owner-token", "/v3/domains", 403),
+        ("owner-token", "/v3/domains/default", 200),
+        ("owner-token", "/v3/auth/projects", 200),
+        ("admin-token", "/v3/projects", 200),
+        ("admin-token", "/v3/projects/proj-member", 200),
+        ("admin-token", "/v3/users", 200),
+        ("admin-token", "/v3/domains", 200),
+    ] {
+        let r = get(token, path).await.unwrap();
+        assert_eq!(r.status().as_u16(), want, "{token} GET {path}");
+    }
+}

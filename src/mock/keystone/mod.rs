@@ -10,11 +10,13 @@
 //!
 //! Deliberate simplifications, said in the README: a user has roles on its own project only;
 //! a request without a scope gets the user's default project (as Keystone does when one is
-//! set); domain, system and explicitly unscoped requests are refused with 401; tokens state an
-//! expiry a day on, which is not enforced; any valid token may list and show projects, users
-//! and domains (Keystone's default policy limits listing to admins).
+//! set); domain, system and explicitly unscoped requests are refused with 401. Issued tokens
+//! expire after the configured lifetime (`Rules::token_lifetime`) and can be revoked
+//! (`DELETE /v3/auth/tokens`); static tokens of the identities file never expire. Reads
+//! follow Keystone's default policy: listing projects, users and domains is for admins, and
+//! anyone else may show only its own project, user and domain.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde_json::{Value, json};
 use warp::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
@@ -30,8 +32,6 @@ type Reply = Response<Vec<u8>>;
 
 /// The identity API version the mock claims.
 const VERSION: &str = "v3.14";
-/// How long an issued token says it lives.
-const LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// The region of every catalog endpoint.
 const REGION: &str = "RegionOne";
 
@@ -257,7 +257,7 @@ pub(crate) fn issue(model: &Model, body: &[u8], now: SystemTime) -> Result<Issue
         },
         methods,
         issued_at: timestamp(now),
-        expires_at: timestamp(now + LIFETIME),
+        expires_at: timestamp(now + model.token_lifetime()),
     })
 }
 
@@ -270,7 +270,7 @@ pub(crate) fn lookup(model: &Model, token: &str, now: SystemTime) -> Option<Issu
         identity: who.clone(),
         methods: vec!["token".to_string()],
         issued_at: timestamp(now),
-        expires_at: timestamp(now + LIFETIME),
+        expires_at: timestamp(now + model.token_lifetime()),
     })
 }
 
@@ -297,6 +297,61 @@ pub(crate) fn validate(
         ));
     }
     Ok(found)
+}
+
+/// `DELETE /v3/auth/tokens`: the caller revokes the subject token, its own or (as an admin)
+/// anyone's (Keystone's `identity:revoke_token`). Static tokens of the identities file are
+/// configuration and cannot be revoked.
+pub(crate) fn revoke(
+    model: &mut Model,
+    caller: Option<&str>,
+    subject: Option<&str>,
+    now: SystemTime,
+) -> Result<(), KsError> {
+    validate(model, caller, subject, now)?;
+    let subject = subject.unwrap_or_default();
+    if model.issued_token(subject).is_none() {
+        return Err(KsError::new(
+            403,
+            format!(
+                "Token {subject} is a static token of the identities file; only issued tokens can be revoked."
+            ),
+        ));
+    }
+    model.revoke_token(subject);
+    Ok(())
+}
+
+/// The default policy of a read: an admin may read anything; others only what is theirs.
+fn allowed(caller: &Identity, ids: &Identities, route: &Route) -> Result<(), KsError> {
+    if caller.is_admin() {
+        return Ok(());
+    }
+    let own_user = |id: &str| caller.user_id == id;
+    let (ok, rule) = match route {
+        Route::Projects => (false, "identity:list_projects"),
+        Route::Project(id) => (caller.project_id == *id, "identity:get_project"),
+        Route::Users => (false, "identity:list_users"),
+        Route::User(id) => (own_user(id), "identity:get_user"),
+        Route::UserProjects(id) => (own_user(id), "identity:list_user_projects"),
+        Route::Domains => (false, "identity:list_domains"),
+        Route::Domain(id) => {
+            let own = ids
+                .projects
+                .get(&caller.project_id)
+                .is_some_and(|p| p.domain_id == *id);
+            (own, "identity:get_domain")
+        }
+        Route::Version | Route::Tokens | Route::AuthProjects | Route::Unknown => (true, ""),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(KsError::new(
+            403,
+            format!("You are not authorized to perform the requested action: {rule}."),
+        ))
+    }
 }
 
 fn reply(status: StatusCode, body: Option<&Value>) -> Reply {
@@ -391,7 +446,15 @@ pub(crate) fn handle(
                 Err(e) => error(base, &e),
             };
         }
-        Route::Tokens => return not_allowed(base, "GET, HEAD, POST"),
+        Route::Tokens if method == Method::DELETE => {
+            let mut m = model.write().expect("model lock");
+            let subject = header(headers, "x-subject-token");
+            return match revoke(&mut m, header(headers, "x-auth-token"), subject, now) {
+                Ok(()) => reply(StatusCode::NO_CONTENT, None),
+                Err(e) => error(base, &e),
+            };
+        }
+        Route::Tokens => return not_allowed(base, "GET, HEAD, POST, DELETE"),
         _ => {}
     }
     // Everything else needs a valid token.
@@ -406,6 +469,9 @@ pub(crate) fn handle(
         };
     }
     let ids = m.identities();
+    if let Err(e) = allowed(&caller.identity, ids, &route) {
+        return error(base, &e);
+    }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -710,6 +776,25 @@ mod tests {
             &[("x-auth-token", &token)],
             b"",
         );
+        // Listing projects is for admins; an owner sees its own project only.
+        assert_eq!((status, v["error"]["code"].as_u64()), (403, Some(403)));
+        let (status, _, _) = call(
+            &m,
+            Method::GET,
+            &["projects", "proj-owner"],
+            "",
+            &[("x-auth-token", &token)],
+            b"",
+        );
+        assert_eq!(status, 200);
+        let (status, _, v) = call(
+            &m,
+            Method::GET,
+            &["projects"],
+            "name=member",
+            &[("x-auth-token", "admin-token")],
+            b"",
+        );
         assert_eq!(status, 200);
         assert_eq!(v["projects"].as_array().unwrap().len(), 1);
         assert_eq!(v["projects"][0]["id"], "proj-member");
@@ -718,7 +803,7 @@ mod tests {
             Method::GET,
             &["projects", "proj-member"],
             "",
-            &[("x-auth-token", &token)],
+            &[("x-auth-token", "admin-token")],
             b"",
         );
         assert_eq!((status, &v["project"]["name"]), (200, &json!("member")));
@@ -727,7 +812,7 @@ mod tests {
             Method::GET,
             &["projects", "x"],
             "",
-            &[("x-auth-token", &token)],
+            &[("x-auth-token", "admin-token")],
             b"",
         );
         assert_eq!(status, 404);
@@ -738,7 +823,7 @@ mod tests {
             Method::GET,
             &["users"],
             "name=member",
-            &[("x-auth-token", &token)],
+            &[("x-auth-token", "admin-token")],
             b"",
         );
         assert_eq!((status, &v["users"][0]["id"]), (200, &json!("user-member")));
