@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Mutation testing of the model (src/model) with cargo-mutants; the test is the conformance
-# suite on the embedded mock and the mock's Keystone tests (`cargo test --test conformance
-# --test keystone`): the model also holds the identities and tokens that Keystone serves.
+# suite on the embedded mock, the mock's Keystone tests and its control API tests (`cargo
+# test --test conformance --test keystone --test control`): the model also holds the
+# identities and tokens Keystone serves, and the control API sets up times and histories
+# (fixtures) that no case on a live server can arrange.
 #
 #   scripts/mutants.sh                      every model mutant (hours: shard it)
 #   scripts/mutants.sh --shard 2/8          one shard of eight (round-robin)
@@ -55,7 +57,7 @@ if [ "$total" -eq 0 ]; then echo "mutants: nothing to test"; exit 0; fi
 
 # The test targets, for the build as well as the run: otherwise every mutant links every test
 # binary of the crate, most of which never run.
-tests=(--cargo-arg=--test=conformance --cargo-arg=--test=keystone)
+tests=(--cargo-arg=--test=conformance --cargo-arg=--test=keystone --cargo-arg=--test=control)
 run=(--jobs "$JOBS" --sharding round-robin --timeout 120 --profile mutants --output "$OUT")
 if [ -n "$SHARD" ]; then
   k=${SHARD%/*} n=${SHARD#*/}
