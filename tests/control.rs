@@ -106,6 +106,19 @@ async fn a_snapshot_round_trips_into_another_mock() {
     let a = create(&http, &base, "alpha").await;
     create(&http, &base, "beta").await;
     assert_eq!(add_member(&http, &base, &a, "proj-member").await, 200);
+    assert_eq!(add_member(&http, &base, &a, "proj-other-member").await, 200);
+    let r = http
+        .patch(format!("{base}/v2/images/{a}"))
+        .header("x-auth-token", "owner-token")
+        .header(
+            "content-type",
+            "application/openstack-images-v2.1-json-patch",
+        )
+        .body(r#"[{"op": "add", "path": "/sharecheck_note", "value": "kept"}]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let r = http
         .put(format!("{base}/v2/images/{a}/members/proj-member"))
         .header("x-auth-token", "member-token")
@@ -117,6 +130,8 @@ async fn a_snapshot_round_trips_into_another_mock() {
     let taken = snapshot(&http, &base).await;
     assert_eq!(taken["images"].as_array().unwrap().len(), 2);
     assert_eq!(taken["images"][0]["members"][0]["status"], "accepted");
+    assert_eq!(taken["images"][0]["members"][1]["status"], "pending");
+    assert_eq!(taken["images"][0]["properties"]["sharecheck_note"], "kept");
 
     let (two, _) = start().await;
     let (status, _) = control(
@@ -186,6 +201,11 @@ async fn reset_returns_to_the_fixtures() {
     let http = client();
     let base = mock.uri();
     assert_eq!(names(&http, &base).await, ["seeded"]);
+    // A fixture without an order takes its place in the file.
+    assert_eq!(
+        snapshot(&http, &base).await["images"][0]["created_order"],
+        1
+    );
     create(&http, &base, "scratch").await;
     assert_eq!(names(&http, &base).await, ["scratch", "seeded"]);
     let (status, _) = control(&http, reqwest::Method::POST, &base, "reset", None).await;
@@ -487,6 +507,104 @@ async fn listed(http: &reqwest::Client, base: &str, query: &str) -> usize {
 }
 
 #[tokio::test]
+async fn a_snapshot_keeps_former_members() {
+    let (mock, http) = dated().await;
+    let snap = snapshot(&http, &mock.uri()).await;
+    assert_eq!(
+        snap["images"][0]["former_members"],
+        json!({"proj-member": "2019-05-05T05:05:05Z"})
+    );
+}
+
+#[tokio::test]
+async fn each_unsound_entry_of_a_snapshot_is_named() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let image = |extra: Value| {
+        let mut i = json!({"id": OLD, "owner": "proj-owner",
+            "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"});
+        for (k, v) in extra.as_object().unwrap() {
+            i[k] = v.clone();
+        }
+        json!({"format": "sharecheck-snapshot", "version": 1, "images": [i]})
+    };
+    let token = |token: &str, project: &str, user: &str| {
+        json!({"format": "sharecheck-snapshot", "version": 1, "tokens": [{
+            "token": token, "project_id": project, "user_id": user,
+            "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2999-01-01T00:00:00Z"}]})
+    };
+    let member = |id: &str| json!({"member_id": id, "created_at": "t", "updated_at": "t"});
+    for (doc, at) in [
+        (image(json!({"id": "not-a-uuid"})), "images[0].id"),
+        (
+            image(json!({"properties": {"colour": 3}})),
+            "images[0].properties.colour",
+        ),
+        (
+            image(json!({"properties": {"name": "x"}})),
+            "images[0].properties.name",
+        ),
+        (
+            image(json!({"members": [member("")]})),
+            "images[0].members[0].member_id",
+        ),
+        (
+            image(json!({"members": [member("proj-member"), member("proj-member")]})),
+            "images[0].members[1].member_id",
+        ),
+        (
+            image(
+                json!({"members": [{"member_id": "p", "status": "maybe", "created_at": "t", "updated_at": "t"}]}),
+            ),
+            "images[0].members[0].status",
+        ),
+        (token("", "p", "u"), "tokens[0]"),
+        (token("t", "", "u"), "tokens[0]"),
+        (token("t", "p", ""), "tokens[0]"),
+        (
+            json!({"format": "sharecheck-snapshot", "version": 1, "tokens": [{
+                "token": "t", "project_id": "p", "user_id": "u",
+                "issued_at": "yesterday", "expires_at": "2999-01-01T00:00:00Z"}]}),
+            "tokens[0].issued_at",
+        ),
+        (json!({"format": "other", "version": 1}), "format"),
+    ] {
+        let (status, body) =
+            control(&http, reqwest::Method::PUT, &base, "snapshot", Some(doc)).await;
+        assert_eq!(status, 400, "{at}: {body}");
+        let said = body["error"].as_str().unwrap();
+        assert!(said.contains(&format!("{at}:")), "{at}: {said}");
+    }
+    // Two images with one id.
+    let mut twice = image(json!({}));
+    let again = twice["images"][0].clone();
+    twice["images"].as_array_mut().unwrap().push(again);
+    let (status, body) = control(&http, reqwest::Method::PUT, &base, "snapshot", Some(twice)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("images[1]"),
+        "{body}"
+    );
+    // A sound token document loads, and its token works.
+    let (status, _) = control(
+        &http,
+        reqwest::Method::PUT,
+        &base,
+        "snapshot",
+        Some(token("tok-restored", "proj-owner", "user-owner")),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let r = http
+        .get(format!("{base}/v2/images"))
+        .header("x-auth-token", "tok-restored")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
 async fn time_filters_read_the_attribute_they_name_and_compare_strictly() {
     let (mock, http) = dated().await;
     let base = mock.uri();
@@ -516,6 +634,7 @@ async fn a_member_added_again_keeps_its_first_created_at() {
     assert_eq!(r.status(), 200);
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["created_at"], "2019-05-05T05:05:05Z");
+    assert!(snapshot(&http, &base).await["images"][0]["former_members"].is_null());
     assert_ne!(m["updated_at"], "2019-05-05T05:05:05Z");
 }
 
