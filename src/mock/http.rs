@@ -16,7 +16,7 @@ use warp::reply::Reply as _;
 use super::app::App;
 use super::control;
 use super::faults::{Action, Decision, When};
-use super::journal::Entry;
+use super::journal::{Entry, kept};
 use super::mutant::{self, Layer};
 use super::out::{Reply, out_for, plain, text_error};
 use super::route::{Trace, handle_traced};
@@ -199,8 +199,8 @@ fn record(
         seq: 0,
         time: humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
         method: req.method.to_string(),
-        path: req.path.to_string(),
-        query: req.query.to_string(),
+        path: kept(req.path),
+        query: kept(req.query),
         persona: trace
             .persona
             .or_else(|| trace.who.as_ref().map(|w| w.user_id.clone())),

@@ -8,7 +8,18 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 /// Entries kept at most; older ones are dropped (and counted).
-pub(crate) const JOURNAL_CAPACITY: usize = 100_000;
+pub(crate) const JOURNAL_CAPACITY: usize = 20_000;
+/// The longest path or query an entry keeps (longer ones are cut and end in `…`), so that
+/// the journal of a hostile run stays small.
+pub(crate) const KEPT_CHARS: usize = 512;
+
+/// `s`, cut at [`KEPT_CHARS`] characters.
+pub(crate) fn kept(s: &str) -> String {
+    match s.char_indices().nth(KEPT_CHARS) {
+        None => s.to_string(),
+        Some((end, _)) => format!("{}…", &s[..end]),
+    }
+}
 
 /// One request and its answer.
 #[derive(Clone, Debug, Serialize)]
@@ -133,6 +144,26 @@ mod tests {
             fault: None,
             micros: 0,
         }
+    }
+
+    #[test]
+    fn long_paths_are_cut() {
+        assert_eq!(kept("/v2/images"), "/v2/images");
+        let long = "é".repeat(KEPT_CHARS + 10);
+        let cut = kept(&long);
+        assert_eq!(cut.chars().count(), KEPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn the_oldest_entries_make_room_and_are_counted() {
+        let j = Journal::default();
+        for _ in 0..JOURNAL_CAPACITY + 3 {
+            j.push(entry("GET", "/v2/images", "owner"));
+        }
+        let (all, dropped) = j.read(&Select::default());
+        assert_eq!((all.len(), dropped), (JOURNAL_CAPACITY, 3));
+        assert_eq!(all[0].seq, 4);
     }
 
     #[test]
