@@ -45,17 +45,20 @@ async fn add_member(http: &reqwest::Client, base: &str, image: &str, member: &st
         .unwrap_or(0)
 }
 
-/// The names of the images the owner lists.
-async fn names(http: &reqwest::Client, base: &str) -> Vec<String> {
-    let v: Value = http
-        .get(format!("{base}/v2/images?sort_key=name&sort_dir=asc"))
+/// GET `url` as the owner; the JSON body.
+async fn owner_get(http: &reqwest::Client, url: String) -> Value {
+    let r = http
+        .get(url)
         .header("x-auth-token", "owner-token")
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    r.json().await.unwrap()
+}
+
+/// The names of the images the owner lists.
+async fn names(http: &reqwest::Client, base: &str) -> Vec<String> {
+    let v = owner_get(http, format!("{base}/v2/images?sort_key=name&sort_dir=asc")).await;
     v["images"]
         .as_array()
         .unwrap()
@@ -312,15 +315,7 @@ async fn add_rule(http: &reqwest::Client, base: &str, rule: Value) {
 }
 
 async fn members(http: &reqwest::Client, base: &str, image: &str) -> usize {
-    let v: Value = http
-        .get(format!("{base}/v2/images/{image}/members"))
-        .header("x-auth-token", "owner-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = owner_get(http, format!("{base}/v2/images/{image}/members")).await;
     v["members"].as_array().unwrap().len()
 }
 
@@ -494,15 +489,7 @@ async fn dated() -> (MockServer, reqwest::Client) {
 }
 
 async fn listed(http: &reqwest::Client, base: &str, query: &str) -> usize {
-    let v: Value = http
-        .get(format!("{base}/v2/images?{query}"))
-        .header("x-auth-token", "owner-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = owner_get(http, format!("{base}/v2/images?{query}")).await;
     v["images"].as_array().map_or(usize::MAX, Vec::len)
 }
 
@@ -665,15 +652,7 @@ async fn an_empty_patch_changes_no_time_and_a_real_one_does() {
     let new = create(&http, &base, "newer").await;
     // Still the dated image's old place in the order of changes.
     let first = |http: reqwest::Client, base: String| async move {
-        let v: Value = http
-            .get(format!("{base}/v2/images?sort_key=updated_at"))
-            .header("x-auth-token", "owner-token")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = owner_get(&http, format!("{base}/v2/images?sort_key=updated_at")).await;
         v["images"][0]["id"].as_str().unwrap().to_string()
     };
     assert_eq!(first(http.clone(), base.clone()).await, new);
@@ -695,15 +674,7 @@ async fn the_last_change_sorts_first_on_a_quiet_server() {
     let a = create(&http, &base, "a").await;
     let b = create(&http, &base, "b").await;
     let order = || async {
-        let v: Value = http
-            .get(format!("{base}/v2/images?sort_key=updated_at"))
-            .header("x-auth-token", "owner-token")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = owner_get(&http, format!("{base}/v2/images?sort_key=updated_at")).await;
         v["images"]
             .as_array()
             .unwrap()
