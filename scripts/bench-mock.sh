@@ -3,14 +3,17 @@
 #   GET /v2/images/{id}/members/{member_id}   (X-Auth-Token: owner-token)
 # under `wrk -t1 -c32`, on loopback.
 #
-# Usage: scripts/bench-mock.sh [--baseline]
+# Usage: scripts/bench-mock.sh [--baseline] [--state] [--adds]
 #   DURATION=10s   wrk run length (default 10s)
 #   PORT=N         listen port for the mock (default 0: the mock picks a free one)
 #   --baseline     also run the same wrk against a trivial warp server returning a fixed
 #                  body (built once, offline, from the crates in Cargo.lock, under
 #                  target/bench-baseline/), for comparison.
+#   --state        run the mock with `--state DIR` (a fresh directory), durable writes
+#   --adds         also time acknowledged member adds: POST /v2/images/{id}/members with a
+#                  new project each time, spread over 10 images (no member quota)
 #
-# Prints wrk's output and a final line
+# Prints wrk's output and a final line per run, like
 #   bench: GET member with auth: NNNNN requests/s (wrk -t1 -c32, 10s)
 # Exits non-zero if setup fails or wrk reports non-2xx/3xx responses or socket errors.
 set -euo pipefail
@@ -18,10 +21,14 @@ set -euo pipefail
 DURATION=${DURATION:-10s}
 PORT=${PORT:-0}
 BASELINE=0
+STATE=0
+ADDS=0
 for arg in "$@"; do
     case $arg in
         --baseline) BASELINE=1 ;;
-        -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --state) STATE=1 ;;
+        --adds) ADDS=1 ;;
+        -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -90,10 +97,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # less sensitive than requests/s to other load on the machine.
 run_wrk() {
     local label=$1 pid=$2 url=$3 out rps reqs t0 t1
-    echo "bench: wrk -t1 -c32 -d$DURATION $url" >&2
+    shift 3
+    echo "bench: wrk -t1 -c32 -d$DURATION $* $url" >&2
     t0=$(cpu_ticks "$pid")
     out=$(wrk -t1 -c32 -d"$DURATION" -H 'X-Auth-Token: owner-token' \
-        -H 'Accept: application/json' "$url") || die "wrk failed"
+        -H 'Accept: application/json' "$@" "$url") || die "wrk failed"
     t1=$(cpu_ticks "$pid")
     echo "$out"
     rps=$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")
@@ -112,8 +120,12 @@ run_wrk() {
 }
 
 # ----- the mock -----------------------------------------------------------------------------
-start_server mock "$BIN" mock --listen "127.0.0.1:$PORT"
+MOCK_ARGS=(--member-quota -1)
+[ "$STATE" = 1 ] && MOCK_ARGS+=(--state "$WORK/state")
+start_server mock "$BIN" mock --listen "127.0.0.1:$PORT" "${MOCK_ARGS[@]}"
 MOCK_PID=$SERVER_PID
+MODE=in-memory
+[ "$STATE" = 1 ] && MODE="--state"
 case $URL_BASE in
     http://127.0.0.1:*) ;;
     *) die "mock listens on $URL_BASE, expected loopback" ;;
@@ -170,4 +182,28 @@ EOF
     run_wrk "baseline fixed body (warp)" "$SERVER_PID" "$URL_BASE/v2/images/x/members/proj-member"
 fi
 
-run_wrk "GET member with auth" "$MOCK_PID" "$URL"
+run_wrk "GET member with auth ($MODE)" "$MOCK_PID" "$URL"
+
+if [ "$ADDS" = 1 ]; then
+    IMAGES=()
+    for i in $(seq 10); do
+        "${CURL[@]}" -o "$WORK/image.json" -X POST -H 'Content-Type: application/json' \
+            -d "{\"name\":\"bench-add-$i\",\"visibility\":\"shared\"}" "$URL_BASE/v2/images" \
+            || die "POST /v2/images failed"
+        IMAGES+=("\"$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$WORK/image.json")\"")
+    done
+    cat >"$WORK/adds.lua" <<EOF
+local images = {$(IFS=,; echo "${IMAGES[*]}")}
+local n = 0
+request = function()
+    n = n + 1
+    local path = "/v2/images/" .. images[n % #images + 1] .. "/members"
+    return wrk.format("POST", path, {["Content-Type"] = "application/json"},
+        '{"member": "proj-bench-' .. n .. '"}')
+end
+EOF
+    run_wrk "POST member, acknowledged ($MODE)" "$MOCK_PID" "$URL_BASE" -s "$WORK/adds.lua"
+    if [ "$STATE" = 1 ]; then
+        echo "bench: state directory after the run: $(du -sh "$WORK/state" | cut -f1)"
+    fi
+fi

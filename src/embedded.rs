@@ -46,6 +46,7 @@ pub fn config(mutant: Option<Mutant>) -> MockConfig {
         rate_limit: Some(RATE_LIMIT),
         fixtures: None,
         log_json: false,
+        state: None,
     }
 }
 

@@ -128,6 +128,56 @@ pub enum MockError {
         #[source]
         source: crate::model::SnapshotError,
     },
+    /// The state directory cannot be used.
+    #[error("{source}")]
+    State {
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+}
+
+/// The state directory (`sharecheck mock --state DIR`) cannot be opened, read or written.
+/// Nothing is reset to make it work: the directory is left as it was found.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The directory cannot be created or the store opened.
+    #[error("state {path}: cannot {doing}: {source}")]
+    Io {
+        /// The directory or file.
+        path: std::path::PathBuf,
+        /// What was being done.
+        doing: &'static str,
+        /// Why it failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Another mock holds the store.
+    #[error("state {path}: in use by another process (one mock per state directory)")]
+    InUse {
+        /// The store file.
+        path: std::path::PathBuf,
+    },
+    /// The file is not a sharecheck state, or one of another layout version.
+    #[error(
+        "state {path}: {found}; this build reads a sharecheck state of layout version {expected}"
+    )]
+    Foreign {
+        /// The store file.
+        path: std::path::PathBuf,
+        /// What it is instead.
+        found: String,
+        /// The layout version this build reads.
+        expected: u32,
+    },
+    /// The store is damaged: its integrity check or one of its records fails.
+    #[error("state {path}: damaged: {detail}")]
+    Damaged {
+        /// The store file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// The target failed a check made before any case runs.

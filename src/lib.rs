@@ -42,7 +42,7 @@ pub mod specimport;
 mod suite;
 mod target;
 
-pub use error::{DataError, LoadErrors, MockError, PreflightError, RunError, TlsError};
+pub use error::{DataError, LoadErrors, MockError, PreflightError, RunError, StoreError, TlsError};
 pub use fuzz::concurrency::{
     Answer as HistoryAnswer, ConcurrencyOptions, ConcurrencyReport, Op as HistoryOp,
     OpKind as HistoryOpKind, Verdict as HistoryVerdict, check as check_history,

@@ -134,6 +134,12 @@ enum Command {
         /// it); `POST /_sharecheck/reset` returns to it.
         #[arg(long, value_name = "FILE")]
         fixtures: Option<PathBuf>,
+        /// Keep images, members and issued tokens in directory DIR (created if missing; a
+        /// SQLite database, `DIR/state.sqlite3`): a restart on DIR serves exactly what was
+        /// acknowledged, even after `kill -9`. Without it the state lives in memory. With
+        /// `--fixtures`, a new DIR starts from the fixtures; a DIR with state keeps its own.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
         /// Log every request to stderr: `json` writes one JSON object per line (method,
         /// path, caller, operation, status, time; never a token).
         #[arg(long, value_name = "FORMAT", value_parser = ["json"])]
@@ -283,6 +289,7 @@ fn main() -> ExitCode {
             mutant,
             token_lifetime,
             fixtures,
+            state,
             log,
         } => {
             let fixtures = match fixtures.map(|p| sharecheck::load_fixtures(&p)).transpose() {
@@ -310,6 +317,7 @@ fn main() -> ExitCode {
                 rate_limit,
                 fixtures,
                 log_json: log.is_some(),
+                state,
             };
             // One thread serves best here: no cross-thread wake-ups per request, and the other
             // core stays free for the clients (SHARECHECK_MOCK_THREADS=N for a thread pool).

@@ -490,7 +490,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         path: "/v2/images/{image_id}/members/{member_id}",
         success: 200,
         handler: Handler::Read(|m, c| {
-            Ok(Answer::json(m.show_member(
+            Ok(Answer::json(&m.show_member(
                 c.who,
                 c.param(0),
                 c.param(1),

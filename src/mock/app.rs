@@ -2,8 +2,6 @@
 //! are, the edge capabilities (fault header, rate limit, fault rules), the request journal
 //! and the fixtures a reset returns to.
 
-use std::sync::RwLock;
-
 use warp::http::HeaderValue;
 
 use super::documents::Documents;
@@ -11,11 +9,12 @@ use super::faults::Faults;
 use super::journal::Journal;
 use super::limits::RateLimiter;
 use super::mutant::Mutant;
+use super::shared::Shared;
 use crate::model::{Model, Snapshot};
 
 /// The mock's shared state (one per server).
 pub(crate) struct App {
-    pub(super) model: RwLock<Model>,
+    pub(super) model: Shared,
     pub(super) mutant: Option<Mutant>,
     pub(super) base: String,
     pub(super) www_authenticate: HeaderValue,
@@ -43,7 +42,7 @@ impl App {
         let www_authenticate = HeaderValue::from_str(&format!("Keystone uri=\"{base}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("Keystone"));
         App {
-            model: RwLock::new(model),
+            model: Shared::new(model),
             mutant,
             docs: Documents::new(&base),
             base,
@@ -55,6 +54,12 @@ impl App {
             fixtures: Snapshot::empty(),
             log_json: false,
         }
+    }
+
+    /// Keeps the model's state in `store` from now on (`--state`).
+    pub(crate) fn with_store(mut self, store: super::store::Store) -> App {
+        self.model = Shared::stored(self.model.into_model(), store);
+        self
     }
 
     /// Sets what a reset returns to.

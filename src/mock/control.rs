@@ -64,7 +64,7 @@ fn permitted(app: &App, req: &Request<'_>) -> bool {
         .headers
         .get("x-auth-token")
         .and_then(|v| v.to_str().ok());
-    let model = app.model.read().expect("model lock");
+    let model = app.model.read();
     model.authenticate(token).is_ok_and(|who| who.is_admin())
 }
 
@@ -87,7 +87,7 @@ pub(crate) fn handle(app: &App, req: &Request<'_>, body: &[u8]) -> Reply {
         ("reset", &Method::POST) => reset(app),
         ("reset", _) => not_allowed("POST"),
         ("snapshot", &Method::GET) => {
-            let snap = app.model.read().expect("model lock").snapshot();
+            let snap = app.model.read().snapshot();
             answer(
                 StatusCode::OK,
                 &serde_json::to_value(snap).unwrap_or_default(),
@@ -119,7 +119,7 @@ pub(crate) fn handle(app: &App, req: &Request<'_>, body: &[u8]) -> Reply {
 }
 
 fn reset(app: &App) -> Reply {
-    let mut model = app.model.write().expect("model lock");
+    let mut model = app.model.write();
     match model.restore(&app.fixtures) {
         Ok(()) => done(),
         // The fixtures were checked when the mock started.
@@ -147,7 +147,7 @@ fn load_snapshot(app: &App, req: &Request<'_>, body: &[u8]) -> Reply {
         Ok(s) => s,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("snapshot: {e}")),
     };
-    let mut model = app.model.write().expect("model lock");
+    let mut model = app.model.write();
     match model.restore(&snap) {
         Ok(()) => done(),
         Err(e) => refuse(StatusCode::BAD_REQUEST, format!("snapshot: {e}")),

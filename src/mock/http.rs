@@ -71,7 +71,12 @@ pub(crate) fn filter(
                                 || plain(StatusCode::BAD_REQUEST, "unreadable request body"),
                             ),
                         };
-                        return reply.into_response();
+                        return match app.model.settled().await {
+                            Ok(()) => reply.into_response(),
+                            Err(why) => {
+                                plain(StatusCode::INTERNAL_SERVER_ERROR, &why).into_response()
+                            }
+                        };
                     }
                     serve(&app, &req, &body).await
                 }
@@ -125,6 +130,11 @@ async fn serve(app: &App, req: &Request<'_>, body: &Body) -> warp::reply::Respon
                 bytes,
                 &mut trace,
             );
+            // The answer waits for the store: what it shows is on disk (or it is a 500).
+            let reply = match app.model.settled().await {
+                Ok(()) => reply,
+                Err(why) => out_for(req.headers).error(StatusCode::INTERNAL_SERVER_ERROR, &why),
+            };
             match strikes(When::After) {
                 Some(d) => fault_reply(req.headers, d.action),
                 None => reply,
@@ -153,7 +163,7 @@ fn decide(app: &App, req: &Request<'_>) -> Option<Decision> {
             .get("x-auth-token")
             .and_then(|v| v.to_str().ok())
     {
-        let model = app.model.read().expect("model lock");
+        let model = app.model.read();
         if let Ok(who) = model.authenticate(Some(token)) {
             names.push(who.user_id.clone());
             names.push(who.project_id.clone());

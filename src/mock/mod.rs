@@ -22,6 +22,8 @@ mod mutant;
 mod out;
 mod route;
 mod server;
+mod shared;
+mod store;
 
 pub use control::CONTROL_PREFIX;
 pub use mutant::Mutant;
@@ -53,6 +55,9 @@ pub struct MockConfig {
     pub fixtures: Option<Snapshot>,
     /// Write every request to stderr as one JSON line (tokens never appear).
     pub log_json: bool,
+    /// Keep the state in this directory (created if missing) and start from what it holds;
+    /// `None` keeps it in memory only.
+    pub state: Option<std::path::PathBuf>,
 }
 
 impl Default for MockConfig {
@@ -66,6 +71,7 @@ impl Default for MockConfig {
             rate_limit: None,
             fixtures: None,
             log_json: false,
+            state: None,
         }
     }
 }

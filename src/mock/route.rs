@@ -148,7 +148,7 @@ pub(crate) fn handle_traced(
     if rows.is_empty() {
         return out.error(StatusCode::NOT_FOUND, "The resource could not be found.");
     }
-    let model = app.model.read().expect("model lock");
+    let model = app.model.read();
     let who = match mutant::authenticate(app.mutant, &model, token) {
         Ok(who) => {
             trace.persona = model
@@ -188,7 +188,7 @@ pub(crate) fn handle_traced(
         (broken, handler) => {
             let who = who.clone();
             drop(model);
-            let mut model = app.model.write().expect("model lock");
+            let mut model = app.model.write();
             let call = Call {
                 who: &who,
                 params,

@@ -5,15 +5,24 @@ use std::net::SocketAddr;
 
 use tokio::task::JoinHandle;
 
+use super::store::Store;
 use super::{MockConfig, Mutant, app, http};
-use crate::error::MockError;
+use crate::error::{MockError, StoreError};
 use crate::model::{Identities, Model, Rules, Snapshot};
 
 /// A running mock. Dropping it stops the server.
-#[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    app: std::sync::Arc<app::App>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
 }
 
 impl MockServer {
@@ -34,6 +43,10 @@ impl MockServer {
         model
             .restore(&fixtures)
             .map_err(|source| MockError::Fixtures { source })?;
+        let store = match &config.state {
+            Some(dir) => Some(open_state(dir, &mut model)?),
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| MockError::Bind {
@@ -53,9 +66,31 @@ impl MockServer {
         )
         .with_fixtures(fixtures)
         .with_json_log(config.log_json);
-        let filter = http::filter(std::sync::Arc::new(app));
+        let app = match store {
+            Some((store, fresh)) => {
+                let path = store.path().to_path_buf();
+                let app = app.with_store(store);
+                // A new state directory starts from the fixtures, on disk before any request.
+                if fresh {
+                    let mut model = app.model.write();
+                    model
+                        .restore(&app.fixtures)
+                        .map_err(|source| MockError::Fixtures { source })?;
+                }
+                app.model
+                    .settled()
+                    .await
+                    .map_err(|detail| MockError::State {
+                        source: StoreError::Damaged { path, detail },
+                    })?;
+                app
+            }
+            None => app,
+        };
+        let app = std::sync::Arc::new(app);
+        let filter = http::filter(app.clone());
         let task = tokio::spawn(warp::serve(filter).incoming(listener).run());
-        Ok(MockServer { addr, task })
+        Ok(MockServer { addr, task, app })
     }
 
     /// The bound address.
@@ -74,9 +109,39 @@ impl MockServer {
     }
 }
 
+/// Opens the state directory `dir`: the state it holds replaces `model`'s; whether it was
+/// created just now.
+fn open_state(dir: &std::path::Path, model: &mut Model) -> Result<(Store, bool), MockError> {
+    let opened = Store::open(dir).map_err(|source| MockError::State { source })?;
+    let Some(saved) = &opened.state else {
+        return Ok((opened.store, true));
+    };
+    model.restore(saved).map_err(|e| {
+        // `images[N]…` names the image by its place in a snapshot; the store knows its id.
+        let image =
+            e.at.strip_prefix("images[")
+                .and_then(|rest| rest.split(']').next()?.parse::<usize>().ok())
+                .and_then(|i| saved.images.get(i));
+        let at = match image {
+            Some(img) => format!("image {}: {}", img.id, e.at),
+            None => e.at.clone(),
+        };
+        MockError::State {
+            source: StoreError::Damaged {
+                path: opened.store.path().to_path_buf(),
+                detail: format!("{at}: {}", e.message),
+            },
+        }
+    })?;
+    Ok((opened.store, false))
+}
+
 impl Drop for MockServer {
+    /// Stops accepting connections and closes the state directory (what was acknowledged
+    /// is on disk), so another mock may open it.
     fn drop(&mut self) {
         self.task.abort();
+        self.app.model.close();
     }
 }
 
@@ -110,6 +175,13 @@ impl MockServerBuilder {
     /// The most members an image may have (negative: unlimited).
     pub fn member_quota(mut self, quota: i64) -> Self {
         self.config.rules.member_quota = quota;
+        self
+    }
+
+    /// Keeps the state in directory `dir` (created if missing; what it holds is where the
+    /// mock starts). Dropping the server closes it.
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.state = Some(dir.into());
         self
     }
 

@@ -9,6 +9,7 @@
 //! values or an [`ApiError`] carrying the documented status code. All state lives in
 //! [`State`](state::State), so a persistent store replaces one module.
 
+mod changes;
 mod identity;
 mod image;
 mod listing;
@@ -18,6 +19,7 @@ mod snapshot;
 mod state;
 mod tags;
 
+pub use changes::Write;
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
@@ -225,7 +227,11 @@ impl Model {
             && let Some(oldest) = self.issued_order.pop_front()
         {
             self.issued.remove(&oldest);
+            self.state.noted.note(|| changes::Change::Token(oldest));
         }
+        self.state
+            .noted
+            .note(|| changes::Change::Token(token.clone()));
         self.issued_order.push_back(token.clone());
         self.issued.insert(token, issued);
     }
@@ -239,13 +245,71 @@ impl Model {
     /// Replaces the whole state with `snap`'s; on an error nothing changes.
     pub fn restore(&mut self, snap: &Snapshot) -> Result<(), SnapshotError> {
         let restored = snapshot::read(snap)?;
+        let noted = std::mem::take(&mut self.state.noted);
         self.state = restored.state;
         self.issued.clear();
         self.issued_order.clear();
         for (token, issued) in restored.tokens {
             self.register_token(token, issued);
         }
+        self.state.noted = noted;
+        self.state.noted.note(|| changes::Change::All);
         Ok(())
+    }
+
+    /// Notes every change from now on, for [`Model::take_writes`] (a persistent store
+    /// follows the model this way).
+    pub fn follow_changes(&mut self) {
+        self.state.noted.follow();
+    }
+
+    /// What changed since the last call, as the records stand now, in the order they first
+    /// changed (one [`Write::Replace`] after a restore). Empty unless changes are followed.
+    pub fn take_writes(&mut self) -> Vec<Write> {
+        let keys = self.state.noted.take();
+        if keys.contains(&changes::Change::All) {
+            return vec![Write::Replace(Box::new(self.snapshot_ordered()))];
+        }
+        keys.into_iter().map(|key| self.write_of(key)).collect()
+    }
+
+    /// The snapshot with each member's `added_order` (what a store keeps).
+    pub fn snapshot_ordered(&self) -> Snapshot {
+        let mut snap = self.snapshot();
+        for img in &mut snap.images {
+            let orders = self.state.ordered(&img.id);
+            for (rec, (order, _)) in img.members.iter_mut().zip(orders) {
+                rec.added_order = Some(order);
+            }
+        }
+        snap
+    }
+
+    fn write_of(&self, key: changes::Change) -> Write {
+        use changes::Change;
+        match key {
+            Change::Image(id) => Write::Image {
+                record: self.state.image(&id).map(snapshot::image_row),
+                id,
+            },
+            Change::Member(image, member) => {
+                let row = self.state.ordered_member(&image, &member);
+                Write::Member {
+                    row: row.map(|(order, m)| snapshot::member_record(&m, Some(order))),
+                    former: self.state.former_member(&image, &member),
+                    image,
+                    member,
+                }
+            }
+            Change::Token(token) => Write::Token {
+                record: self
+                    .issued
+                    .get(&token)
+                    .map(|i| snapshot::token_record(&token, i)),
+                token,
+            },
+            Change::All => Write::Replace(Box::new(self.snapshot_ordered())),
+        }
     }
 
     /// The images and memberships (the mock's mutants read and bend them).
@@ -278,6 +342,9 @@ impl Model {
 
     /// Revokes the issued token `token`; whether there was one.
     pub fn revoke_token(&mut self, token: &str) -> bool {
+        self.state
+            .noted
+            .note(|| changes::Change::Token(token.to_string()));
         self.issued.remove(token).is_some()
     }
 
@@ -309,7 +376,10 @@ impl Model {
         match image.visibility {
             Visibility::Public | Visibility::Community => true,
             Visibility::Private => false,
-            Visibility::Shared => self.state.member(&image.id, &who.project_id).is_some(),
+            Visibility::Shared => self
+                .state
+                .member_status(&image.id, &who.project_id)
+                .is_some(),
         }
     }
 
@@ -345,7 +415,7 @@ impl Model {
 
     /// The member row `member_id` of `image`, if `who` may see it: owners and admins see every
     /// row, a member only its own.
-    fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Result<&Member> {
+    fn visible_member(&self, who: &Identity, image: &Image, member_id: &str) -> Result<Member> {
         let sees_all = self.is_owner_or_admin(who, image);
         match self.state.member(&image.id, member_id) {
             Some(m) if sees_all || m.member_id == who.project_id => Ok(m),
@@ -449,8 +519,8 @@ impl Model {
             Visibility::Community => f.visibility == Some(Visibility::Community),
             _ if who.is_admin() => true,
             Visibility::Private => false,
-            Visibility::Shared => match self.state.member(&img.id, &who.project_id) {
-                Some(m) => f.member_status.is_none_or(|s| s == m.status),
+            Visibility::Shared => match self.state.member_status(&img.id, &who.project_id) {
+                Some(status) => f.member_status.is_none_or(|s| s == status),
                 None => false,
             },
         }
@@ -488,7 +558,7 @@ impl Model {
                 "You are not authorized to complete add_member action.",
             ));
         }
-        let count = self.state.members(&image.id).len() as i64;
+        let count = self.state.member_count(&image.id) as i64;
         let quota = self.rules.member_quota;
         if quota >= 0 && count + 1 > quota {
             return Err(ApiError::new(
@@ -499,7 +569,7 @@ impl Model {
                 ),
             ));
         }
-        if self.state.member(&image.id, &member_id).is_some() {
+        if self.state.member_status(&image.id, &member_id).is_some() {
             return Err(ApiError::already_member(&member_id, image_id));
         }
         let now = (self.clock)();
@@ -522,20 +592,21 @@ impl Model {
 
     /// `GET /v2/images/{image_id}/members`: every row for owners and admins, the caller's own
     /// row for a member.
-    pub fn list_members(&self, who: &Identity, image_id: &str) -> Result<Vec<&Member>> {
+    pub fn list_members(&self, who: &Identity, image_id: &str) -> Result<Vec<Member>> {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)?;
-        let sees_all = self.is_owner_or_admin(who, image);
+        if self.is_owner_or_admin(who, image) {
+            return Ok(self.state.members(&image.id));
+        }
         Ok(self
             .state
-            .members(&image.id)
-            .iter()
-            .filter(|m| sees_all || m.member_id == who.project_id)
+            .member(&image.id, &who.project_id)
+            .into_iter()
             .collect())
     }
 
     /// `GET /v2/images/{image_id}/members/{member_id}`. A non-shared image answers 404 here.
-    pub fn show_member(&self, who: &Identity, image_id: &str, member_id: &str) -> Result<&Member> {
+    pub fn show_member(&self, who: &Identity, image_id: &str, member_id: &str) -> Result<Member> {
         let image = self.visible_image(who, image_id)?;
         self.require_shared(image)
             .map_err(|e| ApiError::not_found(e.message))?;
@@ -562,7 +633,7 @@ impl Model {
             ));
         }
         let status = member::parse_status(&raw_status)?;
-        let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
+        let (image_id, member_id) = (image.id.clone(), row.member_id);
         Ok(self
             .state
             .update_member(&image_id, &member_id, status, (self.clock)())
@@ -587,7 +658,7 @@ impl Model {
                 "You are not authorized to complete delete_member action.",
             ));
         }
-        let (image_id, member_id) = (image.id.clone(), row.member_id.clone());
+        let (image_id, member_id) = (image.id.clone(), row.member_id);
         self.state.remove_member(&image_id, &member_id);
         Ok(())
     }

@@ -107,6 +107,11 @@ pub struct MemberRecord {
     pub created_at: String,
     /// When its status last changed.
     pub updated_at: String,
+    /// Its place in the order the image's members were added (absent: after the row
+    /// before it). Snapshots leave it out, as the list is in that order; a persistent store
+    /// keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_order: Option<u64>,
 }
 
 fn pending() -> String {
@@ -178,16 +183,7 @@ pub(crate) fn write(
         .collect();
     let tokens = order
         .iter()
-        .filter_map(|t| issued.get(t).map(|i| (t, i)))
-        .map(|(token, i)| TokenRecord {
-            token: token.clone(),
-            project_id: i.identity.project_id.clone(),
-            user_id: i.identity.user_id.clone(),
-            roles: i.identity.roles.clone(),
-            methods: i.methods.clone(),
-            issued_at: i.issued_at.clone(),
-            expires_at: i.expires_at.clone(),
-        })
+        .filter_map(|t| issued.get(t).map(|i| token_record(t, i)))
         .collect();
     Snapshot {
         format: SNAPSHOT_FORMAT.into(),
@@ -198,6 +194,19 @@ pub(crate) fn write(
 }
 
 fn image_record(state: &State, img: &Image) -> ImageRecord {
+    ImageRecord {
+        members: state
+            .members(&img.id)
+            .iter()
+            .map(|m| member_record(m, None))
+            .collect(),
+        former_members: state.former_of(&img.id),
+        ..image_row(img)
+    }
+}
+
+/// `img` as a record, without its members.
+pub(crate) fn image_row(img: &Image) -> ImageRecord {
     ImageRecord {
         id: img.id.clone(),
         name: img.name.clone(),
@@ -215,17 +224,32 @@ fn image_record(state: &State, img: &Image) -> ImageRecord {
         updated_at: img.updated_at.clone(),
         created_order: Some(img.created_seq),
         updated_order: Some(img.updated_seq),
-        members: state
-            .members(&img.id)
-            .iter()
-            .map(|m| MemberRecord {
-                member_id: m.member_id.clone(),
-                status: m.status.as_str().into(),
-                created_at: m.created_at.clone(),
-                updated_at: m.updated_at.clone(),
-            })
-            .collect(),
-        former_members: state.former_of(&img.id).cloned().unwrap_or_default(),
+        members: Vec::new(),
+        former_members: HashMap::new(),
+    }
+}
+
+/// A member row as a record, with its place in the order of adds when given.
+pub(crate) fn member_record(m: &Member, added_order: Option<u64>) -> MemberRecord {
+    MemberRecord {
+        member_id: m.member_id.clone(),
+        status: m.status.as_str().into(),
+        created_at: m.created_at.clone(),
+        updated_at: m.updated_at.clone(),
+        added_order,
+    }
+}
+
+/// An issued token as a record.
+pub(crate) fn token_record(token: &str, i: &IssuedToken) -> TokenRecord {
+    TokenRecord {
+        token: token.to_string(),
+        project_id: i.identity.project_id.clone(),
+        user_id: i.identity.user_id.clone(),
+        roles: i.identity.roles.clone(),
+        methods: i.methods.clone(),
+        issued_at: i.issued_at.clone(),
+        expires_at: i.expires_at.clone(),
     }
 }
 
@@ -260,7 +284,7 @@ pub(crate) fn read(snap: &Snapshot) -> Result<Restored, SnapshotError> {
         }
         let seq = i as u64 + 1;
         let (image, members) = image_of(&at, rec, seq)?;
-        state.restore_image(image, members, rec.former_members.clone());
+        state.restore_image(image, members, &rec.former_members);
     }
     let mut tokens = Vec::with_capacity(snap.tokens.len());
     for (i, t) in snap.tokens.iter().enumerate() {
@@ -295,7 +319,9 @@ pub(crate) fn read(snap: &Snapshot) -> Result<Restored, SnapshotError> {
     Ok(Restored { state, tokens })
 }
 
-fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Vec<Member>), SnapshotError> {
+type Rows = Vec<(u64, Member)>;
+
+fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Rows), SnapshotError> {
     if uuid::Uuid::parse_str(&rec.id).is_err() {
         return Err(refuse(
             format!("{at}.id"),
@@ -338,7 +364,14 @@ fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Vec<Member>
         created_seq,
         updated_seq: rec.updated_order.unwrap_or(created_seq),
     };
-    let mut members: Vec<Member> = Vec::with_capacity(rec.members.len());
+    Ok((image, members_of(at, rec)?))
+}
+
+/// The member rows of `rec` with their places in the order of adds, which must grow along
+/// the list.
+fn members_of(at: &str, rec: &ImageRecord) -> Result<Rows, SnapshotError> {
+    let mut members: Rows = Vec::with_capacity(rec.members.len());
+    let mut seen = std::collections::HashSet::with_capacity(rec.members.len());
     for (j, m) in rec.members.iter().enumerate() {
         let at = format!("{at}.members[{j}]");
         let status = MemberStatus::parse(&m.status).ok_or_else(|| {
@@ -347,19 +380,30 @@ fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Vec<Member>
                 format!("`{}`: expected pending, accepted or rejected", m.status),
             )
         })?;
-        if m.member_id.is_empty() || members.iter().any(|o| o.member_id == m.member_id) {
+        if m.member_id.is_empty() || !seen.insert(m.member_id.as_str()) {
             return Err(refuse(
                 format!("{at}.member_id"),
                 format!("`{}` is empty or appears twice", m.member_id),
             ));
         }
-        members.push(Member {
-            member_id: m.member_id.clone(),
-            image_id: rec.id.clone(),
-            status,
-            created_at: m.created_at.clone(),
-            updated_at: m.updated_at.clone(),
-        });
+        let next = members.last().map_or(0, |(o, _)| o + 1);
+        let order = m.added_order.unwrap_or(next);
+        if order < next {
+            return Err(refuse(
+                format!("{at}.added_order"),
+                format!("{order} is not after the row before it ({})", next - 1),
+            ));
+        }
+        members.push((
+            order,
+            Member {
+                member_id: m.member_id.clone(),
+                image_id: rec.id.clone(),
+                status,
+                created_at: m.created_at.clone(),
+                updated_at: m.updated_at.clone(),
+            },
+        ));
     }
-    Ok((image, members))
+    Ok(members)
 }

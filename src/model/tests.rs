@@ -407,3 +407,100 @@ fn owner_filter_keeps_one_projects_images_newest_first_then_by_id() {
             .is_empty()
     );
 }
+
+#[test]
+fn followed_changes_come_out_as_records_in_the_order_they_changed() {
+    let mut m = model(-1);
+    let id = shared_with_member(&mut m);
+    assert!(
+        m.take_writes().is_empty(),
+        "nothing is noted until a store follows"
+    );
+    m.follow_changes();
+    let owner = who(&m, "owner-token");
+    m.add_member(&owner, &id, br#"{"member": "proj-b"}"#)
+        .unwrap();
+    m.delete_member(&owner, &id, "proj-member", b"").unwrap();
+    let writes = m.take_writes();
+    let rows: Vec<(&str, Option<u64>, bool)> = writes
+        .iter()
+        .map(|w| match w {
+            Write::Member {
+                member,
+                row,
+                former,
+                ..
+            } => (
+                member.as_str(),
+                row.as_ref().and_then(|r| r.added_order),
+                former.is_some(),
+            ),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("proj-b", Some(1), false), ("proj-member", None, true)]
+    );
+    assert!(m.take_writes().is_empty(), "taken once");
+    m.delete_image(&owner, &id, b"").unwrap();
+    assert_eq!(
+        m.take_writes(),
+        [Write::Image {
+            id: id.clone(),
+            record: None
+        }]
+    );
+    m.restore(&Snapshot::empty()).unwrap();
+    assert!(matches!(m.take_writes().as_slice(), [Write::Replace(_)]));
+    let issued = IssuedToken {
+        identity: owner.clone(),
+        methods: vec!["password".into()],
+        issued_at: "2026-01-01T00:00:00Z".into(),
+        expires_at: "2999-01-01T00:00:00Z".into(),
+    };
+    m.register_token("t1".into(), issued);
+    m.revoke_token("t1");
+    assert_eq!(
+        m.take_writes(),
+        [Write::Token {
+            token: "t1".into(),
+            record: None
+        }]
+    );
+}
+
+#[test]
+fn member_order_survives_a_snapshot_with_added_order_and_must_grow() {
+    let mut m = model(-1);
+    let id = shared_with_member(&mut m);
+    let owner = who(&m, "owner-token");
+    for p in ["proj-c", "proj-a"] {
+        m.add_member(&owner, &id, format!(r#"{{"member": "{p}"}}"#).as_bytes())
+            .unwrap();
+    }
+    m.delete_member(&owner, &id, "proj-member", b"").unwrap();
+    let snap = m.snapshot_ordered();
+    let orders: Vec<_> = snap.images[0]
+        .members
+        .iter()
+        .map(|r| r.added_order)
+        .collect();
+    assert_eq!(orders, [Some(1), Some(2)]);
+    let mut again = model(-1);
+    again.restore(&snap).unwrap();
+    again
+        .add_member(&owner, &id, br#"{"member": "proj-0"}"#)
+        .unwrap();
+    let listed: Vec<_> = again
+        .list_members(&owner, &id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.member_id)
+        .collect();
+    assert_eq!(listed, ["proj-c", "proj-a", "proj-0"]);
+    let mut bad = snap.clone();
+    bad.images[0].members[1].added_order = Some(1);
+    let e = model(-1).restore(&bad).unwrap_err();
+    assert_eq!(e.at, "images[0].members[1].added_order");
+}

@@ -409,7 +409,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Answers one request under `/v3`. `model` is the mock's lock on the model.
 pub(crate) fn handle(
-    model: &std::sync::RwLock<Model>,
+    model: &super::shared::Shared,
     base: &str,
     method: &Method,
     route: Route,
@@ -423,7 +423,7 @@ pub(crate) fn handle(
         Route::Version if is_read => return reply(StatusCode::OK, Some(&version_document(base))),
         Route::Version => return not_allowed(base, "GET, HEAD"),
         Route::Tokens if method == Method::POST => {
-            let mut m = model.write().expect("model lock");
+            let mut m = model.write();
             return match issue(&m, body, now) {
                 Ok(t) => {
                     let token = uuid::Uuid::new_v4().simple().to_string();
@@ -435,7 +435,7 @@ pub(crate) fn handle(
             };
         }
         Route::Tokens if is_read => {
-            let m = model.read().expect("model lock");
+            let m = model.read();
             let subject = header(headers, "x-subject-token");
             return match validate(&m, header(headers, "x-auth-token"), subject, now) {
                 Ok(t) => {
@@ -447,7 +447,7 @@ pub(crate) fn handle(
             };
         }
         Route::Tokens if method == Method::DELETE => {
-            let mut m = model.write().expect("model lock");
+            let mut m = model.write();
             let subject = header(headers, "x-subject-token");
             return match revoke(&mut m, header(headers, "x-auth-token"), subject, now) {
                 Ok(()) => reply(StatusCode::NO_CONTENT, None),
@@ -458,7 +458,7 @@ pub(crate) fn handle(
         _ => {}
     }
     // Everything else needs a valid token.
-    let m = model.read().expect("model lock");
+    let m = model.read();
     let Some(caller) = header(headers, "x-auth-token").and_then(|t| lookup(&m, t, now)) else {
         return error(base, &KsError::unauthorized());
     };

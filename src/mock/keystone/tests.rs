@@ -145,7 +145,7 @@ fn issued_tokens_authenticate_and_validate() {
 }
 
 fn call(
-    m: &std::sync::RwLock<Model>,
+    m: &crate::mock::shared::Shared,
     method: Method,
     path: &[&str],
     query: &str,
@@ -163,7 +163,7 @@ fn call(
 
 #[test]
 fn over_http_issue_validate_and_look_up_projects() {
-    let m = std::sync::RwLock::new(model());
+    let m = crate::mock::shared::Shared::new(model());
     let (status, _, v) = call(&m, Method::GET, &[""], "", &[], b"");
     assert_eq!(status, 200);
     assert_eq!(v["version"]["links"][0]["href"], "http://h:1/v3/");

@@ -160,7 +160,7 @@ fn add(m: Mutant, ctx: &Ctx, model: &mut Model) -> Outcome<Answer> {
 
 fn update(m: Mutant, ctx: &Ctx, model: &mut Model, shared: bool) -> Outcome<Answer> {
     let (image_id, member_id) = (ctx.call.params[0], ctx.member_param().unwrap_or(""));
-    let before = model.state().member(image_id, member_id).cloned();
+    let before = model.state().member(image_id, member_id);
     let status = body_field(ctx.call.body, "status");
     let valid = status
         .as_ref()
@@ -234,7 +234,7 @@ fn delete(m: Mutant, ctx: &Ctx, model: &mut Model) -> Outcome<Answer> {
         }
         Mutant::DeleteBodyIgnored => ctx.honest_with(model, b""),
         Mutant::DeleteMemberNoop => {
-            let before = model.state().member(image_id, member_id).cloned();
+            let before = model.state().member(image_id, member_id);
             let out = ctx.honest(model);
             if let (Ok(_), Some(row)) = (&out, before) {
                 let state = model.state_mut();

@@ -1,0 +1,510 @@
+//! `sharecheck mock --state DIR`: an acknowledged write survives `kill -9` (32 clients, several
+//! seeds), a restart serves the same state (order of members, former members, tokens), a
+//! reset and a snapshot load reach the disk, and a directory that cannot be used is a clear
+//! error that leaves it as it was.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Mock, client, scratch, sharecheck, text};
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use sharecheck::MockServer;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
+    let r = http
+        .post(format!("{base}/v2/images"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({"name": name, "visibility": "shared"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// What the clients were told, by (image, member).
+#[derive(Clone, Debug)]
+enum Told {
+    /// Added: the member's JSON as it was answered.
+    Added(String),
+    /// Its removal was sent and not answered: either state may be on disk.
+    Removing,
+    /// Removed.
+    Removed,
+}
+
+type Acked = Arc<Mutex<BTreeMap<(String, String), Told>>>;
+
+/// One client: adds members (and removes every fifth it added, and logs in now and then)
+/// until the mock stops answering; every acknowledgement is noted.
+async fn client_loop(
+    http: reqwest::Client,
+    base: String,
+    images: Arc<Vec<String>>,
+    n: usize,
+    acked: Acked,
+    tokens: Arc<Mutex<Vec<String>>>,
+) {
+    for i in 0.. {
+        let image = &images[(n + i) % images.len()];
+        let member = format!("proj-c{n}-{i}");
+        let Ok(r) = http
+            .post(format!("{base}/v2/images/{image}/members"))
+            .header("x-auth-token", "owner-token")
+            .json(&json!({ "member": member }))
+            .send()
+            .await
+        else {
+            return;
+        };
+        let ok = r.status() == 200;
+        let Ok(body) = r.text().await else { return };
+        if !ok {
+            return;
+        }
+        let key = (image.clone(), member.clone());
+        acked.lock().unwrap().insert(key.clone(), Told::Added(body));
+        if i % 5 == 4 {
+            acked.lock().unwrap().insert(key.clone(), Told::Removing);
+            let Ok(r) = http
+                .delete(format!("{base}/v2/images/{image}/members/{member}"))
+                .header("x-auth-token", "owner-token")
+                .send()
+                .await
+            else {
+                return;
+            };
+            if r.status() != 204 {
+                return;
+            }
+            acked.lock().unwrap().insert(key, Told::Removed);
+        }
+        if i % 7 == 6 {
+            let login = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                "name": "owner", "domain": {"id": "default"}, "password": "owner-secret"}}},
+                "scope": {"project": {"name": "owner", "domain": {"id": "default"}}}}});
+            let Ok(r) = http
+                .post(format!("{base}/v3/auth/tokens"))
+                .json(&login)
+                .send()
+                .await
+            else {
+                return;
+            };
+            if r.status() != 201 {
+                return;
+            }
+            if let Some(t) = r.headers().get("x-subject-token") {
+                tokens.lock().unwrap().push(t.to_str().unwrap().to_string());
+            }
+        }
+    }
+}
+
+/// 32 clients against a mock on `dir`, killed with SIGKILL after a seeded delay; then a
+/// restart must serve every acknowledged write exactly.
+fn crash_once(seed: u64) {
+    let dir = scratch(&format!("crash-{seed}"));
+    let state = dir.join("state");
+    let state_arg = state.to_str().unwrap();
+    let rt = runtime();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let delay = Duration::from_millis(rng.random_range(150..900));
+    let acked: Acked = Arc::default();
+    let tokens: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mock = Mock::start(&["--state", state_arg, "--member-quota", "-1"]);
+    let base = mock.uri.clone();
+    let http = client();
+    let images = rt.block_on(async {
+        let mut ids = Vec::new();
+        for k in 0..4 {
+            ids.push(create(&http, &base, &format!("crash-{seed}-{k}")).await);
+        }
+        Arc::new(ids)
+    });
+    let mut mock = mock;
+    rt.block_on(async {
+        let clients: Vec<_> = (0..32)
+            .map(|n| {
+                tokio::spawn(client_loop(
+                    http.clone(),
+                    base.clone(),
+                    images.clone(),
+                    n,
+                    acked.clone(),
+                    tokens.clone(),
+                ))
+            })
+            .collect();
+        tokio::time::sleep(delay).await;
+        mock.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+        mock.child.wait().unwrap();
+        for c in clients {
+            let _ = tokio::time::timeout(Duration::from_secs(20), c).await;
+        }
+    });
+    drop(mock);
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked
+            .values()
+            .filter(|v| matches!(v, Told::Added(_)))
+            .count()
+            > 32,
+        "seed {seed}: the clients got too few answers ({}) before the kill to test anything",
+        acked.len()
+    );
+    let again = Mock::start(&["--state", state_arg, "--member-quota", "-1"]);
+    let missing = rt.block_on(verify(
+        &http,
+        &again.uri,
+        &images,
+        &acked,
+        &tokens.lock().unwrap(),
+    ));
+    assert!(
+        missing.is_empty(),
+        "seed {seed}, kill after {delay:?}: {missing:#?}"
+    );
+}
+
+/// What a restarted mock lacks of the acknowledged writes.
+async fn verify(
+    http: &reqwest::Client,
+    base: &str,
+    images: &[String],
+    acked: &BTreeMap<(String, String), Told>,
+    tokens: &[String],
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    for image in images {
+        let r = http
+            .get(format!("{base}/v2/images/{image}"))
+            .header("x-auth-token", "owner-token")
+            .send()
+            .await
+            .unwrap();
+        if r.status() != 200 {
+            missing.push(format!("image {image}: {}", r.status()));
+        }
+    }
+    for ((image, member), body) in acked {
+        let r = http
+            .get(format!("{base}/v2/images/{image}/members/{member}"))
+            .header("x-auth-token", "owner-token")
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let got = r.text().await.unwrap();
+        match body {
+            Told::Added(b) if status != 200 || got != *b => missing.push(format!(
+                "{image}/{member}: {status} {got}, acknowledged {b}"
+            )),
+            Told::Removed if status != 404 => missing.push(format!(
+                "{image}/{member}: {status}, its removal was acknowledged"
+            )),
+            _ => {}
+        }
+    }
+    for t in tokens {
+        let r = http
+            .get(format!("{base}/v2/images"))
+            .header("x-auth-token", t)
+            .send()
+            .await
+            .unwrap();
+        if r.status() != 200 {
+            missing.push(format!("issued token: {}", r.status()));
+        }
+    }
+    missing
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9() {
+    for seed in [1, 2, 3] {
+        crash_once(seed);
+    }
+}
+
+async fn snapshot(http: &reqwest::Client, base: &str) -> Value {
+    http.get(format!("{base}/_sharecheck/snapshot"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn send(http: &reqwest::Client, r: reqwest::RequestBuilder) -> u16 {
+    let _ = http;
+    r.header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_restart_serves_the_same_state_in_the_same_order() {
+    let dir = scratch("restart").join("state");
+    let rt = runtime();
+    let http = client();
+    rt.block_on(async {
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        let base = mock.uri();
+        let id = create(&http, &base, "restart-a").await;
+        let members = format!("{base}/v2/images/{id}/members");
+        // Added out of name order, one removed and added again (it keeps its first
+        // `created_at` and goes last), one removed for good (a former member).
+        for m in ["proj-zz", "proj-member", "proj-aa", "proj-gone"] {
+            assert_eq!(
+                send(&http, http.post(&members).json(&json!({"member": m}))).await,
+                200
+            );
+        }
+        assert_eq!(
+            send(&http, http.delete(format!("{members}/proj-zz"))).await,
+            204
+        );
+        assert_eq!(
+            send(&http, http.delete(format!("{members}/proj-gone"))).await,
+            204
+        );
+        assert_eq!(
+            send(
+                &http,
+                http.post(&members).json(&json!({"member": "proj-zz"}))
+            )
+            .await,
+            200
+        );
+        let tag = http.put(format!("{base}/v2/images/{id}/tags/kept"));
+        assert_eq!(send(&http, tag).await, 204);
+        let status = http
+            .put(format!("{members}/proj-member"))
+            .header("x-auth-token", "member-token")
+            .json(&json!({"status": "accepted"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(status.status(), 200);
+        let doomed = create(&http, &base, "restart-doomed").await;
+        assert_eq!(
+            send(&http, http.delete(format!("{base}/v2/images/{doomed}"))).await,
+            204
+        );
+        let before = snapshot(&http, &base).await;
+        drop(mock);
+
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        let base = mock.uri();
+        assert_eq!(snapshot(&http, &base).await, before);
+        let order: Vec<&str> = before["images"][0]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["member_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, ["proj-member", "proj-aa", "proj-zz"]);
+        assert!(before["images"][0]["former_members"]["proj-gone"].is_string());
+        // A member added after the restart goes last, and stays last after another.
+        let members = format!("{base}/v2/images/{id}/members");
+        assert_eq!(
+            send(
+                &http,
+                http.post(&members).json(&json!({"member": "proj-a0"}))
+            )
+            .await,
+            200
+        );
+        let after = snapshot(&http, &base).await;
+        drop(mock);
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        let again = snapshot(&http, &mock.uri()).await;
+        assert_eq!(again, after);
+        assert_eq!(again["images"][0]["members"][3]["member_id"], "proj-a0");
+    });
+}
+
+#[test]
+fn reset_and_snapshot_loads_reach_the_disk() {
+    let dir = scratch("reset-disk").join("state");
+    let rt = runtime();
+    let http = client();
+    rt.block_on(async {
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        let base = mock.uri();
+        create(&http, &base, "reset-a").await;
+        let r = http
+            .post(format!("{base}/_sharecheck/reset"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        drop(mock);
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        let base = mock.uri();
+        assert_eq!(snapshot(&http, &base).await["images"], json!([]));
+        let id = create(&http, &base, "reset-b").await;
+        let mut snap = snapshot(&http, &base).await;
+        snap["images"][0]["name"] = json!("loaded");
+        let r = http
+            .put(format!("{base}/_sharecheck/snapshot"))
+            .json(&snap)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        drop(mock);
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        let after = snapshot(&http, &mock.uri()).await;
+        assert_eq!(after["images"][0]["id"], json!(id));
+        assert_eq!(after["images"][0]["name"], "loaded");
+    });
+}
+
+#[test]
+fn a_new_state_dir_starts_from_the_fixtures_and_keeps_its_own_later() {
+    let scratch = scratch("state-fixtures");
+    let dir = scratch.join("state");
+    let fixtures = scratch.join("fixtures.json");
+    let id = "00000000-0000-4000-8000-000000000001";
+    let doc = json!({"format": "sharecheck-snapshot", "version": 1, "images": [{
+        "id": id, "name": "from-fixtures", "owner": "proj-owner",
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}]});
+    std::fs::write(&fixtures, doc.to_string()).unwrap();
+    let (dir_arg, fix_arg) = (dir.to_str().unwrap(), fixtures.to_str().unwrap());
+    let rt = runtime();
+    let http = client();
+    let mock = Mock::start(&["--state", dir_arg, "--fixtures", fix_arg]);
+    let names = rt.block_on(async {
+        assert_eq!(
+            send(&http, http.delete(format!("{}/v2/images/{id}", mock.uri))).await,
+            204
+        );
+        create(&http, &mock.uri, "own").await;
+        snapshot(&http, &mock.uri).await
+    });
+    assert_eq!(names["images"][0]["name"], "own");
+    drop(mock);
+    let mock = Mock::start(&["--state", dir_arg, "--fixtures", fix_arg]);
+    let snap = rt.block_on(snapshot(&http, &mock.uri));
+    assert_eq!(snap["images"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        snap["images"][0]["name"], "own",
+        "the directory's state wins"
+    );
+}
+
+fn refused(args: &[&str], expect: &str) {
+    let out = sharecheck(args);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains(expect), "expected {expect:?} in: {t}");
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+#[test]
+fn unusable_state_dirs_are_clear_errors_and_stay_as_they_were() {
+    let root = scratch("state-bad");
+    let mock = |dir: &std::path::Path| {
+        vec![
+            "mock".to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--state".into(),
+            dir.to_str().unwrap().to_string(),
+        ]
+    };
+    let run = |dir: &std::path::Path, expect: &str| {
+        let args = mock(dir);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&args, expect);
+    };
+    // Not a database at all: damaged, and not overwritten.
+    let garbage = root.join("garbage");
+    std::fs::create_dir_all(&garbage).unwrap();
+    std::fs::write(garbage.join("state.sqlite3"), "not sqlite").unwrap();
+    run(&garbage, "damaged");
+    assert_eq!(
+        std::fs::read(garbage.join("state.sqlite3")).unwrap(),
+        b"not sqlite"
+    );
+    // A SQLite database that is not a sharecheck state.
+    let foreign = root.join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    let db = rusqlite::Connection::open(foreign.join("state.sqlite3")).unwrap();
+    db.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    drop(db);
+    run(&foreign, "without sharecheck's meta table");
+    // A state of another layout version, and one with a record this build cannot read.
+    let written = root.join("written");
+    {
+        let rt = runtime();
+        let http = client();
+        rt.block_on(async {
+            let mock = MockServer::builder()
+                .state_dir(&written)
+                .start()
+                .await
+                .unwrap();
+            let id = create(&http, &mock.uri(), "bad-record").await;
+            let r = http
+                .post(format!("{}/v2/images/{id}/members", mock.uri()))
+                .header("x-auth-token", "owner-token")
+                .json(&json!({"member": "proj-member"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        });
+    }
+    let copy = |name: &str| {
+        let to = root.join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(&written).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+        }
+        rusqlite::Connection::open(to.join("state.sqlite3")).unwrap()
+    };
+    copy("layout")
+        .execute("UPDATE meta SET value = '99' WHERE key = 'layout'", [])
+        .unwrap();
+    run(&root.join("layout"), "written with layout version 99");
+    copy("record")
+        .execute("UPDATE members SET status = 'maybe'", [])
+        .unwrap();
+    run(
+        &root.join("record"),
+        "`maybe`: expected pending, accepted or rejected",
+    );
+    // A directory one mock holds is refused to a second.
+    let held = Mock::start(&["--state", written.to_str().unwrap()]);
+    run(&written, "in use by another process");
+    drop(held);
+    // A path that is a file, not a directory.
+    let file = root.join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    run(&file, "cannot create the directory");
+}
