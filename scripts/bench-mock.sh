@@ -124,6 +124,7 @@ MOCK_ARGS=(--member-quota -1)
 [ "$STATE" = 1 ] && MOCK_ARGS+=(--state "$WORK/state")
 start_server mock "$BIN" mock --listen "127.0.0.1:$PORT" "${MOCK_ARGS[@]}"
 MOCK_PID=$SERVER_PID
+MOCK_BASE=$URL_BASE
 MODE=in-memory
 [ "$STATE" = 1 ] && MODE="--state"
 case $URL_BASE in
@@ -188,7 +189,7 @@ if [ "$ADDS" = 1 ]; then
     IMAGES=()
     for i in $(seq 10); do
         "${CURL[@]}" -o "$WORK/image.json" -X POST -H 'Content-Type: application/json' \
-            -d "{\"name\":\"bench-add-$i\",\"visibility\":\"shared\"}" "$URL_BASE/v2/images" \
+            -d "{\"name\":\"bench-add-$i\",\"visibility\":\"shared\"}" "$MOCK_BASE/v2/images" \
             || die "POST /v2/images failed"
         IMAGES+=("\"$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$WORK/image.json")\"")
     done
@@ -198,11 +199,12 @@ local n = 0
 request = function()
     n = n + 1
     local path = "/v2/images/" .. images[n % #images + 1] .. "/members"
-    return wrk.format("POST", path, {["Content-Type"] = "application/json"},
+    return wrk.format("POST", path, {["Content-Type"] = "application/json", ["X-Auth-Token"] = "owner-token"},
         '{"member": "proj-bench-' .. n .. '"}')
 end
 EOF
-    run_wrk "POST member, acknowledged ($MODE)" "$MOCK_PID" "$URL_BASE" -s "$WORK/adds.lua"
+
+    run_wrk "POST member, acknowledged ($MODE)" "$MOCK_PID" "$MOCK_BASE" -s "$WORK/adds.lua"
     if [ "$STATE" = 1 ]; then
         echo "bench: state directory after the run: $(du -sh "$WORK/state" | cut -f1)"
     fi

@@ -5,7 +5,8 @@
 #   - add rate over the first 5% of the rows and over the last 5% (flat = about the same),
 #   - GET one member with 5% of the rows in and with all of them,
 #   - the mock's resident memory (VmRSS) with all rows in,
-#   - delete rate over the first 5% of the rows, with all the others in.
+#   - delete rate over the first 5% of the rows, with all the others in,
+#   - with --state, the directory's size and a restart's time (after kill -9).
 # IMAGES=1 PER_IMAGE=200000 puts every row on one image.
 #
 # Usage: scripts/bench-scale.sh [--state]
@@ -72,33 +73,46 @@ BASE=$(sed -n 's/^listening on //p' "$WORK/mock.out")
 [ -n "$BASE" ] || die "the mock did not start"
 
 # The Lua script: request n (FIRST <= n < LAST) names image n mod IMAGES and project
-# proj-m<n div IMAGES>; past LAST it stops the thread (those few requests are /healthz).
+# proj-m<n div IMAGES>; past LAST it asks for /healthz. Once LAST - FIRST answers are in it
+# prints how many were not 2xx and exits (wrk itself only stops after its duration).
 cat >"$WORK/rows.lua" <<'EOF'
 local images = {}
 for line in io.lines(os.getenv("IDS")) do images[#images + 1] = line end
 local method, first, last = os.getenv("METHOD"), tonumber(os.getenv("FIRST")), tonumber(os.getenv("LAST"))
-local n = first - 1
+-- wrk 4 calls request() once, before sending anything, to check what it returns.
+local n = first - 2
 request = function()
     n = n + 1
     if n >= last then return wrk.format("GET", "/healthz") end
     local image, member = images[n % #images + 1], "proj-m" .. math.floor(n / #images)
     if method == "POST" then
         return wrk.format("POST", "/v2/images/" .. image .. "/members",
-            {["Content-Type"] = "application/json"}, '{"member": "' .. member .. '"}')
+            {["Content-Type"] = "application/json", ["X-Auth-Token"] = "owner-token"}, '{"member": "' .. member .. '"}')
     end
     return wrk.format(method, "/v2/images/" .. image .. "/members/" .. member)
 end
-response = function() if n >= last then wrk.thread:stop() end end
+local answered, bad = 0, 0
+response = function(status)
+    answered = answered + 1
+    if status >= 300 then bad = bad + 1 end
+    if answered >= last - first then
+        io.write("bad ", bad, "\n")
+        io.flush()
+        os.exit(0)
+    end
+end
 EOF
 
 # rows METHOD FIRST LAST LABEL: requests FIRST..LAST-1; prints the rate.
 rows() {
-    local out rate
+    local out t0 t1
+    t0=$(date +%s.%N)
     out=$(IDS=$WORK/ids.txt METHOD=$1 FIRST=$2 LAST=$3 wrk -t1 -c32 -d3600s --timeout 10s \
         -H 'X-Auth-Token: owner-token' -s "$WORK/rows.lua" "$BASE") || die "wrk failed"
-    grep -q 'Non-2xx' <<<"$out" && die "$4: $(grep 'Non-2xx' <<<"$out")"
-    rate=$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")
-    echo "bench: $4 ($MODE): $rate requests/s"
+    t1=$(date +%s.%N)
+    grep -qx 'bad 0' <<<"$out" || die "$4: answers that were not 2xx: $out"
+    awk -v n=$(($3 - $2)) -v a="$t0" -v b="$t1" -v l="$4" -v m="$MODE" \
+        'BEGIN {printf "bench: %s (%s): %d requests/s (%d in %.1f s)\n", l, m, n / (b - a), n, b - a}'
 }
 
 show() {
@@ -123,4 +137,16 @@ echo "bench: resident memory with $TOTAL memberships ($MODE): $RSS MB"
 rows DELETE 0 "$FIVE" "delete, rows 0 to $FIVE of $TOTAL"
 if [ "$STATE" = 1 ]; then
     echo "bench: state directory: $(du -sm "$WORK/state" | cut -f1) MB"
+    # A restart on the directory: kill -9, then time until the new mock listens.
+    kill -9 "$PID"; wait "$PID" 2>/dev/null || true
+    t0=$(date +%s.%N)
+    "$BIN" "${ARGS[@]}" >"$WORK/mock.out" 2>"$WORK/mock.err" &
+    PID=$!
+    for ((i = 0; i < 1200; i++)); do
+        grep -q 'listening on' "$WORK/mock.out" 2>/dev/null && break
+        kill -0 "$PID" 2>/dev/null || { cat "$WORK/mock.err" >&2; die "the restarted mock exited"; }
+        sleep 0.05
+    done
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "bench: restart after kill -9 until listening (--state): %.1f s\n", b - a}'
 fi

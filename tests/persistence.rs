@@ -415,6 +415,58 @@ fn a_new_state_dir_starts_from_the_fixtures_and_keeps_its_own_later() {
     );
 }
 
+#[test]
+fn a_long_log_is_rewritten_on_open_to_what_is_live() {
+    let dir = scratch("compact").join("state");
+    let rt = runtime();
+    let http = client();
+    let entries = || -> i64 {
+        let db = rusqlite::Connection::open(dir.join("state.sqlite3")).unwrap();
+        db.query_row("SELECT count(*) FROM log", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = rt.block_on(async {
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        let base = mock.uri();
+        let id = create(&http, &base, "compact").await;
+        let members = format!("{base}/v2/images/{id}/members");
+        for _ in 0..600 {
+            assert_eq!(
+                send(
+                    &http,
+                    http.post(&members).json(&json!({"member": "proj-x"}))
+                )
+                .await,
+                200
+            );
+            assert_eq!(
+                send(&http, http.delete(format!("{members}/proj-x"))).await,
+                204
+            );
+        }
+        assert_eq!(
+            send(
+                &http,
+                http.post(&members).json(&json!({"member": "proj-kept"}))
+            )
+            .await,
+            200
+        );
+        snapshot(&http, &base).await
+    });
+    assert!(entries() > 1200, "every write was appended: {}", entries());
+    rt.block_on(async {
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        assert_eq!(snapshot(&http, &mock.uri()).await, before);
+    });
+    // The image, its member and its former member.
+    assert_eq!(entries(), 3);
+    rt.block_on(async {
+        let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
+        assert_eq!(snapshot(&http, &mock.uri()).await, before);
+    });
+}
+
 fn refused(args: &[&str], expect: &str) {
     let out = sharecheck(args);
     let t = text(&out);
@@ -493,7 +545,10 @@ fn unusable_state_dirs_are_clear_errors_and_stay_as_they_were() {
         .unwrap();
     run(&root.join("layout"), "written with layout version 99");
     copy("record")
-        .execute("UPDATE members SET status = 'maybe'", [])
+        .execute(
+            "UPDATE log SET entry = replace(entry, '\"pending\"', '\"maybe\"')",
+            [],
+        )
         .unwrap();
     run(
         &root.join("record"),

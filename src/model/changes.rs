@@ -44,8 +44,10 @@ impl Changes {
     }
 }
 
-/// One record to write as it stands now; `None` deletes it.
-#[derive(Clone, Debug, PartialEq)]
+/// One record to write as it stands now; `None` deletes it. A store may keep these as they
+/// are, in order (a log); replaying them gives the state back.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "write", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Write {
     /// An image without its members (`members` and `former_members` empty); deleting one
     /// deletes its members and former members too.
@@ -74,5 +76,8 @@ pub enum Write {
         record: Option<TokenRecord>,
     },
     /// The whole state, replacing what was written.
-    Replace(Box<Snapshot>),
+    Replace {
+        /// The new state.
+        state: Box<Snapshot>,
+    },
 }

@@ -268,7 +268,9 @@ impl Model {
     pub fn take_writes(&mut self) -> Vec<Write> {
         let keys = self.state.noted.take();
         if keys.contains(&changes::Change::All) {
-            return vec![Write::Replace(Box::new(self.snapshot_ordered()))];
+            return vec![Write::Replace {
+                state: Box::new(self.snapshot_ordered()),
+            }];
         }
         keys.into_iter().map(|key| self.write_of(key)).collect()
     }
@@ -308,7 +310,9 @@ impl Model {
                     .map(|i| snapshot::token_record(&token, i)),
                 token,
             },
-            Change::All => Write::Replace(Box::new(self.snapshot_ordered())),
+            Change::All => Write::Replace {
+                state: Box::new(self.snapshot_ordered()),
+            },
         }
     }
 

@@ -452,7 +452,10 @@ fn followed_changes_come_out_as_records_in_the_order_they_changed() {
         }]
     );
     m.restore(&Snapshot::empty()).unwrap();
-    assert!(matches!(m.take_writes().as_slice(), [Write::Replace(_)]));
+    assert!(matches!(
+        m.take_writes().as_slice(),
+        [Write::Replace { .. }]
+    ));
     let issued = IssuedToken {
         identity: owner.clone(),
         methods: vec!["password".into()],
