@@ -206,25 +206,49 @@ impl Operation {
 
 /// The parameters of `segments` under `template`, or `None` when it does not match.
 fn template_matches<'p>(template: &str, segments: &[&'p str]) -> Option<Vec<&'p str>> {
+    parts_match(&template_parts(template), segments)
+}
+
+fn template_parts(template: &str) -> Vec<&str> {
+    template.trim_start_matches('/').split('/').collect()
+}
+
+/// The parameters of `segments` under a template split into `parts`.
+fn parts_match<'p>(parts: &[&str], segments: &[&'p str]) -> Option<Vec<&'p str>> {
     // No allocation for a template that does not match: the router tries every row.
-    let mut parts = template.trim_start_matches('/').split('/');
+    if parts.len() != segments.len() {
+        return None;
+    }
     let mut params = Vec::new();
-    for seg in segments {
-        let part = parts.next()?;
+    for (part, seg) in parts.iter().zip(segments) {
         if part.starts_with('{') {
             params.push(*seg);
-        } else if part != *seg {
+        } else if part != seg {
             return None;
         }
     }
-    parts.next().is_none().then_some(params)
+    Some(params)
 }
 
-/// The rows whose template matches `segments`, with their parameters.
+/// The rows whose template matches `segments`, with their parameters. The templates of
+/// [`table()`] are split once, not on every request.
 pub(crate) fn matching<'p>(
     table: &'static [Operation],
     segments: &[&'p str],
 ) -> Vec<(&'static Operation, Vec<&'p str>)> {
+    static SPLIT: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock::new(|| {
+        self::table()
+            .iter()
+            .map(|op| template_parts(op.path))
+            .collect()
+    });
+    if std::ptr::eq(table, self::table()) {
+        return table
+            .iter()
+            .zip(SPLIT.iter())
+            .filter_map(|(op, parts)| parts_match(parts, segments).map(|p| (op, p)))
+            .collect();
+    }
     table
         .iter()
         .filter_map(|op| op.matches(segments).map(|p| (op, p)))

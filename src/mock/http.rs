@@ -207,15 +207,13 @@ fn record(
 ) {
     let entry = Entry {
         seq: 0,
-        time: humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
+        time: std::time::SystemTime::now(),
         method: req.method.to_string(),
         path: kept(req.path),
         query: kept(req.query),
-        persona: trace
-            .persona
-            .or_else(|| trace.who.as_ref().map(|w| w.user_id.clone())),
-        user_id: trace.who.as_ref().map(|w| w.user_id.clone()),
-        project_id: trace.who.map(|w| w.project_id),
+        persona: trace.persona.or_else(|| trace.user_id.clone()),
+        user_id: trace.user_id,
+        project_id: trace.project_id,
         operation: trace.operation,
         status: reply.status().as_u16(),
         documented: trace.problems.is_empty(),

@@ -26,8 +26,9 @@ pub(crate) fn kept(s: &str) -> String {
 pub(crate) struct Entry {
     /// Place in the order of requests, from 1.
     pub(crate) seq: u64,
-    /// When the answer was sent (RFC 3339, microseconds).
-    pub(crate) time: String,
+    /// When the answer was sent (written as RFC 3339 with microseconds when read).
+    #[serde(serialize_with = "rfc3339_micros")]
+    pub(crate) time: std::time::SystemTime,
     pub(crate) method: String,
     pub(crate) path: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -50,6 +51,13 @@ pub(crate) struct Entry {
     pub(crate) fault: Option<String>,
     /// Time spent answering, in microseconds (injected latency included).
     pub(crate) micros: u64,
+}
+
+fn rfc3339_micros<S: serde::Serializer>(
+    t: &std::time::SystemTime,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(&humantime::format_rfc3339_micros(*t))
 }
 
 /// What the journal's reader may select by.
@@ -130,7 +138,7 @@ mod tests {
     fn entry(method: &str, path: &str, persona: &str) -> Entry {
         Entry {
             seq: 0,
-            time: String::new(),
+            time: std::time::UNIX_EPOCH,
             method: method.into(),
             path: path.into(),
             query: String::new(),

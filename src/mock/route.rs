@@ -12,12 +12,14 @@ use super::conform;
 use super::keystone;
 use super::mutant::{self, Layer};
 use super::out::{Out, Reply, out_for};
-use crate::model::Identity;
 use crate::operations::{self, Answer, Call, Handler, Operation};
 
 /// The path percent-decoded before it is split into segments, as the reference routes: an
 /// encoded `/` (`%2F`) separates segments like a plain one. Borrowed when nothing is encoded.
 fn decoded(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains('%') {
+        return std::borrow::Cow::Borrowed(path);
+    }
     percent_encoding::percent_decode_str(path).decode_utf8_lossy()
 }
 
@@ -75,7 +77,8 @@ pub(crate) fn handle(
 #[derive(Debug, Default)]
 pub(crate) struct Trace {
     pub(crate) operation: Option<&'static str>,
-    pub(crate) who: Option<Identity>,
+    pub(crate) user_id: Option<String>,
+    pub(crate) project_id: Option<String>,
     pub(crate) persona: Option<String>,
     pub(crate) problems: Vec<String>,
 }
@@ -155,7 +158,8 @@ pub(crate) fn handle_traced(
                 .identities()
                 .user_by_id(&who.user_id)
                 .map(|(name, _)| name.to_string());
-            trace.who = Some(who.clone());
+            trace.user_id = Some(who.user_id.clone());
+            trace.project_id = Some(who.project_id.clone());
             who
         }
         Err(e) => {
