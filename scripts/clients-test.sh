@@ -9,6 +9,10 @@
 #     added by project id (Keystone's default policy keeps project lists from non-admins,
 #     and openstackclient then takes the value as an id, as it does against Keystone).
 #
+# The mock keeps its state in a directory (`--state`); halfway through it is killed with
+# SIGKILL and restarted on that directory, and the clients must find the image, its member's
+# status and their token as they left them.
+#
 #   scripts/clients-test.sh
 #
 # Environment:
@@ -87,7 +91,7 @@ start_mock() {
     info "building $BIN (cargo build)"
     (cd "$ROOT" && cargo build --quiet) || die "cargo build failed"
   fi
-  "$BIN" mock --listen 127.0.0.1:0 >"$WORK/mock.out" 2>"$WORK/mock.err" &
+  "$BIN" mock --listen 127.0.0.1:0 --state "$WORK/state" >"$WORK/mock.out" 2>"$WORK/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 1 100); do
     URL=$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$WORK/mock.out")
@@ -96,6 +100,16 @@ start_mock() {
     sleep 0.1
   done
   die "the mock did not say where it listens within 10 s"
+}
+
+# restart_mock: kill -9, then a new mock on the same state directory (on a new port; the
+# clouds.yaml follows it).
+restart_mock() {
+  kill -KILL "$MOCK_PID" 2>/dev/null || true
+  wait "$MOCK_PID" 2>/dev/null || true
+  start_mock
+  write_clouds
+  info "mock killed with SIGKILL and restarted on its state directory, at $URL"
 }
 
 # ----- checking ----------------------------------------------------------------------------
@@ -221,9 +235,10 @@ EOF
 
 openstackclient_lifecycle() {
   info "python-openstackclient $OSC_VERSION: clouds.yaml, password auth at $URL/v3"
-  local out img
+  local out img token
   out=$(osc owner token issue -f json)
   [[ $(json 'd["project_id"]' <<<"$out") == proj-owner ]] || fail "token issue: $out"
+  token=$(json 'd["id"]' <<<"$out")
   ok "openstack token issue → a token of proj-owner"
 
   if out=$(osc wrong-password image list 2>&1); then
@@ -254,6 +269,15 @@ openstackclient_lifecycle() {
   [[ $(json '[(r["Member ID"], r["Status"]) for r in d]' <<<"$out") == "[('proj-member', 'accepted')]" ]] \
     || fail "image member list after accept: $out"
   ok "openstack (member) image set --accept → accepted"
+
+  restart_mock
+  out=$(osc owner image member list "$img" -f json)
+  [[ $(json '[(r["Member ID"], r["Status"]) for r in d]' <<<"$out") == "[('proj-member', 'accepted')]" ]] \
+    || fail "image member list after the restart: $out"
+  ok "after kill -9 and a restart on --state: image member list → proj-member accepted"
+  out=$(glance "$token" image-show "$img" 2>&1) || fail "the token issued before the restart: $out"
+  grep -q sharecheck-clients-osc <<<"$out" || fail "image-show after the restart: $out"
+  ok "after the restart: the token issued before it still works (glance image-show)"
 
   out=$(osc member image list -f json)
   [[ $(json "[r['ID'] for r in d].count('$img')" <<<"$out") == 1 ]] \
