@@ -38,3 +38,30 @@ async fn each_property_catches_its_mutant() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_and_expired_tokens_are_refused() {
+    let long = check(None).await;
+    assert!(
+        long.notes
+            .iter()
+            .any(|n| n.contains("expired tokens not probed")),
+        "{:?}",
+        long.notes
+    );
+    let mut config = sharecheck::embedded::config(None);
+    config.rate_limit = None;
+    config.rules.token_lifetime = std::time::Duration::from_secs(2);
+    let (_mock, target) = sharecheck::embedded::start_with(config).await.unwrap();
+    let short = sharecheck::run_security_probes(&target).await.unwrap();
+    assert!(short.violations.is_empty(), "{:#?}", short.violations);
+    assert!(short.notes.is_empty(), "{:?}", short.notes);
+    let hygiene = |r: &SecurityReport| {
+        r.probes
+            .iter()
+            .find(|(p, _)| *p == Property::TokenHygiene)
+            .map_or(0, |(_, n)| *n)
+    };
+    // Two more paths tried with the expired token.
+    assert_eq!(hygiene(&short), hygiene(&long) + 2);
+}

@@ -12,5 +12,6 @@ pub mod hostile;
 mod run;
 pub mod security;
 pub mod stateful;
+mod tokens;
 
 pub use run::{FuzzError, FuzzOptions, FuzzReport, run};

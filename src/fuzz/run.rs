@@ -176,6 +176,9 @@ impl fmt::Display for FuzzReport {
         for (p, v) in &sec.violations {
             writeln!(f, "  {p:?}: {v}")?;
         }
+        for note in &sec.notes {
+            writeln!(f, "  note: {note}")?;
+        }
         if let Some(h) = &self.hostile {
             writeln!(f, "{h}")?;
             if let Some((ok, took)) = self.baseline {

@@ -5,7 +5,8 @@
 //!   2xx, and a member's list holds only its own entry;
 //! - *hierarchy*: a member of image A addressed through image B is not found;
 //! - *use after delete*: a removed member, and a deleted image, are unreachable;
-//! - *token hygiene*: no token, an unknown token, or a token in the wrong header → 401.
+//! - *token hygiene*: no token, an unknown token, or a token in the wrong header → 401; and
+//!   a token the target's Keystone revoked, or that expired, → 401 (`tokens.rs`).
 
 use super::stateful::{Step, Who, Whom, run_script};
 use crate::operations::table;
@@ -35,6 +36,8 @@ pub struct SecurityReport {
     pub requests: usize,
     /// Violations: (property, what happened).
     pub violations: Vec<(Property, String)>,
+    /// What could not be probed on this target, and why.
+    pub notes: Vec<String>,
 }
 
 /// Builds a script with images named by creation order.
@@ -290,5 +293,19 @@ pub async fn run(target: &Target) -> Result<SecurityReport, String> {
     for (i, message) in mismatches {
         report.violations.push((probes[i].0, message));
     }
+    let session = crate::target::Session::new(target.clone()).map_err(|e| e.to_string())?;
+    let life = super::tokens::probe(&session).await;
+    report.requests += life.requests;
+    for (p, n) in &mut report.probes {
+        if *p == Property::TokenHygiene {
+            *n += life.probes;
+        }
+    }
+    report.violations.extend(
+        life.violations
+            .into_iter()
+            .map(|v| (Property::TokenHygiene, v)),
+    );
+    report.notes = life.notes;
     Ok(report)
 }
