@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Mock, client, scratch, sharecheck, text};
+use common::{Mock, client, scratch, text};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sharecheck::MockServer;
@@ -467,8 +467,23 @@ fn a_long_log_is_rewritten_on_open_to_what_is_live() {
     });
 }
 
+/// Runs `sharecheck ARGS` (a mock that must refuse to start) for at most 20 s.
 fn refused(args: &[&str], expect: &str) {
-    let out = sharecheck(args);
+    let mut child = std::process::Command::new(common::BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("{args:?} still runs after 20 s; expected a refusal saying {expect:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains(expect), "expected {expect:?} in: {t}");
