@@ -186,35 +186,90 @@ async fn dead(session: &Session, token: &str, how: &str, life: &mut TokenLife) {
 
 #[cfg(test)]
 mod tests {
-    use warp::Filter;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// A Keystone that issues tokens living a second, "revokes" them and an image API that
-    /// takes any token: both checks must complain.
+    /// One answer of the lax server: a Keystone that issues tokens living a second and
+    /// "revokes" them, and an image API that takes any token.
+    fn answer(head: &str) -> String {
+        let (status, headers, body) = if head.starts_with("POST /v3/auth/tokens") {
+            let expires = humantime::format_rfc3339_seconds(
+                std::time::SystemTime::now() + std::time::Duration::from_secs(1),
+            );
+            let body = format!(r#"{{"token": {{"expires_at": "{expires}"}}}}"#);
+            ("201 Created", "x-subject-token: t\r\n", body)
+        } else if head.starts_with("DELETE /v3/auth/tokens") {
+            ("204 No Content", "", String::new())
+        } else {
+            ("200 OK", "", "{}".to_string())
+        };
+        format!(
+            "HTTP/1.1 {status}\r\n{headers}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// Serves one connection: requests without bodies that matter (a body is skipped by its
+    /// `content-length`).
+    async fn serve(mut conn: tokio::net::TcpStream) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let Ok(n) = conn.read(&mut chunk).await else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                if buf.len() < end + 4 + length {
+                    break;
+                }
+                buf.drain(..end + 4 + length);
+                if conn.write_all(answer(&head).as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_server_that_ignores_revocation_and_expiry_is_caught() {
-        let issue = warp::post()
-            .and(warp::path!("v3" / "auth" / "tokens"))
-            .map(|| {
-                let expires = humantime::format_rfc3339_seconds(
-                    std::time::SystemTime::now() + std::time::Duration::from_secs(1),
-                );
-                let body = serde_json::json!({"token": {"expires_at": expires.to_string()}});
-                warp::reply::with_status(
-                    warp::reply::with_header(warp::reply::json(&body), "x-subject-token", "t"),
-                    warp::http::StatusCode::CREATED,
-                )
-            });
-        let revoke = warp::delete()
-            .and(warp::path!("v3" / "auth" / "tokens"))
-            .map(|| warp::http::StatusCode::NO_CONTENT);
-        let images = warp::get().map(|| "{}");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = warp::serve(issue.or(revoke).or(images))
-            .incoming(listener)
-            .run();
-        let task = tokio::spawn(server);
-        let target = crate::embedded::target_for(&format!("http://{addr}"), None, &[]);
+        let task = tokio::spawn(async move {
+            for _ in 0..64 {
+                let Ok((conn, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(serve(conn));
+            }
+        });
+        let persona = |p: &str| crate::target::Persona {
+            token: format!("{p}-token"),
+            project_id: format!("proj-{p}"),
+        };
+        let target = crate::target::Target {
+            endpoint: format!("http://{addr}"),
+            personas: ["owner", "member", "stranger"]
+                .into_iter()
+                .map(|p| (p.to_string(), persona(p)))
+                .collect(),
+            member_quota: None,
+            tag_quota: None,
+            capabilities: Vec::new(),
+            tls: Default::default(),
+            network: Default::default(),
+        };
         let session = crate::target::Session::new(target).unwrap();
         let life = super::probe(&session).await;
         task.abort();
