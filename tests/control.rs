@@ -3,8 +3,11 @@
 //! request journal (consistent the moment an answer arrives, never a token, with a verdict on
 //! the client's request) and fault rules of every kind, before and after the change commits.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::create;
 use serde_json::{Value, json};
 use sharecheck::{MockServer, Snapshot};
 
@@ -17,22 +20,6 @@ fn client() -> reqwest::Client {
 async fn start() -> (MockServer, reqwest::Client) {
     let mock = MockServer::builder().start().await.expect("mock starts");
     (mock, client())
-}
-
-/// Creates a shared image as the owner; its id.
-async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
-    let r = http
-        .post(format!("{base}/v2/images"))
-        .header("x-auth-token", "owner-token")
-        .json(&json!({"name": name, "visibility": "shared"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 async fn add_member(http: &reqwest::Client, base: &str, image: &str, member: &str) -> u16 {

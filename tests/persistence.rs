@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Mock, client, scratch, text};
+use common::{Mock, client, create, scratch, text};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sharecheck::MockServer;
@@ -20,21 +20,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
-    let r = http
-        .post(format!("{base}/v2/images"))
-        .header("x-auth-token", "owner-token")
-        .json(&json!({"name": name, "visibility": "shared"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// What the clients were told, by (image, member).

@@ -142,3 +142,19 @@ pub fn create_image(uri: &str, token: &str, name: &str) {
         assert_eq!(r.status().as_u16(), 201);
     });
 }
+
+/// Creates a shared image named `name` as the owner on the mock at `base`; its id.
+pub async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
+    let r = http
+        .post(format!("{base}/v2/images"))
+        .header("x-auth-token", "owner-token")
+        .json(&serde_json::json!({"name": name, "visibility": "shared"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
