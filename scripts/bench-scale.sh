@@ -62,15 +62,19 @@ EOF
 ARGS=(mock --listen 127.0.0.1:0 --member-quota -1 --fixtures "$WORK/fixtures.json")
 MODE=in-memory
 if [ "$STATE" = 1 ]; then ARGS+=(--state "$WORK/state"); MODE=--state; fi
-"$BIN" "${ARGS[@]}" >"$WORK/mock.out" 2>"$WORK/mock.err" &
-PID=$!
-for ((i = 0; i < 600; i++)); do
-    grep -q 'listening on' "$WORK/mock.out" 2>/dev/null && break
-    kill -0 "$PID" 2>/dev/null || { cat "$WORK/mock.err" >&2; die "the mock exited"; }
-    sleep 0.1
-done
-BASE=$(sed -n 's/^listening on //p' "$WORK/mock.out")
-[ -n "$BASE" ] || die "the mock did not start"
+# start_mock: the mock with ARGS, waited for (<= 60 s) until it listens; sets PID and BASE.
+start_mock() {
+    "$BIN" "${ARGS[@]}" >"$WORK/mock.out" 2>"$WORK/mock.err" &
+    PID=$!
+    for ((i = 0; i < 1200; i++)); do
+        grep -q 'listening on' "$WORK/mock.out" 2>/dev/null && break
+        kill -0 "$PID" 2>/dev/null || { cat "$WORK/mock.err" >&2; die "the mock exited"; }
+        sleep 0.05
+    done
+    BASE=$(sed -n 's/^listening on //p' "$WORK/mock.out")
+    [ -n "$BASE" ] || die "the mock did not start"
+}
+start_mock
 
 # The Lua script: request n (FIRST <= n < LAST) names image n mod IMAGES and project
 # proj-m<n div IMAGES>; past LAST it asks for /healthz. Once LAST - FIRST answers are in it
@@ -140,13 +144,7 @@ if [ "$STATE" = 1 ]; then
     # A restart on the directory: kill -9, then time until the new mock listens.
     kill -9 "$PID"; wait "$PID" 2>/dev/null || true
     t0=$(date +%s.%N)
-    "$BIN" "${ARGS[@]}" >"$WORK/mock.out" 2>"$WORK/mock.err" &
-    PID=$!
-    for ((i = 0; i < 1200; i++)); do
-        grep -q 'listening on' "$WORK/mock.out" 2>/dev/null && break
-        kill -0 "$PID" 2>/dev/null || { cat "$WORK/mock.err" >&2; die "the restarted mock exited"; }
-        sleep 0.05
-    done
+    start_mock
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN {printf "bench: restart after kill -9 until listening (--state): %.1f s\n", b - a}'
 fi

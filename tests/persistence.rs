@@ -238,14 +238,29 @@ async fn snapshot(http: &reqwest::Client, base: &str) -> Value {
         .unwrap()
 }
 
-async fn send(http: &reqwest::Client, r: reqwest::RequestBuilder) -> u16 {
-    let _ = http;
+/// Sends `r` as the owner; the status.
+async fn send(r: reqwest::RequestBuilder) -> u16 {
     r.header("x-auth-token", "owner-token")
         .send()
         .await
         .unwrap()
         .status()
         .as_u16()
+}
+
+/// Adds `member` through the members URL `members`, as the owner (must be 200).
+async fn add(http: &reqwest::Client, members: &str, member: &str) {
+    let r = http.post(members).json(&json!({ "member": member }));
+    assert_eq!(send(r).await, 200, "add {member}");
+}
+
+/// Removes `member` through the members URL `members`, as the owner (must be 204).
+async fn remove(http: &reqwest::Client, members: &str, member: &str) {
+    assert_eq!(
+        send(http.delete(format!("{members}/{member}"))).await,
+        204,
+        "remove {member}"
+    );
 }
 
 #[test]
@@ -261,29 +276,13 @@ fn a_restart_serves_the_same_state_in_the_same_order() {
         // Added out of name order, one removed and added again (it keeps its first
         // `created_at` and goes last), one removed for good (a former member).
         for m in ["proj-zz", "proj-member", "proj-aa", "proj-gone"] {
-            assert_eq!(
-                send(&http, http.post(&members).json(&json!({"member": m}))).await,
-                200
-            );
+            add(&http, &members, m).await;
         }
-        assert_eq!(
-            send(&http, http.delete(format!("{members}/proj-zz"))).await,
-            204
-        );
-        assert_eq!(
-            send(&http, http.delete(format!("{members}/proj-gone"))).await,
-            204
-        );
-        assert_eq!(
-            send(
-                &http,
-                http.post(&members).json(&json!({"member": "proj-zz"}))
-            )
-            .await,
-            200
-        );
+        remove(&http, &members, "proj-zz").await;
+        remove(&http, &members, "proj-gone").await;
+        add(&http, &members, "proj-zz").await;
         let tag = http.put(format!("{base}/v2/images/{id}/tags/kept"));
-        assert_eq!(send(&http, tag).await, 204);
+        assert_eq!(send(tag).await, 204);
         let status = http
             .put(format!("{members}/proj-member"))
             .header("x-auth-token", "member-token")
@@ -294,7 +293,7 @@ fn a_restart_serves_the_same_state_in_the_same_order() {
         assert_eq!(status.status(), 200);
         let doomed = create(&http, &base, "restart-doomed").await;
         assert_eq!(
-            send(&http, http.delete(format!("{base}/v2/images/{doomed}"))).await,
+            send(http.delete(format!("{base}/v2/images/{doomed}"))).await,
             204
         );
         let before = snapshot(&http, &base).await;
@@ -313,14 +312,7 @@ fn a_restart_serves_the_same_state_in_the_same_order() {
         assert!(before["images"][0]["former_members"]["proj-gone"].is_string());
         // A member added after the restart goes last, and stays last after another.
         let members = format!("{base}/v2/images/{id}/members");
-        assert_eq!(
-            send(
-                &http,
-                http.post(&members).json(&json!({"member": "proj-a0"}))
-            )
-            .await,
-            200
-        );
+        add(&http, &members, "proj-a0").await;
         let after = snapshot(&http, &base).await;
         drop(mock);
         let mock = MockServer::builder().state_dir(&dir).start().await.unwrap();
@@ -383,7 +375,7 @@ fn a_new_state_dir_starts_from_the_fixtures_and_keeps_its_own_later() {
     let mock = Mock::start(&["--state", dir_arg, "--fixtures", fix_arg]);
     let names = rt.block_on(async {
         assert_eq!(
-            send(&http, http.delete(format!("{}/v2/images/{id}", mock.uri))).await,
+            send(http.delete(format!("{}/v2/images/{id}", mock.uri))).await,
             204
         );
         create(&http, &mock.uri, "own").await;
@@ -416,27 +408,10 @@ fn a_long_log_is_rewritten_on_open_to_what_is_live() {
         let id = create(&http, &base, "compact").await;
         let members = format!("{base}/v2/images/{id}/members");
         for _ in 0..600 {
-            assert_eq!(
-                send(
-                    &http,
-                    http.post(&members).json(&json!({"member": "proj-x"}))
-                )
-                .await,
-                200
-            );
-            assert_eq!(
-                send(&http, http.delete(format!("{members}/proj-x"))).await,
-                204
-            );
+            add(&http, &members, "proj-x").await;
+            remove(&http, &members, "proj-x").await;
         }
-        assert_eq!(
-            send(
-                &http,
-                http.post(&members).json(&json!({"member": "proj-kept"}))
-            )
-            .await,
-            200
-        );
+        add(&http, &members, "proj-kept").await;
         snapshot(&http, &base).await
     });
     assert!(entries() > 1200, "every write was appended: {}", entries());
