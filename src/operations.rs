@@ -9,7 +9,10 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::model::{CONTAINER_FORMATS, DISK_FORMATS, Identity, Model, Outcome, PATCH_MEDIA_TYPES};
+use crate::model::{
+    CONTAINER_FORMATS, DISK_FORMATS, Identity, ImageData, Model, Outcome, PATCH_MEDIA_TYPES, Span,
+    Upload, check_data_type, declared_size, requested_span,
+};
 
 /// A request as the table hands it to the model: who asks, the path parameters in template
 /// order, the query pairs and the raw body.
@@ -20,12 +23,19 @@ pub(crate) struct Call<'a> {
     pub(crate) body: &'a [u8],
     /// The body's `Content-Type`, if the request has one.
     pub(crate) content_type: Option<&'a str>,
+    /// The request's headers (the data rows read `Range` and the declared size).
+    pub(crate) headers: &'a http::HeaderMap,
 }
 
 impl Call<'_> {
     /// The `i`th path parameter (the router only calls a row with all of them).
     fn param(&self, i: usize) -> &str {
         self.params.get(i).copied().unwrap_or("")
+    }
+
+    /// A header's value, if it is text.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
@@ -41,6 +51,14 @@ pub(crate) enum Answer {
     },
     /// One of the fixed JSON schema documents, by name.
     Schema(&'static str),
+    /// An upload set up: the caller streams the body into the blob store, then ends it with
+    /// `Model::finish_upload`.
+    Upload(Upload),
+    /// Image data to send: none (204), all of it (200) or a part (206).
+    Data {
+        data: Option<ImageData>,
+        span: Option<Span>,
+    },
 }
 
 impl Answer {
@@ -51,11 +69,25 @@ impl Answer {
         }
     }
 
+    /// The answer once `data`, held whole, has been uploaded: the model ends an upload (the
+    /// fuzzer's predictions); any other answer stays as it is.
+    pub(crate) fn ended(self, m: &mut Model, data: &[u8]) -> Outcome<Answer> {
+        let Answer::Upload(up) = self else {
+            return Ok(self);
+        };
+        let mut digest = crate::model::Digester::default();
+        digest.update(data);
+        m.finish_upload(&up, digest.finish())?;
+        Ok(Answer::Empty)
+    }
+
     /// The body as JSON (`Null` for none), for comparisons.
     pub(crate) fn value(&self) -> Value {
         match self {
             Answer::Json { body, .. } => serde_json::from_slice(body).unwrap_or(Value::Null),
-            Answer::Empty | Answer::Schema(_) => Value::Null,
+            Answer::Empty | Answer::Schema(_) | Answer::Upload(_) | Answer::Data { .. } => {
+                Value::Null
+            }
         }
     }
 }
@@ -118,6 +150,8 @@ pub(crate) enum Takes {
     },
     /// A JSON-patch document, in one of the patch media types.
     Patch,
+    /// Image data (`application/octet-stream`), streamed, of any size.
+    Data,
 }
 
 /// A documented field of a request body.
@@ -290,13 +324,45 @@ pub(crate) fn table() -> &'static [Operation] {
 }
 
 /// Create bodies: mostly shared images, some of every other visibility.
-/// The media type the fuzzer and the suite send `PATCH` bodies as; other rows take JSON.
+/// The media type the fuzzer and the suite send a row's bodies as: a patch media type for
+/// `PATCH`, octet-stream for image data, else JSON.
 pub(crate) fn media_type(op: &Operation) -> &'static str {
-    if op.method == "PATCH" {
-        PATCH_MEDIA_TYPES[1].0
-    } else {
-        "application/json"
+    match op.takes {
+        Takes::Patch => PATCH_MEDIA_TYPES[1].0,
+        Takes::Data => "application/octet-stream",
+        _ => "application/json",
     }
+}
+
+/// Whether a request to `segments` with `method` carries image data, which the mock streams
+/// rather than reads whole.
+pub(crate) fn streams_body(method: &str, segments: &[&str]) -> bool {
+    matching(table(), segments)
+        .iter()
+        .any(|(op, _)| op.method == method && matches!(op.takes, Takes::Data))
+}
+
+/// Bytes the fuzzer uploads: raw data of a few sizes, and nothing at all.
+const DATA_BODIES: &[&str] = &["!sharecheck fuzz data", "!x", "!"];
+
+fn upload(m: &mut Model, c: &Call) -> Outcome<Answer> {
+    check_data_type(c.content_type)?;
+    let length = c.header("content-length").and_then(|v| v.parse().ok());
+    let declared = declared_size(c.header("x-openstack-image-size"), length)?;
+    Ok(Answer::Upload(m.begin_upload(
+        c.who,
+        c.param(0),
+        declared,
+    )?))
+}
+
+fn download(m: &Model, c: &Call) -> Outcome<Answer> {
+    let data = m.download(c.who, c.param(0))?.data;
+    let span = match &data {
+        Some(d) => requested_span(c.header("range"), c.header("content-range"), d.size)?,
+        None => None,
+    };
+    Ok(Answer::Data { data, span })
 }
 
 /// What the fuzzer sends to an operation that takes no body: nothing, and now and then `{}`
@@ -323,8 +389,8 @@ const PATCH_BODIES: &[&str] = &[
 ];
 
 const IMAGE_BODIES: &[&str] = &[
-    r#"{"name": "{name}", "visibility": "shared"}"#,
-    r#"{"name": "{name}", "visibility": "shared"}"#,
+    r#"{"name": "{name}", "visibility": "shared", "disk_format": "raw", "container_format": "bare"}"#,
+    r#"{"name": "{name}", "visibility": "shared", "disk_format": "qcow2", "container_format": "bare"}"#,
     r#"{"name": "{name}", "visibility": "shared"}"#,
     r#"{"name": "{name}", "visibility": "private"}"#,
     r#"{"name": "{name}", "visibility": "community"}"#,
@@ -457,6 +523,36 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             queries: &[],
             compare: Compare::Status,
             says: "deletes image {image}",
+        },
+    },
+    Operation {
+        name: "upload_image_data",
+        method: "PUT",
+        path: "/v2/images/{image_id}/file",
+        success: 204,
+        handler: Handler::Write(upload),
+        takes: Takes::Data,
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: DATA_BODIES,
+            queries: &[],
+            compare: Compare::Status,
+            says: "uploads data to image {image}",
+        },
+    },
+    Operation {
+        name: "download_image_data",
+        method: "GET",
+        path: "/v2/images/{image_id}/file",
+        success: 200,
+        handler: Handler::Read(download),
+        takes: Takes::Nothing,
+        fuzz: Fuzz {
+            weight: 1,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Status,
+            says: "downloads the data of image {image}",
         },
     },
     Operation {
@@ -731,6 +827,7 @@ mod tests {
             let body = &spec["request_body"];
             match row.takes {
                 Takes::Nothing => assert_eq!(body.as_str(), Some("none"), "{name}"),
+                Takes::Data => assert_eq!(body.as_str(), Some("data"), "{name}"),
                 Takes::Patch => assert!(body["json"].is_mapping(), "{name}"),
                 Takes::Object { fields, .. } => {
                     let documented = body["json"]["fields"].as_sequence().expect(name);

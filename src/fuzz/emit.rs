@@ -142,6 +142,7 @@ fn expect_body(step: &Step, status: u16, value: &Value) -> Option<BodyExpect> {
         values,
         lengths,
         schema: None,
+        equals: None,
     };
     if status == 204 {
         return Some(BodyExpect {
@@ -205,11 +206,12 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
             continue;
         }
         let name = format!("img{}", names.len());
-        let visibility = step
+        let created = step
             .body
             .and_then(|b| serde_json::from_str::<Value>(b).ok())
-            .and_then(|v| v["visibility"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "shared".into());
+            .unwrap_or(Value::Null);
+        let text = |key: &str| created[key].as_str().map(str::to_string);
+        let visibility = text("visibility").unwrap_or_else(|| "shared".into());
         setup.images.insert(
             name.clone(),
             ImageSetup {
@@ -221,6 +223,9 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
                 tags: Vec::new(),
                 fill_tags_to_quota: false,
                 deleted: false,
+                disk_format: text("disk_format"),
+                container_format: text("container_format"),
+                data: None,
             },
         );
         names.push(Some(name));

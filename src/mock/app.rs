@@ -56,9 +56,14 @@ impl App {
         }
     }
 
-    /// Keeps the model's state in `store` from now on (`--state`).
-    pub(crate) fn with_store(mut self, store: super::store::Store) -> App {
-        self.model = Shared::stored(self.model.into_model(), store);
+    /// Keeps the model's state in `store` and its image data in `blobs` from now on
+    /// (`--state`).
+    pub(crate) fn with_store(
+        mut self,
+        store: super::store::Store,
+        blobs: super::blobs::Blobs,
+    ) -> App {
+        self.model = Shared::stored(self.model.into_model(), store, blobs);
         self
     }
 

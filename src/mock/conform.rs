@@ -48,6 +48,11 @@ pub(crate) fn problems(
             }
             object_problems(fields, open, body, &mut out);
         }
+        Takes::Data => {
+            if media.as_deref() != Some("application/octet-stream") {
+                out.push(media_problem(media.as_deref(), "application/octet-stream"));
+            }
+        }
         Takes::Patch => {
             let types: Vec<&str> = PATCH_MEDIA_TYPES.iter().map(|(t, _)| *t).collect();
             if !media.as_deref().is_some_and(|m| types.contains(&m)) {

@@ -15,11 +15,12 @@ use warp::reply::Reply as _;
 
 use super::app::App;
 use super::control;
+use super::data;
 use super::faults::{Action, Decision, When};
 use super::journal::{Entry, kept};
 use super::mutant::{self, Layer};
 use super::out::{Reply, out_for, plain, text_error};
-use super::route::{Trace, handle_traced};
+use super::route::{DataAction, Trace, carries_data, handle_traced};
 use super::{DRAIN_BYTES, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 
 /// The largest body the control API reads (a snapshot of many images).
@@ -56,7 +57,11 @@ pub(crate) fn filter(
                     } else {
                         MAX_BODY_BYTES
                     };
-                    let body = read_body(body, declared_length(&headers), cap).await;
+                    let body = if !control && carries_data(&method, path.as_str()) {
+                        Body::Stream(boxed(body))
+                    } else {
+                        read_body(body, declared_length(&headers), cap).await
+                    };
                     let req = Request {
                         method,
                         peer,
@@ -78,7 +83,7 @@ pub(crate) fn filter(
                             }
                         };
                     }
-                    serve(&app, &req, &body).await
+                    serve(&app, &req, body).await
                 }
             },
         )
@@ -102,10 +107,10 @@ pub(crate) struct Request<'a> {
 
 /// One image API request: limits, the fault rules (latency, then a fault before or after the
 /// change), the answer, the journal, the wire.
-async fn serve(app: &App, req: &Request<'_>, body: &Body) -> warp::reply::Response {
+async fn serve(app: &App, req: &Request<'_>, body: Body) -> warp::reply::Response {
     let started = Instant::now();
     let mut trace = Trace::default();
-    let refusal = limits(req.path, req.query, req.headers, body);
+    let refusal = limits(req.path, req.query, req.headers, &body);
     let decision = refusal.is_none().then(|| decide(app, req)).flatten();
     if let Some(d) = decision
         && !d.latency.is_zero()
@@ -117,7 +122,7 @@ async fn serve(app: &App, req: &Request<'_>, body: &Body) -> warp::reply::Respon
         (Some(refusal), _) => refusal,
         (None, Some(d)) => fault_reply(req.headers, d.action),
         (None, None) => {
-            let bytes = match body {
+            let bytes = match &body {
                 Body::Read(b) => b.as_slice(),
                 _ => &[],
             };
@@ -130,6 +135,16 @@ async fn serve(app: &App, req: &Request<'_>, body: &Body) -> warp::reply::Respon
                 bytes,
                 &mut trace,
             );
+            let reply = match (trace.data.take(), body) {
+                (Some(DataAction::Upload(up)), Body::Stream(stream)) => {
+                    data::receive(app, req.headers, up, stream, reply).await
+                }
+                (Some(send @ DataAction::Send { .. }), _) => {
+                    trace.data = Some(send);
+                    reply
+                }
+                _ => reply,
+            };
             // The answer waits for the store: what it shows is on disk (or it is a 500).
             let reply = match app.model.settled().await {
                 Ok(()) => reply,
@@ -147,8 +162,14 @@ async fn serve(app: &App, req: &Request<'_>, body: &Body) -> warp::reply::Respon
         }
         _ => reply,
     };
+    let send = trace.data.take();
     record(app, req, &reply, trace, decision, started);
-    wire(reply, decision.map(|d| d.action))
+    match (send, decision.map(|d| d.action)) {
+        (Some(DataAction::Send { blob, offset, len }), None) => {
+            data::send(app, req.headers, reply, blob, offset, len)
+        }
+        (_, action) => wire(reply, action),
+    }
 }
 
 /// What the fault rules decide for `req` (the caller is looked up only when a rule names one).
@@ -259,15 +280,30 @@ fn wire(reply: Reply, action: Option<Action>) -> warp::reply::Response {
     }
 }
 
-/// A request body as read within [`MAX_BODY_BYTES`].
-enum Body {
+/// A request body as read within [`MAX_BODY_BYTES`], or image data left to stream.
+pub(crate) enum Body {
     Read(Vec<u8>),
+    /// Image data, not read yet.
+    Stream(futures_util::stream::BoxStream<'static, Result<bytes::Bytes, warp::Error>>),
     /// Past the limit; `drained` when all of it was read (the connection can stay open).
     TooLarge {
         drained: bool,
     },
     /// The client broke off or sent a malformed body.
     Broken,
+}
+
+/// A body stream as chunks of bytes, to stream on.
+fn boxed<S, B>(
+    stream: S,
+) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, warp::Error>>
+where
+    S: warp::Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: warp::Buf,
+{
+    stream
+        .map(|chunk| chunk.map(|mut b| b.copy_to_bytes(b.remaining())))
+        .boxed()
 }
 
 /// The declared `Content-Length`, if any (an unparsable one counts as huge).
@@ -347,7 +383,7 @@ fn limits(path: &str, query: &str, headers: &HeaderMap, body: &Body) -> Option<R
         ));
     }
     match body {
-        Body::Read(_) => None,
+        Body::Read(_) | Body::Stream(_) => None,
         Body::TooLarge { drained } => {
             let mut r = out().error(
                 StatusCode::PAYLOAD_TOO_LARGE,

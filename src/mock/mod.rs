@@ -10,8 +10,10 @@
 
 mod accept;
 mod app;
+mod blobs;
 mod conform;
 mod control;
+mod data;
 mod documents;
 mod faults;
 mod http;

@@ -81,6 +81,24 @@ pub(crate) struct Trace {
     pub(crate) project_id: Option<String>,
     pub(crate) persona: Option<String>,
     pub(crate) problems: Vec<String>,
+    /// Image data the edge still has to move: an upload to stream in, bytes to send.
+    pub(crate) data: Option<DataAction>,
+}
+
+/// Image data the edge moves after the model has answered.
+#[derive(Debug)]
+pub(crate) enum DataAction {
+    /// Stream the request body into the blob store, then end the upload.
+    Upload(crate::model::Upload),
+    /// Send `len` bytes of blob `blob` from `offset` as the body.
+    Send { blob: u64, offset: u64, len: u64 },
+}
+
+/// Whether a request carries image data to stream (the edge does not read it whole).
+pub(crate) fn carries_data(method: &Method, path: &str) -> bool {
+    let path = decoded(path);
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    operations::streams_body(method.as_str(), &segs)
 }
 
 /// Answers one request, noting in `trace` what the journal records.
@@ -182,6 +200,7 @@ pub(crate) fn handle_traced(
         query: &query,
         body,
         content_type,
+        headers,
     };
     let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
     let answer = match (rules_mutant, op.handler) {
@@ -199,6 +218,7 @@ pub(crate) fn handle_traced(
                 query: &query,
                 body,
                 content_type,
+                headers,
             };
             match (broken, handler) {
                 (Some(m), _) => mutant::answer(m, op, &mut model, &call),
@@ -209,7 +229,7 @@ pub(crate) fn handle_traced(
         }
     };
     match answer {
-        Ok(a) => reply(app, &out, op, a),
+        Ok(a) => reply(app, &out, op, a, trace),
         Err(e) => out.api_error(&e),
     }
 }
@@ -237,10 +257,44 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A successful answer as HTTP: the row's status, body and `Location`.
-fn reply(app: &App, out: &Out, op: &Operation, answer: Answer) -> Reply {
+/// A successful answer as HTTP: the row's status, body and `Location`; for image data, the
+/// head, with what the edge still has to move noted in `trace`.
+fn reply(app: &App, out: &Out, op: &Operation, answer: Answer, trace: &mut Trace) -> Reply {
     let status = StatusCode::from_u16(op.success).unwrap_or(StatusCode::OK);
     match answer {
+        Answer::Upload(up) => {
+            trace.data = Some(DataAction::Upload(up));
+            out.empty(status)
+        }
+        Answer::Data { data: None, .. } => out.empty(StatusCode::NO_CONTENT),
+        Answer::Data {
+            data: Some(d),
+            span,
+        } => {
+            let (offset, len) = span.as_ref().map_or((0, d.size), |s| (s.offset, s.len));
+            let status = if span.is_some() {
+                StatusCode::PARTIAL_CONTENT
+            } else {
+                status
+            };
+            let mut r = out.bytes(status, "application/octet-stream", Vec::new());
+            let headers = r.headers_mut();
+            if let Some(s) = &span
+                && let Ok(v) = HeaderValue::from_str(&s.content_range)
+            {
+                headers.insert("content-range", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&d.checksum) {
+                headers.insert("content-md5", v);
+            }
+            headers.insert("content-length", HeaderValue::from(len));
+            trace.data = Some(DataAction::Send {
+                blob: d.blob,
+                offset,
+                len,
+            });
+            r
+        }
         Answer::Empty => out.empty(status),
         Answer::Schema(name) => match app.docs.schema(name) {
             Some(doc) => out.bytes(status, "application/json", doc.to_vec()),

@@ -69,7 +69,8 @@ impl MockServer {
         let app = match store {
             Some((store, fresh)) => {
                 let path = store.path().to_path_buf();
-                let app = app.with_store(store);
+                let blobs = open_blobs(&path, &app)?;
+                let app = app.with_store(store, blobs);
                 // A new state directory starts from the fixtures, on disk before any request.
                 if fresh {
                     let mut model = app.model.write();
@@ -111,6 +112,25 @@ impl MockServer {
 
 /// Opens the state directory `dir`: the state it holds replaces `model`'s; whether it was
 /// created just now.
+/// The blob directory beside the store file, without the blobs no restored image names.
+fn open_blobs(
+    store_file: &std::path::Path,
+    app: &app::App,
+) -> Result<super::blobs::Blobs, MockError> {
+    let dir = store_file
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("blobs");
+    let keep = app.model.read().state().blobs().collect();
+    super::blobs::Blobs::dir(&dir, &keep).map_err(|e| MockError::State {
+        source: StoreError::Io {
+            path: dir,
+            doing: "open the image data directory",
+            source: Box::new(e),
+        },
+    })
+}
+
 fn open_state(dir: &std::path::Path, model: &mut Model) -> Result<(Store, bool), MockError> {
     let opened = Store::open(dir).map_err(|source| MockError::State { source })?;
     let Some(saved) = &opened.state else {

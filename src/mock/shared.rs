@@ -1,9 +1,11 @@
-//! The model behind its lock, and the store that follows it when there is one: a write
-//! guard hands the model's changes to the store as it is released, still under the lock.
+//! The model behind its lock, the store that follows it when there is one, and the blobs of
+//! image data: a write guard hands the model's changes to the store as it is released,
+//! still under the lock, and drops the blobs no image names any more.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::blobs::Blobs;
 use super::store::Store;
 use crate::model::Model;
 
@@ -11,6 +13,7 @@ use crate::model::Model;
 pub(crate) struct Shared {
     lock: RwLock<Model>,
     store: Option<Store>,
+    blobs: Blobs,
 }
 
 impl Shared {
@@ -19,16 +22,23 @@ impl Shared {
         Shared {
             lock: RwLock::new(model),
             store: None,
+            blobs: Blobs::memory(),
         }
     }
 
-    /// `model`, followed by `store` from now on.
-    pub(crate) fn stored(mut model: Model, store: Store) -> Shared {
+    /// `model`, followed by `store` from now on, its image data in `blobs`.
+    pub(crate) fn stored(mut model: Model, store: Store, blobs: Blobs) -> Shared {
         model.follow_changes();
         Shared {
             lock: RwLock::new(model),
             store: Some(store),
+            blobs,
         }
+    }
+
+    /// Where image data is kept.
+    pub(crate) fn blobs(&self) -> &Blobs {
+        &self.blobs
     }
 
     /// The model (a server being set up gives it to a store).
@@ -48,6 +58,7 @@ impl Shared {
         Writing {
             guard: self.lock.write().unwrap_or_else(PoisonError::into_inner),
             store: self.store.as_ref(),
+            blobs: &self.blobs,
         }
     }
 
@@ -71,6 +82,7 @@ impl Shared {
 pub(crate) struct Writing<'a> {
     guard: RwLockWriteGuard<'a, Model>,
     store: Option<&'a Store>,
+    blobs: &'a Blobs,
 }
 
 impl Deref for Writing<'_> {
@@ -90,6 +102,9 @@ impl Drop for Writing<'_> {
     fn drop(&mut self) {
         if let Some(store) = self.store {
             store.submit(self.guard.take_writes());
+        }
+        for key in self.guard.take_dropped_blobs() {
+            self.blobs.remove(key);
         }
     }
 }

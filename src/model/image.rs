@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::data::{HASH_ALGO, ImageData, ImageStatus, STORE_NAME};
 use super::member::json_object;
 use super::{ApiError, Result};
 
@@ -43,7 +44,7 @@ impl Visibility {
     }
 }
 
-/// An image record (metadata only: this API never uploads data, so `status` stays `queued`).
+/// An image record: metadata, its status, and what it records of its data once uploaded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Image {
     /// UUID, lower-case.
@@ -74,6 +75,10 @@ pub struct Image {
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
+    /// `queued`, `saving` or `active`.
+    pub status: ImageStatus,
+    /// Size, digests and blob of the data, once uploaded.
+    pub data: Option<ImageData>,
     /// Place in the order images were created: the reference keeps times to the microsecond,
     /// so images of one second are listed in the order they were made.
     pub(crate) created_seq: u64,
@@ -82,29 +87,24 @@ pub struct Image {
 }
 
 impl Image {
-    /// The image's status: `queued` until data is uploaded.
-    pub fn status(&self) -> &'static str {
-        "queued"
-    }
-
     /// The image object as the reference returns it; unset values are `null`.
     pub fn to_json(&self) -> Value {
         let mut obj = self.extra.clone();
         let fixed = json!({
             "id": self.id,
             "name": self.name,
-            "status": self.status(),
+            "status": self.status.as_str(),
             "visibility": self.visibility.as_str(),
             "owner": self.owner,
             "protected": self.protected,
             "os_hidden": self.os_hidden,
             "disk_format": self.disk_format,
             "container_format": self.container_format,
-            "size": null,
-            "virtual_size": null,
-            "checksum": null,
-            "os_hash_algo": null,
-            "os_hash_value": null,
+            "size": self.data.as_ref().map(|d| d.size),
+            "virtual_size": self.data.as_ref().and_then(|d| d.virtual_size),
+            "checksum": self.data.as_ref().map(|d| &d.checksum),
+            "os_hash_algo": self.data.as_ref().map(|_| HASH_ALGO),
+            "os_hash_value": self.data.as_ref().map(|d| &d.os_hash_value),
             "min_ram": self.min_ram,
             "min_disk": self.min_disk,
             "tags": self.tags,
@@ -116,6 +116,9 @@ impl Image {
         });
         if let Value::Object(fixed) = fixed {
             obj.extend(fixed);
+        }
+        if self.data.is_some() {
+            obj.insert("stores".into(), STORE_NAME.into());
         }
         Value::Object(obj)
     }
@@ -298,6 +301,8 @@ impl CreateRequest {
             min_disk: self.min_disk,
             tags: first_of_each(self.tags),
             extra: self.extra,
+            status: ImageStatus::Queued,
+            data: None,
             created_at: now.clone(),
             updated_at: now,
             created_seq: 0,

@@ -42,7 +42,7 @@ const SORT_KEYS: [(&str, SortKey); 8] = [
 enum SortValue<'a> {
     Unset,
     Text(&'a str),
-    /// A time, by the order of events (the reference keeps microseconds).
+    /// A number: a time by the order of events (the reference keeps microseconds), a size.
     Seq(u64),
 }
 
@@ -65,11 +65,13 @@ impl SortKey {
         let text = |v: &'a Option<String>| v.as_deref().map_or(SortValue::Unset, SortValue::Text);
         match self {
             SortKey::Name => text(&img.name),
-            SortKey::Status => SortValue::Text(img.status()),
+            SortKey::Status => SortValue::Text(img.status.as_str()),
             SortKey::ContainerFormat => text(&img.container_format),
             SortKey::DiskFormat => text(&img.disk_format),
-            // No image has data yet, so none has a size.
-            SortKey::Size => SortValue::Unset,
+            SortKey::Size => img
+                .data
+                .as_ref()
+                .map_or(SortValue::Unset, |d| SortValue::Seq(d.size)),
             SortKey::Id => SortValue::Text(&img.id),
             SortKey::CreatedAt => SortValue::Seq(img.created_seq),
             SortKey::UpdatedAt => SortValue::Seq(img.updated_seq),
@@ -405,11 +407,12 @@ fn passes(img: &Image, key: &str, test: &Test) -> bool {
     }
 }
 
-/// A numeric attribute (none when unset: no image has a size yet).
+/// A numeric attribute (none when unset: an image without data has no size).
 fn numeric(img: &Image, attr: &str) -> Option<u64> {
     match attr {
         "min_ram" => Some(img.min_ram),
         "min_disk" => Some(img.min_disk),
+        "size" => img.data.as_ref().map(|d| d.size),
         _ => None,
     }
 }
@@ -420,13 +423,22 @@ fn attribute(img: &Image, key: &str) -> Option<String> {
     match key {
         "name" => text(&img.name),
         "id" => Some(img.id.clone()),
-        "status" => Some(img.status().to_string()),
+        "status" => Some(img.status.as_str().to_string()),
         "container_format" => text(&img.container_format),
         "disk_format" => text(&img.disk_format),
         "owner" => Some(img.owner.clone()),
         "min_ram" => Some(img.min_ram.to_string()),
         "min_disk" => Some(img.min_disk.to_string()),
-        "size" | "virtual_size" | "checksum" | "os_hash_algo" | "os_hash_value" => None,
+        "size" | "virtual_size" | "checksum" | "os_hash_algo" | "os_hash_value" => {
+            let d = img.data.as_ref()?;
+            match key {
+                "size" => Some(d.size.to_string()),
+                "virtual_size" => d.virtual_size.map(|v| v.to_string()),
+                "checksum" => Some(d.checksum.clone()),
+                "os_hash_algo" => Some(super::data::HASH_ALGO.to_string()),
+                _ => Some(d.os_hash_value.clone()),
+            }
+        }
         _ => match img.extra.get(key) {
             Some(Value::String(s)) => Some(s.clone()),
             _ => None,

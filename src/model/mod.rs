@@ -10,6 +10,8 @@
 //! [`State`](state::State), so a persistent store replaces one module.
 
 mod changes;
+mod data;
+mod format;
 mod identity;
 mod image;
 mod listing;
@@ -20,6 +22,7 @@ mod state;
 mod tags;
 
 pub use changes::Write;
+pub use data::{Digester, ImageData, Span, Upload, check_data_type, declared_size, requested_span};
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
@@ -43,8 +46,12 @@ pub enum ErrorKind {
     Conflict,
     /// 413: a limit (a quota) would be exceeded.
     OverLimit,
+    /// 410: the resource went away while the request was under way.
+    Gone,
     /// 415: the body's media type is not one the operation reads.
     UnsupportedMediaType,
+    /// 416: the byte range asked for is not in the data.
+    RangeNotSatisfiable,
 }
 
 impl ErrorKind {
@@ -57,7 +64,9 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::OverLimit => 413,
+            ErrorKind::Gone => 410,
             ErrorKind::UnsupportedMediaType => 415,
+            ErrorKind::RangeNotSatisfiable => 416,
         }
     }
 }
@@ -72,7 +81,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         ApiError {
             kind,
             message: message.into(),
@@ -246,7 +255,8 @@ impl Model {
     pub fn restore(&mut self, snap: &Snapshot) -> Result<(), SnapshotError> {
         let restored = snapshot::read(snap)?;
         let noted = std::mem::take(&mut self.state.noted);
-        self.state = restored.state;
+        let mut old = std::mem::replace(&mut self.state, restored.state);
+        self.state.succeed(&mut old);
         self.issued.clear();
         self.issued_order.clear();
         for (token, issued) in restored.tokens {
@@ -255,6 +265,12 @@ impl Model {
         self.state.noted = noted;
         self.state.noted.note(|| changes::Change::All);
         Ok(())
+    }
+
+    /// The blobs of image data no image names any more (deleted images, a restore), for
+    /// the blob store to drop.
+    pub fn take_dropped_blobs(&mut self) -> Vec<u64> {
+        self.state.take_dropped()
     }
 
     /// Notes every change from now on, for [`Model::take_writes`] (a persistent store

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::data::{ImageData, ImageStatus};
 use super::identity::{Identity, IssuedToken};
 use super::image::{Image, Visibility};
 use super::member::{Member, MemberStatus};
@@ -82,12 +83,33 @@ pub struct ImageRecord {
     /// Place in the order of changes when it last changed (absent: as `created_order`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_order: Option<u64>,
+    /// The uploaded data's size, digests and blob (an image with data is `active`, one
+    /// without `queued`: an upload under way when the state was kept is lost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataRecord>,
     /// Member rows, in the order they were added.
     #[serde(default)]
     pub members: Vec<MemberRecord>,
     /// Projects removed as members, with their first `created_at` (kept if added again).
     #[serde(default, skip_serializing_if = "HashMap::is_empty")]
     pub former_members: HashMap<String, String>,
+}
+
+/// What an image records of its uploaded data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataRecord {
+    /// Bytes.
+    pub size: u64,
+    /// The virtual size the format check found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_size: Option<u64>,
+    /// MD5, lower-case hex.
+    pub checksum: String,
+    /// SHA-512, lower-case hex.
+    pub os_hash_value: String,
+    /// The blob store's key for the bytes.
+    pub blob: u64,
 }
 
 fn shared() -> String {
@@ -224,6 +246,13 @@ pub(crate) fn image_row(img: &Image) -> ImageRecord {
         updated_at: img.updated_at.clone(),
         created_order: Some(img.created_seq),
         updated_order: Some(img.updated_seq),
+        data: img.data.as_ref().map(|d| DataRecord {
+            size: d.size,
+            virtual_size: d.virtual_size,
+            checksum: d.checksum.clone(),
+            os_hash_value: d.os_hash_value.clone(),
+            blob: d.blob,
+        }),
         members: Vec::new(),
         former_members: HashMap::new(),
     }
@@ -346,7 +375,14 @@ fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Rows), Snap
         }
     }
     let created_seq = rec.created_order.unwrap_or(seq);
+    let data = rec.data.as_ref().map(|d| data_of(at, d)).transpose()?;
     let image = Image {
+        status: if data.is_some() {
+            ImageStatus::Active
+        } else {
+            ImageStatus::Queued
+        },
+        data,
         id: rec.id.clone(),
         name: rec.name.clone(),
         owner: rec.owner.clone(),
@@ -365,6 +401,27 @@ fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Rows), Snap
         updated_seq: rec.updated_order.unwrap_or(created_seq),
     };
     Ok((image, members_of(at, rec)?))
+}
+
+/// A data record, its digests checked for shape.
+fn data_of(at: &str, d: &DataRecord) -> Result<ImageData, SnapshotError> {
+    let hex_of = |s: &str, n: usize| s.len() == n && s.bytes().all(|c| c.is_ascii_hexdigit());
+    if !hex_of(&d.checksum, 32) {
+        return Err(refuse(format!("{at}.data.checksum"), "32 hex digits (MD5)"));
+    }
+    if !hex_of(&d.os_hash_value, 128) {
+        return Err(refuse(
+            format!("{at}.data.os_hash_value"),
+            "128 hex digits (SHA-512)",
+        ));
+    }
+    Ok(ImageData {
+        size: d.size,
+        virtual_size: d.virtual_size,
+        checksum: d.checksum.to_ascii_lowercase(),
+        os_hash_value: d.os_hash_value.to_ascii_lowercase(),
+        blob: d.blob,
+    })
 }
 
 /// The member rows of `rec` with their places in the order of adds, which must grow along

@@ -45,6 +45,10 @@ pub(crate) struct State {
     stamp: Option<Arc<str>>,
     /// What changed since a persistent store last asked (kept only when one follows).
     pub(super) noted: Changes,
+    /// The key the next blob of image data gets.
+    next_blob: u64,
+    /// Blobs no image names any more, for the blob store to drop.
+    dropped: Vec<u64>,
 }
 
 impl State {
@@ -75,6 +79,34 @@ impl State {
         self.images.insert(image.id.clone(), image);
     }
 
+    /// A blob key no image has had.
+    pub(crate) fn new_blob(&mut self) -> u64 {
+        self.next_blob += 1;
+        self.next_blob
+    }
+
+    /// The blob keys images name.
+    pub(crate) fn blobs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.images
+            .values()
+            .filter_map(|i| i.data.as_ref().map(|d| d.blob))
+    }
+
+    /// Takes over `old`'s blob keys: none is given out twice, and those no image here names
+    /// are dropped.
+    pub(crate) fn succeed(&mut self, old: &mut State) {
+        let kept: std::collections::HashSet<u64> = self.blobs().collect();
+        self.dropped = std::mem::take(&mut old.dropped);
+        self.dropped
+            .extend(old.blobs().filter(|b| !kept.contains(b)));
+        self.next_blob = self.next_blob.max(old.next_blob);
+    }
+
+    /// The blobs dropped since the last call.
+    pub(crate) fn take_dropped(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.dropped)
+    }
+
     /// Marks image `id` as changed now (its place in the order of changes).
     pub(crate) fn touch(&mut self, id: &str) {
         self.changes += 1;
@@ -93,6 +125,9 @@ impl State {
         former: &HashMap<String, String>,
     ) {
         self.changes = self.changes.max(image.created_seq).max(image.updated_seq);
+        if let Some(d) = &image.data {
+            self.next_blob = self.next_blob.max(d.blob);
+        }
         if !members.is_empty() {
             let mut rows = Rows::default();
             rows.by_project.reserve(members.len());
@@ -147,7 +182,9 @@ impl State {
     /// Removes an image and every membership it had.
     pub(crate) fn remove_image(&mut self, id: &str) {
         self.noted.note(|| Change::Image(id.to_string()));
-        self.images.remove(id);
+        if let Some(d) = self.images.remove(id).and_then(|i| i.data) {
+            self.dropped.push(d.blob);
+        }
         self.members.remove(id);
         self.former.remove(id);
     }

@@ -316,7 +316,17 @@ impl Run<'_> {
         if let Some(b) = &body {
             req = req.json(b);
         }
-        if matches!(method, "GET" | "PUT" | "DELETE") {
+        self.expecting(what, req, want).await
+    }
+
+    /// Sends a set-up call; it must answer `want`.
+    async fn expecting(
+        &self,
+        what: &str,
+        mut req: Req,
+        want: &[u16],
+    ) -> Result<Answer, CaseFailure> {
+        if matches!(req.method.as_str(), "GET" | "PUT" | "DELETE") {
             req = req.retries(self.session.target().network.retries);
         }
         let sent = req.sent();
@@ -358,6 +368,18 @@ impl Run<'_> {
             ),
         };
         let mut body = serde_json::json!({"name": image_name, "visibility": img.visibility});
+        let formats = [
+            ("disk_format", &img.disk_format, "raw"),
+            ("container_format", &img.container_format, "bare"),
+        ];
+        for (key, given, for_data) in formats {
+            match given {
+                Some(v) => body[key] = v.as_str().into(),
+                // Data can only be uploaded to an image with both formats.
+                None if img.data.is_some() => body[key] = for_data.into(),
+                None => {}
+            }
+        }
         if img.protected {
             body["protected"] = true.into();
         }
@@ -409,6 +431,14 @@ impl Run<'_> {
                 )
                 .await?;
             }
+        }
+        if let Some(data) = &img.data {
+            let mut req = Req::by(creator, "PUT", format!("/v2/images/{id}/file"))
+                .stage(self.stage)
+                .header("content-type", "application/octet-stream");
+            req.body = Some(self.expand(data).into_bytes());
+            self.expecting(&format!("uploading data to `{name}`"), req, &[204])
+                .await?;
         }
         if img.fill_to_quota {
             let quota = self.session.target().member_quota.unwrap_or(0) as usize;
@@ -498,6 +528,19 @@ impl Run<'_> {
     }
 
     fn check_body(&self, b: &BodyExpect, a: &Answer, problems: &mut Vec<String>) {
+        if let Some(want) = &b.equals {
+            let want = self.expand(want);
+            if a.body != want.as_bytes() {
+                problems.push(format!(
+                    "expected the {} bytes {}, got {} bytes: {}",
+                    want.len(),
+                    excerpt(want.as_bytes()),
+                    a.body.len(),
+                    excerpt(&a.body)
+                ));
+            }
+            return;
+        }
         if b.kind == BodyKind::Empty {
             if !a.body.is_empty() {
                 problems.push(format!(

@@ -70,11 +70,12 @@ pub enum ParamType {
     Integer,
 }
 
-/// The shape of a request or response body: `none`, or `{json: {fields: [...]}}`.
+/// The shape of a request or response body: `none`, `data` (image data, bytes as
+/// `application/octet-stream`), or `{json: {fields: [...]}}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum BodyShape {
-    /// The word `none`: no body at all.
+    /// The word `none` (no body at all) or `data` (image data).
     Keyword(String),
     /// A JSON object.
     Json {
@@ -181,10 +182,13 @@ impl Operation {
         ] {
             if let BodyShape::Keyword(k) = shape
                 && k != "none"
+                && k != "data"
             {
                 bad(
                     key,
-                    format!("{key} must be `none` or `{{json: {{fields: [...]}}}}`, not `{k}`"),
+                    format!(
+                        "{key} must be `none`, `data` or `{{json: {{fields: [...]}}}}`, not `{k}`"
+                    ),
                 );
             }
         }

@@ -181,10 +181,13 @@ impl<'a> Sequence<'a> {
             body: &body,
             // As the session sends it: a content type with a body only.
             content_type: (!body.is_empty()).then(|| crate::operations::media_type(step.op)),
+            headers: &http::HeaderMap::new(),
         };
         let answer = match step.op.handler {
             Handler::Read(f) => f(&self.model, &call),
-            Handler::Write(f) => f(&mut self.model, &call),
+            Handler::Write(f) => {
+                f(&mut self.model, &call).and_then(|a| a.ended(&mut self.model, &body))
+            }
             Handler::Document(name) => Ok(Answer::Schema(name)),
         };
         let answer = answer.map(|a| a.value()).map_err(|e| e.kind.status())?;

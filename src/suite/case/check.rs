@@ -378,8 +378,14 @@ impl<'a> Checks<'a> {
                 "keys, only_keys, values and lengths need kind: json".into(),
             );
         }
+        if (b.kind == BodyKind::Data) != b.equals.is_some() {
+            self.bad(
+                &bn.at("kind"),
+                "kind: data takes `equals` (the exact bytes), and only it does".into(),
+            );
+        }
         if let Some(s) = &b.schema {
-            if b.kind == BodyKind::Empty {
+            if matches!(b.kind, BodyKind::Empty | BodyKind::Data) {
                 self.bad(&bn.at("schema"), "an empty body has no schema".into());
             } else if !schemas.contains(s) {
                 self.bad(

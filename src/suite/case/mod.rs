@@ -101,6 +101,15 @@ pub struct ImageSetup {
     /// Delete the image again at the end of set-up.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
+    /// The image's disk format (`raw` when `data` is given without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_format: Option<String>,
+    /// The image's container format (`bare` when `data` is given without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_format: Option<String>,
+    /// Data to upload once the image exists (placeholders allowed): the image is `active`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
 }
 
 fn shared() -> String {
@@ -191,6 +200,8 @@ pub enum BodyKind {
     /// An error in the reference's JSON format: `message`, `code` (`"<status> <reason>"`),
     /// `title`.
     Error,
+    /// Image data: exactly the bytes of `equals`.
+    Data,
 }
 
 /// Body checks.
@@ -214,6 +225,9 @@ pub struct BodyExpect {
     /// The body must validate against `specs/schemas/<schema>.yaml` (json or error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The exact bytes of the body, as text (data; placeholders allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
 }
 
 /// A header check.

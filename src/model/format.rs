@@ -1,0 +1,94 @@
+//! The format check the reference makes of uploaded data (container format `bare` only): the
+//! disk format the first bytes show must be the one the image declares, with two allowances
+//! (data that looks raw passes for a format no inspector knows, such as `ami`; an image that
+//! claims `raw` takes any data). The virtual size is read where the header states it.
+//!
+//! Recognised by their magic numbers: qcow2, qed, vhd, vhdx, vmdk, vdi, iso and an MBR/GPT
+//! disk; anything else is raw. Only qcow2 and raw report a virtual size here.
+
+use super::{ApiError, ErrorKind, Result};
+use crate::model::data::Received;
+
+/// The disk formats the reference has an inspector for.
+const INSPECTABLE: &[&str] = &[
+    "raw", "qcow2", "vhd", "vhdx", "vmdk", "vdi", "qed", "iso", "gpt", "luks",
+];
+
+/// The format found in the first bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detected {
+    /// The inspector's name (`raw` when nothing else matched).
+    pub name: &'static str,
+    /// The virtual size the header states, when it is known.
+    pub virtual_size: Option<u64>,
+}
+
+fn at(head: &[u8], offset: usize, magic: &[u8]) -> bool {
+    head.get(offset..offset + magic.len()) == Some(magic)
+}
+
+/// The format of data starting with `head` (at least its first 33 KiB, or all of it).
+pub fn detect(head: &[u8]) -> Detected {
+    let named = |name| Detected {
+        name,
+        virtual_size: None,
+    };
+    // The reference reads a 512-byte header before it calls data qcow2.
+    if head.len() >= 512 && at(head, 0, b"QFI\xfb") {
+        let size = u64::from_be_bytes(head[24..32].try_into().unwrap_or_default());
+        return Detected {
+            name: "qcow2",
+            virtual_size: Some(size),
+        };
+    }
+    let magics: [(&'static str, usize, &[u8]); 7] = [
+        ("qed", 0, b"QEF\0"),
+        ("vhd", 0, b"conectix"),
+        ("vhdx", 0, b"vhdxfile"),
+        ("vmdk", 0, b"KDMV"),
+        ("vdi", 0x40, &[0x7f, 0x10, 0xda, 0xbe]),
+        ("iso", 0x8001, b"CD001"),
+        ("gpt", 510, &[0x55, 0xaa]),
+    ];
+    for (name, offset, magic) in magics {
+        if at(head, offset, magic) && !(name == "gpt" && is_fat(head)) {
+            return named(name);
+        }
+    }
+    named("raw")
+}
+
+/// A FAT boot sector also ends in the MBR signature; the reference does not call it a disk.
+fn is_fat(head: &[u8]) -> bool {
+    head.get(0x10) == Some(&2) && head.get(0x15) == Some(&0xf8)
+}
+
+/// The virtual size to record for `got` on an image of these formats, or 415 when the data
+/// does not match the declared disk format. Zero counts as unknown, as in the reference.
+pub(crate) fn judge(
+    disk_format: Option<&str>,
+    container_format: Option<&str>,
+    got: &Received,
+) -> Result<Option<u64>> {
+    if container_format != Some("bare") {
+        return Ok(None);
+    }
+    let declared = disk_format.unwrap_or("");
+    let found = got.format.name;
+    let size = if found == declared {
+        match found {
+            "raw" => Some(got.size),
+            _ => got.format.virtual_size,
+        }
+    } else if found == "raw" && !INSPECTABLE.contains(&declared) {
+        None
+    } else if declared == "raw" {
+        Some(got.size)
+    } else {
+        return Err(ApiError::new(
+            ErrorKind::UnsupportedMediaType,
+            format!("Image disk_format {declared} does not match stream data {found}"),
+        ));
+    };
+    Ok(size.filter(|n| *n > 0))
+}
