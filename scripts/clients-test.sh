@@ -235,7 +235,7 @@ EOF
 
 openstackclient_lifecycle() {
   info "python-openstackclient $OSC_VERSION: clouds.yaml, password auth at $URL/v3"
-  local out img token
+  local out img token data_img
   out=$(osc owner token issue -f json)
   [[ $(json 'd["project_id"]' <<<"$out") == proj-owner ]] || fail "token issue: $out"
   token=$(json 'd["id"]' <<<"$out")
@@ -270,7 +270,26 @@ openstackclient_lifecycle() {
     || fail "image member list after accept: $out"
   ok "openstack (member) image set --accept → accepted"
 
+  # Image data: uploaded before the kill -9, read back after the restart.
+  head -c 3000000 /dev/urandom >"$WORK/data.raw"
+  out=$(osc owner image create --file "$WORK/data.raw" --disk-format raw --container-format bare \
+    sharecheck-clients-data -f json)
+  data_img=$(json 'd["id"]' <<<"$out")
+  [[ $(json 'd["status"] + " " + str(d["size"]) + " " + d["checksum"]' <<<"$out") \
+    == "active 3000000 $(md5sum <"$WORK/data.raw" | cut -d' ' -f1)" ]] \
+    || fail "image create --file: $out"
+  ok "openstack image create --file (3 MB) → active, size and MD5 checksum of the file"
+
   restart_mock
+  osc owner image save --file "$WORK/saved.raw" "$data_img"
+  cmp -s "$WORK/data.raw" "$WORK/saved.raw" || fail "image save after the restart: the bytes differ"
+  ok "after the restart: openstack image save → the same bytes"
+  out=$(glance owner-token image-download --file "$WORK/g.raw" "$data_img" 2>&1) \
+    || fail "glance image-download: $out"
+  cmp -s "$WORK/data.raw" "$WORK/g.raw" || fail "glance image-download: the bytes differ"
+  ok "glance image-download → the same bytes (glanceclient checks the MD5 too)"
+  osc owner image delete "$data_img"
+
   out=$(osc owner image member list "$img" -f json)
   [[ $(json '[(r["Member ID"], r["Status"]) for r in d]' <<<"$out") == "[('proj-member', 'accepted')]" ]] \
     || fail "image member list after the restart: $out"

@@ -81,6 +81,16 @@ impl Answer {
         Ok(Answer::Empty)
     }
 
+    /// The status this answer goes out with on `op`: its success status, except that data
+    /// answers 204 when there is none and 206 for a part.
+    pub(crate) fn status(&self, op: &Operation) -> u16 {
+        match self {
+            Answer::Data { data: None, .. } => 204,
+            Answer::Data { span: Some(_), .. } => 206,
+            _ => op.success,
+        }
+    }
+
     /// The body as JSON (`Null` for none), for comparisons.
     pub(crate) fn value(&self) -> Value {
         match self {

@@ -1,7 +1,8 @@
 //! `sharecheck mock --state DIR`: an acknowledged write survives `kill -9` (32 clients, several
 //! seeds), a restart serves the same state (order of members, former members, tokens), a
 //! reset and a snapshot load reach the disk, and a directory that cannot be used is a clear
-//! error that leaves it as it was.
+//! error that leaves it as it was; image data survives too, and an upload cut short leaves
+//! nothing behind.
 
 mod common;
 
@@ -537,4 +538,111 @@ fn unusable_state_dirs_are_clear_errors_and_stay_as_they_were() {
     let file = root.join("plain-file");
     std::fs::write(&file, "x").unwrap();
     run(&file, "cannot create the directory");
+}
+
+/// Creates a raw/bare image (data can be uploaded to it) as the owner; its id.
+async fn create_for_data(http: &reqwest::Client, base: &str, name: &str) -> String {
+    let r = http
+        .post(format!("{base}/v2/images"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({"name": name, "disk_format": "raw", "container_format": "bare"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn blob_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn image_data_survives_kill_9_and_an_upload_cut_short_leaves_nothing() {
+    use std::io::Write as _;
+    let dir = scratch("data").join("state");
+    let dir_arg = dir.to_str().unwrap().to_string();
+    let rt = runtime();
+    let http = client();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mock = Mock::start(&["--state", &dir_arg]);
+    let (kept, cut) = rt.block_on(async {
+        let kept = create_for_data(&http, &mock.uri, "data-kept").await;
+        let up = http
+            .put(format!("{}/v2/images/{kept}/file", mock.uri))
+            .header("content-type", "application/octet-stream")
+            .body(data.clone());
+        assert_eq!(send(up).await, 204);
+        (kept, create_for_data(&http, &mock.uri, "data-cut").await)
+    });
+    // An upload that declares 8 MiB, sends 1 MiB and is still under way at the kill.
+    let addr = mock.uri.trim_start_matches("http://").to_string();
+    let mut raw = std::net::TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "PUT /v2/images/{cut}/file HTTP/1.1\r\nHost: {addr}\r\nX-Auth-Token: owner-token\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        8 << 20
+    );
+    raw.write_all(head.as_bytes()).unwrap();
+    raw.write_all(&vec![1u8; 1 << 20]).unwrap();
+    let saving = rt.block_on(async {
+        for _ in 0..200 {
+            let r = http
+                .get(format!("{}/v2/images/{cut}", mock.uri))
+                .header("x-auth-token", "owner-token")
+                .send()
+                .await
+                .unwrap();
+            let status = r.json::<Value>().await.unwrap()["status"].clone();
+            if status == "saving" {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        false
+    });
+    assert!(saving, "the cut upload never reached `saving`");
+    drop(mock);
+    drop(raw);
+
+    let mock = Mock::start(&["--state", &dir_arg]);
+    rt.block_on(async {
+        let get = |id: &str, tail: &str| {
+            http.get(format!("{}/v2/images/{id}{tail}", mock.uri))
+                .header("x-auth-token", "owner-token")
+                .send()
+        };
+        let back = get(&kept, "/file").await.unwrap();
+        assert_eq!(back.status(), 200);
+        assert_eq!(back.bytes().await.unwrap().as_ref(), data.as_slice());
+        let img: Value = get(&kept, "").await.unwrap().json().await.unwrap();
+        assert_eq!(
+            (img["status"].clone(), img["size"].clone()),
+            (json!("active"), json!(3_000_000))
+        );
+        let img: Value = get(&cut, "").await.unwrap().json().await.unwrap();
+        assert_eq!(
+            img["status"], "queued",
+            "an upload cut short by the crash is lost: {img}"
+        );
+        assert_eq!(
+            blob_files(&dir).len(),
+            1,
+            "only the finished upload's file stays"
+        );
+        let del = http.delete(format!("{}/v2/images/{kept}", mock.uri));
+        assert_eq!(send(del).await, 204);
+        assert!(
+            blob_files(&dir).is_empty(),
+            "a deleted image's data is removed"
+        );
+    });
 }

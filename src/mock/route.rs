@@ -260,23 +260,18 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 /// A successful answer as HTTP: the row's status, body and `Location`; for image data, the
 /// head, with what the edge still has to move noted in `trace`.
 fn reply(app: &App, out: &Out, op: &Operation, answer: Answer, trace: &mut Trace) -> Reply {
-    let status = StatusCode::from_u16(op.success).unwrap_or(StatusCode::OK);
+    let status = StatusCode::from_u16(answer.status(op)).unwrap_or(StatusCode::OK);
     match answer {
         Answer::Upload(up) => {
             trace.data = Some(DataAction::Upload(up));
             out.empty(status)
         }
-        Answer::Data { data: None, .. } => out.empty(StatusCode::NO_CONTENT),
+        Answer::Data { data: None, .. } => out.empty(status),
         Answer::Data {
             data: Some(d),
             span,
         } => {
             let (offset, len) = span.as_ref().map_or((0, d.size), |s| (s.offset, s.len));
-            let status = if span.is_some() {
-                StatusCode::PARTIAL_CONTENT
-            } else {
-                status
-            };
             let mut r = out.bytes(status, "application/octet-stream", Vec::new());
             let headers = r.headers_mut();
             if let Some(s) = &span

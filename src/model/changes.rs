@@ -55,7 +55,7 @@ pub enum Write {
         /// The image id.
         id: String,
         /// The image, if it still exists.
-        record: Option<ImageRecord>,
+        record: Option<Box<ImageRecord>>,
     },
     /// A membership, and the former-member entry of the same project.
     Member {

@@ -291,9 +291,15 @@ impl Model {
     }
 
     /// `GET /v2/images/{image_id}/file`: the image's data if `who` may see the image (404
-    /// otherwise); an image without data gives none (204).
+    /// otherwise) and holds the `member` role (a reader gets 403, as the reference's policy
+    /// says); an image without data gives none (204).
     pub fn download(&self, who: &Identity, image_id: &str) -> Result<Download> {
         let image = self.visible_image(who, image_id)?;
+        if !who.can_write() {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete download_image action.",
+            ));
+        }
         Ok(Download {
             data: image.data.clone(),
         })

@@ -307,7 +307,10 @@ impl Model {
         use changes::Change;
         match key {
             Change::Image(id) => Write::Image {
-                record: self.state.image(&id).map(snapshot::image_row),
+                record: self
+                    .state
+                    .image(&id)
+                    .map(|i| Box::new(snapshot::image_row(i))),
                 id,
             },
             Change::Member(image, member) => {

@@ -86,7 +86,7 @@ pub struct ImageRecord {
     /// The uploaded data's size, digests and blob (an image with data is `active`, one
     /// without `queued`: an upload under way when the state was kept is lost).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<DataRecord>,
+    pub data: Option<Box<DataRecord>>,
     /// Member rows, in the order they were added.
     #[serde(default)]
     pub members: Vec<MemberRecord>,
@@ -246,12 +246,14 @@ pub(crate) fn image_row(img: &Image) -> ImageRecord {
         updated_at: img.updated_at.clone(),
         created_order: Some(img.created_seq),
         updated_order: Some(img.updated_seq),
-        data: img.data.as_ref().map(|d| DataRecord {
-            size: d.size,
-            virtual_size: d.virtual_size,
-            checksum: d.checksum.clone(),
-            os_hash_value: d.os_hash_value.clone(),
-            blob: d.blob,
+        data: img.data.as_ref().map(|d| {
+            Box::new(DataRecord {
+                size: d.size,
+                virtual_size: d.virtual_size,
+                checksum: d.checksum.clone(),
+                os_hash_value: d.os_hash_value.clone(),
+                blob: d.blob,
+            })
         }),
         members: Vec::new(),
         former_members: HashMap::new(),
@@ -375,7 +377,7 @@ fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Rows), Snap
         }
     }
     let created_seq = rec.created_order.unwrap_or(seq);
-    let data = rec.data.as_ref().map(|d| data_of(at, d)).transpose()?;
+    let data = rec.data.as_deref().map(|d| data_of(at, d)).transpose()?;
     let image = Image {
         status: if data.is_some() {
             ImageStatus::Active

@@ -125,10 +125,11 @@ fn cell_yaml(
             }
             members.push('}');
         }
-        let tags = if op == "delete_image_tag" {
-            ", tags: [sharecheck-tag]"
-        } else {
-            ""
+        let tags = match op {
+            "delete_image_tag" => ", tags: [sharecheck-tag]",
+            "upload_image_data" => ", disk_format: raw, container_format: bare",
+            "download_image_data" => ", data: matrix data",
+            _ => "",
         };
         y += &format!(
             "setup:\n  images:\n    img: {{visibility: {vis}, \
@@ -205,6 +206,13 @@ fn cell_yaml(
             "[{op: replace, path: /min_ram, value: 7}]",
             "{kind: json, values: {/min_ram: 7}}".into(),
         ),
+        "upload_image_data" => ("PUT", "/v2/images/{img}/file", "", "{kind: empty}".into()),
+        "download_image_data" => (
+            "GET",
+            "/v2/images/{img}/file",
+            "",
+            "{kind: data, equals: matrix data}".into(),
+        ),
         "add_image_tag" => (
             "PUT",
             "/v2/images/{img}/tags/sharecheck-tag",
@@ -247,6 +255,9 @@ fn cell_yaml(
     if method == "PATCH" {
         y += "  headers: {Content-Type: application/openstack-images-v2.1-json-patch}\n";
     }
+    if op == "upload_image_data" {
+        y += "  headers: {Content-Type: application/octet-stream}\n  raw_body: matrix data\n";
+    }
     if !body.is_empty() {
         y += &format!("  body: {}\n", body.replace("VIS", vis));
     }
@@ -263,6 +274,10 @@ fn cell_yaml(
         ("add_image_tag", true) | ("delete_image_tag", false) => Some(tagged),
         ("add_image_tag", false) | ("delete_image_tag", true) => Some(untagged),
         ("update_image", true) => Some("{kind: json, values: {/min_ram: 7}}"),
+        ("upload_image_data", true) => Some("{kind: json, values: {/status: active, /size: 11}}"),
+        ("upload_image_data", false) => {
+            Some("{kind: json, values: {/status: queued, /size: null}}")
+        }
         ("update_image", false) => Some("{kind: json, values: {/min_ram: 0}}"),
         _ => None,
     };

@@ -244,7 +244,7 @@ pub fn predictions(
     steps
         .iter()
         .map(|step| match seq.predict(step) {
-            Ok(v) => (step.op.success, v),
+            Ok(v) => v,
             Err(status) => (status, Value::Null),
         })
         .collect()

@@ -160,7 +160,7 @@ impl<'a> Sequence<'a> {
 
     /// The model's answer through the step's row (the same call the mock makes): Ok(the JSON
     /// body, `Null` for none) on success, Err(status) otherwise.
-    pub(crate) fn predict(&mut self, step: &Step) -> Result<Value, u16> {
+    pub(crate) fn predict(&mut self, step: &Step) -> Result<(u16, Value), u16> {
         let http = self.http(step, true);
         let token = self.token(http.by);
         let who = match self.model.authenticate(token.as_deref()) {
@@ -173,14 +173,15 @@ impl<'a> Sequence<'a> {
         let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        let sends_body = http.body.is_some();
         let body = http.body.map(Payload::into_bytes).unwrap_or_default();
         let call = Call {
             who: &who,
             params: &params,
             query: &query,
             body: &body,
-            // As the session sends it: a content type with a body only.
-            content_type: (!body.is_empty()).then(|| crate::operations::media_type(step.op)),
+            // As the session sends it: a content type with a body (even an empty one) only.
+            content_type: sends_body.then(|| crate::operations::media_type(step.op)),
             headers: &http::HeaderMap::new(),
         };
         let answer = match step.op.handler {
@@ -190,7 +191,9 @@ impl<'a> Sequence<'a> {
             }
             Handler::Document(name) => Ok(Answer::Schema(name)),
         };
-        let answer = answer.map(|a| a.value()).map_err(|e| e.kind.status())?;
+        let (status, answer) = answer
+            .map(|a| (a.status(step.op), a.value()))
+            .map_err(|e| e.kind.status())?;
         if step.creates()
             && let Some(id) = answer.get("id").and_then(Value::as_str)
             && self.ctx.is_none()
@@ -198,7 +201,7 @@ impl<'a> Sequence<'a> {
             // Predicting only: the model's ids stand for themselves.
             self.images.push((id.to_string(), id.to_string()));
         }
-        Ok(answer)
+        Ok((status, answer))
     }
 
     /// Sends one step and compares the answer with the model's prediction.
@@ -238,15 +241,14 @@ impl<'a> Sequence<'a> {
         }
         let caller = super::describe_caller(who);
         let want = match &predicted {
-            Ok(_) => step.op.success,
-            Err(s) => *s,
+            Ok((s, _)) | Err(s) => *s,
         };
         if status != want {
             return Err(format!(
                 "{method} {path} as {caller}: the model says {want}, the target answered {status}: {excerpt}"
             ));
         }
-        let Ok(expected) = predicted else {
+        let Ok((_, expected)) = predicted else {
             if status >= 400
                 && !["message", "code", "title"]
                     .iter()

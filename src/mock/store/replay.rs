@@ -23,7 +23,7 @@ impl Replay {
                 id,
                 record: Some(r),
             } => {
-                self.images.insert(id, r);
+                self.images.insert(id, *r);
             }
             Write::Image { id, record: None } => {
                 self.images.remove(&id);
@@ -110,7 +110,7 @@ pub(super) fn expand(state: &Snapshot) -> Vec<Write> {
         };
         writes.push(Write::Image {
             id: img.id.clone(),
-            record: Some(record),
+            record: Some(Box::new(record)),
         });
         for m in &img.members {
             writes.push(Write::Member {
