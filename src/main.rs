@@ -190,6 +190,12 @@ enum Command {
         /// Write a finding as a case file under DIR (`<operation>/<code>/fuzz_….yaml`).
         #[arg(long, value_name = "DIR")]
         emit: Option<PathBuf>,
+        /// Known defects of the target (YAML `known_defects: {ID: {operation, model,
+        /// target, reason}}`): a step whose answer has the target status where the model
+        /// predicts the model status on that operation is counted as the defect, not as a
+        /// mismatch. See scripts/glance-known-defects.yaml.
+        #[arg(long, value_name = "FILE")]
+        known_defects: Option<PathBuf>,
         /// Without --target: break one rule of the bundled mock, to watch fuzzing find it.
         #[arg(long, value_name = "NAME", value_parser = mutant_names())]
         mutant: Option<Mutant>,
@@ -347,26 +353,35 @@ fn main() -> ExitCode {
             seed,
             max_steps,
             emit,
+            known_defects,
             mutant,
             hostile,
             hostile_baseline,
             clients,
-        } => fuzz(
-            &rt,
-            target.as_deref(),
-            sharecheck::StatefulOptions {
-                cases: sequences,
-                seed: seed.unwrap_or_else(rand::random),
-                max_steps,
-            },
-            FuzzExtras {
-                emit,
-                mutant,
-                hostile,
-                hostile_baseline,
-                clients,
-            },
-        ),
+        } => {
+            let known = match known_defects.as_deref().map(sharecheck::KnownDefects::load) {
+                None => sharecheck::KnownDefects::default(),
+                Some(Ok(k)) => k,
+                Some(Err(e)) => return fail(e),
+            };
+            fuzz(
+                &rt,
+                target.as_deref(),
+                sharecheck::StatefulOptions {
+                    cases: sequences,
+                    seed: seed.unwrap_or_else(rand::random),
+                    max_steps,
+                    known,
+                },
+                FuzzExtras {
+                    emit,
+                    mutant,
+                    hostile,
+                    hostile_baseline,
+                    clients,
+                },
+            )
+        }
         Command::Cleanup { target, run_id } => cleanup(&rt, &target, run_id.as_deref()),
         Command::Diff {
             target,

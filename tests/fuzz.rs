@@ -23,6 +23,7 @@ fn fuzz(
         cases,
         seed,
         max_steps: 12,
+        known: Default::default(),
     };
     sharecheck::run_stateful(rt.handle(), &target, &opts).expect("fuzz runs")
 }
@@ -38,6 +39,44 @@ fn the_reference_mock_survives_a_fixed_seed_run() {
         "fuzz: {} sequences, {} requests in {:?}",
         report.sequences, report.requests, report.elapsed
     );
+}
+
+#[test]
+fn a_known_defect_is_counted_not_reported() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = std::env::temp_dir().join(format!("sharecheck-known-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("known.yaml");
+    std::fs::write(
+        &file,
+        "known_defects:\n  self-delete:\n    operation: delete_image_member\n    model: 403\n    target: 204\n    reason: the planted mutant\n",
+    )
+    .unwrap();
+    let known = sharecheck::KnownDefects::load(&file).unwrap();
+    let (_mock, target) = rt
+        .block_on(sharecheck::embedded::start_with(mock_config(Some(
+            Mutant::MemberCanDeleteSelf,
+        ))))
+        .unwrap();
+    let opts = StatefulOptions {
+        cases: 3000,
+        seed: 7,
+        max_steps: 12,
+        known: known.clone(),
+    };
+    let report = sharecheck::run_stateful(rt.handle(), &target, &opts).expect("fuzz runs");
+    let tally = known.tally();
+    assert!(tally[0].2 > 0, "the defect was never seen: {tally:?}");
+    // Later steps may still differ (the member is gone on the target), but the known
+    // difference itself is never the finding.
+    if let Some(f) = report.finding {
+        assert!(
+            !f.message
+                .contains("the model says 403, the target answered 204"),
+            "{}",
+            f.message
+        );
+    }
 }
 
 #[test]

@@ -9,9 +9,11 @@
 pub mod concurrency;
 pub mod emit;
 pub mod hostile;
+mod known;
 mod run;
 pub mod security;
 pub mod stateful;
 mod tokens;
 
+pub use known::KnownDefects;
 pub use run::{FuzzError, FuzzOptions, FuzzReport, run};

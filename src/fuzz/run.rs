@@ -222,6 +222,9 @@ impl FuzzReport {
             s.requests as f64 / secs.max(1e-9),
             usize::from(s.finding.is_some())
         )?;
+        for (id, reason, seen) in o.known.tally() {
+            writeln!(f, "fuzz: known defect `{id}` seen {seen} time(s): {reason}")?;
+        }
         let Some(finding) = &s.finding else {
             return Ok(());
         };

@@ -108,6 +108,7 @@ fn holds(kind: Kind, v: &Value) -> bool {
         Kind::Count => v.is_u64(),
         Kind::Texts => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
         Kind::OneOf(values) => v.as_str().is_some_and(|s| values.contains(&s)),
+        Kind::Object => v.is_object() || v.is_null(),
     }
 }
 
@@ -119,6 +120,7 @@ fn describe(kind: Kind) -> String {
         Kind::Count => "a whole number from 0".into(),
         Kind::Texts => "a list of strings".into(),
         Kind::OneOf(values) => format!("one of {}", values.join(", ")),
+        Kind::Object => "a JSON object".into(),
     }
 }
 

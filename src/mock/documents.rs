@@ -11,6 +11,35 @@ pub(crate) struct Documents {
     members: Vec<u8>,
     image: Vec<u8>,
     images: Vec<u8>,
+    task: Vec<u8>,
+    tasks: Vec<u8>,
+}
+
+fn task_schema() -> Value {
+    let text = |d: &str| json!({"type": "string", "description": d});
+    let nullable = |d: &str| json!({"type": ["null", "object"], "description": d});
+    json!({
+        "name": "task",
+        "properties": {
+            "id": text("The task's UUID."),
+            "type": {"type": "string", "description": "What the task does.",
+                "enum": crate::model::TASK_TYPES},
+            "status": {"type": "string", "description": "Where the task stands.",
+                "enum": crate::model::TASK_STATUSES},
+            "input": nullable("What the task was asked to do."),
+            "result": nullable("What the task produced."),
+            "owner": text("The project that created the task."),
+            "message": text("Why the task failed, if it did."),
+            "image_id": text("The image the task works on."),
+            "request_id": text("The request that created the task."),
+            "user_id": text("The user that created the task."),
+            "expires_at": {"type": ["null", "string"], "description": "When the task will be removed."},
+            "created_at": text("When the task was created."),
+            "updated_at": text("When the task last changed."),
+            "self": {"type": "string", "readOnly": true},
+            "schema": {"type": "string", "readOnly": true}
+        }
+    })
 }
 
 fn member_schema() -> Value {
@@ -137,6 +166,20 @@ impl Documents {
                 "schema": {"type": "string"}
             }
         });
+        let mut stub = task_schema();
+        if let Some(props) = stub["properties"].as_object_mut() {
+            for k in ["input", "result", "message"] {
+                props.remove(k);
+            }
+        }
+        let tasks = json!({
+            "name": "tasks",
+            "links": [{"href": "{schema}", "rel": "describedby"}],
+            "properties": {
+                "tasks": {"type": "array", "items": stub},
+                "schema": {"type": "string"}
+            }
+        });
         let version = |id: &str, status: &str| json!({"id": id, "status": status, "links": [{"rel": "self", "href": format!("{base}/v2/")}]});
         let versions = json!({"versions": [
             version("v2.18", "CURRENT"),
@@ -151,6 +194,8 @@ impl Documents {
             members: bytes(&members),
             image: bytes(&image),
             images: bytes(&images),
+            task: bytes(&task_schema()),
+            tasks: bytes(&tasks),
             versions,
         }
     }
@@ -165,6 +210,8 @@ impl Documents {
             "members" => Some(&self.members),
             "image" => Some(&self.image),
             "images" => Some(&self.images),
+            "task" => Some(&self.task),
+            "tasks" => Some(&self.tasks),
             _ => None,
         }
     }

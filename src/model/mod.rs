@@ -20,6 +20,7 @@ mod patch;
 mod snapshot;
 mod state;
 mod tags;
+mod tasks;
 
 pub use changes::Write;
 pub use data::{Digester, ImageData, Span, Upload, check_data_type, declared_size, requested_span};
@@ -28,6 +29,7 @@ pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
 pub use patch::PATCH_MEDIA_TYPES;
 pub use snapshot::{ImageRecord, MemberRecord, Snapshot, SnapshotError, TokenRecord};
+pub use tasks::{TASK_STATUSES, TASK_TYPES};
 
 pub(crate) use state::State;
 

@@ -49,6 +49,8 @@ pub(crate) struct State {
     next_blob: u64,
     /// Blobs no image names any more, for the blob store to drop.
     dropped: Vec<u64>,
+    /// Tasks by id (not kept by a store: the reference drops tasks after a while too).
+    tasks: HashMap<String, super::tasks::Task>,
 }
 
 impl State {
@@ -77,6 +79,22 @@ impl State {
         }
         self.noted.note(|| Change::Image(image.id.clone()));
         self.images.insert(image.id.clone(), image);
+    }
+
+    /// Stores a task; its place in the order tasks were created.
+    pub(crate) fn insert_task(&mut self, mut task: super::tasks::Task) -> u64 {
+        task.seq = self.tasks.len() as u64 + 1;
+        let seq = task.seq;
+        self.tasks.insert(task.id.clone(), task);
+        seq
+    }
+
+    pub(crate) fn task(&self, id: &str) -> Option<&super::tasks::Task> {
+        self.tasks.get(id)
+    }
+
+    pub(crate) fn tasks(&self) -> impl Iterator<Item = &super::tasks::Task> {
+        self.tasks.values()
     }
 
     /// A blob key no image has had.

@@ -193,6 +193,9 @@ impl Run<'_> {
         for (name, img) in &self.case.file.setup.images {
             self.setup_image(name, img).await?;
         }
+        for (name, body) in &self.case.file.setup.tasks {
+            self.setup_task(name, body).await?;
+        }
         let f = &self.case.file;
         self.set_stage(Stage::Before);
         for (i, s) in f.before.iter().enumerate() {
@@ -354,6 +357,25 @@ impl Run<'_> {
             tags.extend((tags.len()..quota).map(|i| format!("sharecheck-filler-{i}")));
         }
         tags
+    }
+
+    async fn setup_task(&mut self, name: &str, body: &Value) -> Result<(), CaseFailure> {
+        let what = format!("creating task `{name}`");
+        let body = self.expand_json(body);
+        let answer = self
+            .call(&what, "admin", "POST", "/v2/tasks", Some(body), &[201])
+            .await?;
+        let Some(id) = answer
+            .json()
+            .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string))
+        else {
+            return Err(CaseFailure::NoId {
+                what,
+                body: answer.body,
+            });
+        };
+        self.vars.insert(name.to_string(), id);
+        Ok(())
     }
 
     async fn setup_image(&mut self, name: &str, img: &ImageSetup) -> Result<(), CaseFailure> {

@@ -36,11 +36,21 @@ pub const COLUMNS: &[&str] = &[
 pub const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
 
 /// Operations that involve no existing image have one row, `any`.
+/// The import task the matrix creates and asks for (no image properties, so the reference
+/// creates no image as the task runs).
+const IMPORT_TASK: &str = "{type: import, input: {import_from: \"http://192.0.2.1/sharecheck.img\", import_from_format: raw}}";
+
 const NO_IMAGE_OPS: &[&str] = &[
     "get_image_member_schema",
     "get_image_members_schema",
     "get_image_schema",
     "get_images_schema",
+    "get_task_schema",
+    "get_tasks_schema",
+    "list_tasks",
+    "show_task",
+    "task_to_import_image",
+    "task_to_export_image",
 ];
 
 /// One cell of the matrix.
@@ -136,8 +146,47 @@ fn cell_yaml(
              name: \"sharecheck-{{run_id}}-{{random_uuid}}\"{tags}{members}}}\n"
         );
     }
+    if op == "show_task" {
+        y += &format!("setup:\n  tasks:\n    t: {IMPORT_TASK}\n");
+    }
     let ok = code < 300;
     let (method, path, body, check): (&str, &str, &str, String) = match op {
+        "list_tasks" => (
+            "GET",
+            "/v2/tasks",
+            "",
+            "{kind: json, keys: [tasks, first, schema]}".into(),
+        ),
+        "show_task" => (
+            "GET",
+            "/v2/tasks/{t}",
+            "",
+            "{kind: json, values: {/id: \"{t}\"}}".into(),
+        ),
+        "task_to_import_image" => (
+            "POST",
+            "/v2/tasks",
+            IMPORT_TASK,
+            "{kind: json, values: {/type: import, /status: pending}}".into(),
+        ),
+        "task_to_export_image" => (
+            "POST",
+            "/v2/tasks",
+            "{type: export, input: {image_uuid: \"{random_uuid}\", receiving_swift_container: sharecheck}}",
+            String::new(),
+        ),
+        "get_task_schema" => (
+            "GET",
+            "/v2/schemas/task",
+            "",
+            "{kind: json, values: {/name: task}}".into(),
+        ),
+        "get_tasks_schema" => (
+            "GET",
+            "/v2/schemas/tasks",
+            "",
+            "{kind: json, values: {/name: tasks}}".into(),
+        ),
         "create_image" => (
             "POST",
             "/v2/images",

@@ -43,6 +43,8 @@ pub struct StatefulOptions {
     pub seed: u64,
     /// Longest sequence.
     pub max_steps: usize,
+    /// Differences already understood: seen and counted, not mismatches.
+    pub known: crate::fuzz::KnownDefects,
 }
 
 /// A mismatch, shrunk.
@@ -79,6 +81,8 @@ struct Ctx {
     prefix: String,
     sequences: Arc<AtomicUsize>,
     requests: Arc<AtomicUsize>,
+    /// The target's known defects.
+    known: crate::fuzz::KnownDefects,
 }
 
 impl Ctx {
@@ -113,6 +117,7 @@ impl Ctx {
             prefix,
             sequences: Arc::default(),
             requests: Arc::default(),
+            known: crate::fuzz::KnownDefects::default(),
         })
     }
 }
@@ -147,7 +152,7 @@ pub fn run(
     target: &Target,
     opts: &StatefulOptions,
 ) -> Result<StatefulReport, String> {
-    let ctx = Ctx::new(
+    let mut ctx = Ctx::new(
         rt.clone(),
         target,
         format!(
@@ -155,6 +160,7 @@ pub fn run(
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         ),
     )?;
+    ctx.known = opts.known.clone();
     let (sequences, requests) = (ctx.sequences.clone(), ctx.requests.clone());
     let config = Config {
         cases: opts.cases,

@@ -184,6 +184,28 @@ impl<'a> Checks<'a> {
             }
             self.image(file, name, img, &images.at(name));
         }
+        let tasks = Node::root().at("setup").at("tasks");
+        for (name, body) in &file.setup.tasks {
+            if !is_snake(name)
+                || PERSONAS.contains(&name.as_str())
+                || SPECIAL_PLACEHOLDERS.contains(&name.as_str())
+                || file.setup.images.contains_key(name)
+            {
+                self.bad(
+                    &tasks.key(name),
+                    format!(
+                        "task name `{name}` must be snake_case and not a persona, special placeholder or image name"
+                    ),
+                );
+            }
+            if !body.is_object() {
+                self.bad(
+                    &tasks.key(name),
+                    format!("task `{name}`: the body must be a JSON object"),
+                );
+            }
+            self.need_persona("admin");
+        }
     }
 
     fn image(&mut self, file: &CaseFile, name: &str, img: &ImageSetup, node: &Node) {
@@ -413,7 +435,10 @@ impl<'a> Checks<'a> {
                 if ph == "tags_past_quota" {
                     self.needs.insert("tag-quota".into());
                 }
-                if file.setup.images.contains_key(ph) || SPECIAL_PLACEHOLDERS.contains(&ph) {
+                if file.setup.images.contains_key(ph)
+                    || file.setup.tasks.contains_key(ph)
+                    || SPECIAL_PLACEHOLDERS.contains(&ph)
+                {
                     continue;
                 }
                 if PERSONAS.contains(&ph) {

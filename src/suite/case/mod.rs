@@ -68,6 +68,10 @@ pub struct Setup {
     /// Name → image. The name is usable as `{name}` in paths and bodies.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub images: BTreeMap<String, ImageSetup>,
+    /// Name → task body (placeholders allowed), created by the admin after the images; the
+    /// name is usable as `{name}`, the task's id. Tasks cannot be deleted: they expire.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tasks: BTreeMap<String, serde_json::Value>,
 }
 
 /// An image to create.
@@ -122,7 +126,7 @@ fn is_false(b: &bool) -> bool {
 
 impl Setup {
     fn is_empty(&self) -> bool {
-        self.images.is_empty()
+        self.images.is_empty() && self.tasks.is_empty()
     }
 }
 

@@ -1,0 +1,336 @@
+//! Tasks (`/v2/tasks`): the reference's older, deprecated way to import an image, open to
+//! admins only (its `tasks_api_access` policy). A task is created `pending` and runs on its
+//! own; the mock fetches nothing from other servers, so every task it accepts ends in
+//! `failure` with a message saying so, as a task whose source cannot be reached does on the
+//! reference.
+
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, Identity, Model, Result};
+
+/// The task types the reference's task schema allows.
+pub const TASK_TYPES: &[&str] = &["import", "api_image_import", "location_import"];
+
+/// Task statuses, in the order a task passes them.
+pub const TASK_STATUSES: &[&str] = &["pending", "processing", "success", "failure"];
+
+/// Keys tasks can be sorted by.
+const SORT_KEYS: &[&str] = &["created_at", "updated_at", "id", "type", "status", "owner"];
+
+/// Why every task the mock accepts fails.
+pub const NO_FETCH: &str =
+    "The task could not fetch its data: this server makes no requests to other servers.";
+
+/// One task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Task {
+    /// UUID.
+    pub id: String,
+    /// One of [`TASK_TYPES`].
+    pub kind: String,
+    /// One of [`TASK_STATUSES`].
+    pub status: &'static str,
+    /// The `input` object the task was created with.
+    pub input: Value,
+    /// The project that created it.
+    pub owner: String,
+    /// The user that created it.
+    pub user_id: String,
+    /// Why it failed (empty while it runs).
+    pub message: String,
+    /// When it was created and last changed.
+    pub created_at: String,
+    pub updated_at: String,
+    /// Its place in the order tasks were created.
+    pub(crate) seq: u64,
+}
+
+impl Task {
+    /// The task as `GET /v2/tasks/{id}` shows it.
+    pub fn to_json(&self) -> Value {
+        let mut v = self.stub();
+        v["input"] = self.input.clone();
+        v["message"] = self.message.clone().into();
+        v["result"] = Value::Null;
+        v["user_id"] = self.user_id.clone().into();
+        if let Some(image) = self.input.get("image_id").filter(|i| i.is_string()) {
+            v["image_id"] = image.clone();
+        }
+        v
+    }
+
+    /// The task as the list shows it: no input, message or result.
+    pub fn stub(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": self.kind,
+            "status": self.status,
+            "owner": self.owner,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "self": format!("/v2/tasks/{}", self.id),
+            "schema": "/v2/schemas/task",
+        })
+    }
+}
+
+/// One page of the task list.
+#[derive(Debug)]
+pub struct TaskPage<'a> {
+    /// The tasks of this page.
+    pub tasks: Vec<&'a Task>,
+    /// The marker of the next page, when this one is full.
+    pub next_marker: Option<&'a str>,
+}
+
+fn access(who: &Identity) -> Result<()> {
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "You are not authorized to complete tasks_api_access action.",
+        ))
+    }
+}
+
+/// The body of a task create, checked in the reference's order: an object with `type` and
+/// `input`, a known type, an object input.
+fn parse_create(body: &[u8]) -> Result<(String, Map<String, Value>)> {
+    let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(body) else {
+        return Err(ApiError::bad_request("Malformed JSON in request body."));
+    };
+    for key in ["type", "input"] {
+        if !obj.contains_key(key) {
+            return Err(ApiError::bad_request(format!("Task '{key}' is required")));
+        }
+    }
+    let kind = match obj.remove("type") {
+        Some(Value::String(t)) if TASK_TYPES.contains(&t.as_str()) => t,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "The task type {} is not one of {}.",
+                other.unwrap_or(Value::Null),
+                TASK_TYPES.join(", ")
+            )));
+        }
+    };
+    match obj.remove("input") {
+        Some(Value::Object(input)) => Ok((kind, input)),
+        Some(Value::Null) => Ok((kind, Map::new())),
+        _ => Err(ApiError::bad_request(
+            "The task input must be a JSON object or null.",
+        )),
+    }
+}
+
+/// The legacy import's `import_from`: an http(s) URL whose host may be fetched from (not
+/// loopback or link-local) on port 80 or 443, as the reference's default import filter says.
+fn check_import_from(input: &Map<String, Value>) -> Result<()> {
+    let from = input
+        .get("import_from")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if from.is_empty() {
+        return Err(ApiError::bad_request(format!("Invalid location: {from}")));
+    }
+    if from.starts_with("file:///") || from.starts_with("filesystem:///") {
+        return Err(ApiError::bad_request(
+            "File based imports are not allowed. Give a source of image data on another server.",
+        ));
+    }
+    let Ok(url) = url::Url::parse(from) else {
+        return Err(ApiError::bad_request(format!(
+            "The URL {from} is not valid."
+        )));
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::bad_request(
+            "The URL is not valid: only http and https sources are supported.",
+        ));
+    }
+    let refused = || {
+        ApiError::bad_request(format!(
+            "URI for legacy import task does not pass filtering: {from}"
+        ))
+    };
+    let host_ok = match url.host() {
+        Some(url::Host::Ipv4(ip)) => !(ip.is_loopback() || ip.is_link_local()),
+        Some(url::Host::Ipv6(ip)) => !(ip.is_loopback() || (ip.segments()[0] & 0xffc0) == 0xfe80),
+        Some(url::Host::Domain(d)) => !d.chars().all(|c| c.is_ascii_digit() || c == '.'),
+        None => false,
+    };
+    let port_ok = url.port().is_none_or(|p| p == 80 || p == 443);
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+impl Model {
+    /// `POST /v2/tasks`: an admin creates a task; the answer shows it `pending`, and the mock
+    /// then fails it at once ([`NO_FETCH`]).
+    pub fn create_task(&mut self, who: &Identity, body: &[u8]) -> Result<Task> {
+        access(who)?;
+        let (kind, input) = parse_create(body)?;
+        if kind == "import" {
+            check_import_from(&input)?;
+        }
+        let now = (self.clock)();
+        let task = Task {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            status: "pending",
+            input: Value::Object(input),
+            owner: who.project_id.clone(),
+            user_id: who.user_id.clone(),
+            message: String::new(),
+            created_at: now.clone(),
+            updated_at: now,
+            seq: 0,
+        };
+        let stored = Task {
+            status: "failure",
+            message: NO_FETCH.into(),
+            ..task.clone()
+        };
+        let stored = self.state.insert_task(stored);
+        Ok(Task {
+            seq: stored,
+            ..task
+        })
+    }
+
+    /// `GET /v2/tasks/{task_id}`: for admins, any task.
+    pub fn show_task(&self, who: &Identity, task_id: &str) -> Result<&Task> {
+        access(who)?;
+        self.state
+            .task(task_id)
+            .ok_or_else(|| ApiError::not_found(format!("Could not find task {task_id}")))
+    }
+
+    /// `GET /v2/tasks`: one page of tasks, newest first unless `sort_key`/`sort_dir` say
+    /// otherwise, filtered by `status` and `type`; `limit` and `marker` as for images.
+    pub fn list_tasks<'a>(
+        &'a self,
+        who: &Identity,
+        query: &[(String, String)],
+    ) -> Result<TaskPage<'a>> {
+        access(who)?;
+        let q = TaskQuery::parse(query)?;
+        let mut all: Vec<&Task> = self
+            .state
+            .tasks()
+            .filter(|t| q.status.as_ref().is_none_or(|s| t.status == s))
+            .filter(|t| q.kind.as_ref().is_none_or(|k| &t.kind == k))
+            .collect();
+        all.sort_by(|a, b| q.cmp(a, b));
+        let start = match &q.marker {
+            None => 0,
+            Some(m) => {
+                let Some(marker) = self.state.task(m) else {
+                    return Err(ApiError::bad_request(format!(
+                        "Task with the given id {m} was not found"
+                    )));
+                };
+                all.iter()
+                    .position(|t| q.cmp(t, marker) == std::cmp::Ordering::Greater)
+                    .unwrap_or(all.len())
+            }
+        };
+        let limit = q
+            .limit
+            .unwrap_or(super::DEFAULT_LIMIT)
+            .min(super::MAX_LIMIT);
+        let end = start.saturating_add(limit).min(all.len());
+        let full = end > start && end - start == limit;
+        Ok(TaskPage {
+            next_marker: full.then(|| all[end - 1].id.as_str()),
+            tasks: all[start..end].to_vec(),
+        })
+    }
+}
+
+/// The task list's query, checked as the reference does.
+struct TaskQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    sort_key: String,
+    descending: bool,
+    marker: Option<String>,
+    limit: Option<usize>,
+}
+
+impl TaskQuery {
+    fn parse(query: &[(String, String)]) -> Result<TaskQuery> {
+        let get = |k: &str| query.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v);
+        let dir = get("sort_dir").map_or("desc", String::as_str);
+        if !matches!(dir, "asc" | "desc") {
+            return Err(ApiError::bad_request(format!(
+                "Invalid sort direction: {dir}"
+            )));
+        }
+        let sort_key = get("sort_key").map_or("created_at", String::as_str);
+        if !SORT_KEYS.contains(&sort_key) {
+            return Err(ApiError::bad_request("Sort key supplied was not valid."));
+        }
+        let marker = get("marker").cloned();
+        if marker
+            .as_deref()
+            .is_some_and(|m| uuid::Uuid::parse_str(m).is_err())
+        {
+            return Err(ApiError::bad_request("Invalid marker format"));
+        }
+        let limit = match get("limit") {
+            None => None,
+            Some(l) => match l.parse::<i64>() {
+                Err(_) => return Err(ApiError::bad_request("limit param must be an integer")),
+                Ok(n) if n < 0 => {
+                    return Err(ApiError::bad_request("limit param must be positive"));
+                }
+                Ok(n) => Some(n as usize),
+            },
+        };
+        let status = get("status").cloned();
+        if let Some(s) = &status
+            && !TASK_STATUSES.contains(&s.as_str())
+        {
+            return Err(ApiError::bad_request(format!("Invalid status value: {s}")));
+        }
+        let kind = get("type").cloned();
+        if let Some(k) = &kind
+            && k != "import"
+        {
+            return Err(ApiError::bad_request(format!("Invalid type value: {k}")));
+        }
+        Ok(TaskQuery {
+            status,
+            kind,
+            sort_key: sort_key.to_string(),
+            descending: dir == "desc",
+            marker,
+            limit,
+        })
+    }
+
+    /// The list order: the sort key, then creation order, reversed when descending.
+    fn cmp(&self, a: &Task, b: &Task) -> std::cmp::Ordering {
+        let key = |t: &Task| -> (String, u64) {
+            let k = match self.sort_key.as_str() {
+                "updated_at" => t.updated_at.clone(),
+                "id" => t.id.clone(),
+                "type" => t.kind.clone(),
+                "status" => t.status.to_string(),
+                "owner" => t.owner.clone(),
+                _ => String::new(),
+            };
+            (k, t.seq)
+        };
+        let order = key(a).cmp(&key(b));
+        if self.descending {
+            order.reverse()
+        } else {
+            order
+        }
+    }
+}
