@@ -11,7 +11,7 @@ use warp::reply::Reply as _;
 use super::app::App;
 use super::blobs::{BlobWriter, Blobs};
 use super::out::{Out, Reply, out_for};
-use crate::model::{Digester, Upload};
+use crate::model::{Digester, PARALLEL_BYTES, Upload};
 
 /// Streams an upload's body into blob `up.blob` and ends the upload: `ok` when the model
 /// accepts the data, else its refusal (the image back to `queued`, the blob dropped).
@@ -52,6 +52,8 @@ async fn take_in(
 ) -> Result<Digester, Refusal> {
     let mut writer = blobs.writer(up.blob).map_err(storage)?;
     let mut digest = Digester::default();
+    // Chunks gather into pieces large enough for the digests to run side by side.
+    let mut piece: Vec<u8> = Vec::new();
     while let Some(chunk) = stream.next().await {
         let Ok(bytes) = chunk else {
             return Err(Box::new(|out: &Out| {
@@ -61,9 +63,18 @@ async fn take_in(
                 )
             }));
         };
-        digest.update(&bytes);
+        if piece.is_empty() && bytes.len() >= PARALLEL_BYTES {
+            digest.update(&bytes);
+        } else {
+            piece.extend_from_slice(&bytes);
+            if piece.len() >= PARALLEL_BYTES {
+                digest.update(&piece);
+                piece.clear();
+            }
+        }
         writer.write(&bytes).map_err(storage)?;
     }
+    digest.update(&piece);
     commit(blobs, writer).await.map_err(storage)?;
     Ok(digest)
 }

@@ -75,11 +75,22 @@ impl Default for Digester {
     }
 }
 
+/// From this many bytes on, one update computes the two digests on two threads.
+pub const PARALLEL_BYTES: usize = 256 << 10;
+
 impl Digester {
-    /// Takes in the next bytes.
+    /// Takes in the next bytes; a large piece has its two digests computed side by side.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.md5.update(bytes);
-        self.sha.update(bytes);
+        if bytes.len() >= PARALLEL_BYTES {
+            let (md5, sha) = (&mut self.md5, &mut self.sha);
+            std::thread::scope(|s| {
+                s.spawn(|| md5.update(bytes));
+                sha.update(bytes);
+            });
+        } else {
+            self.md5.update(bytes);
+            self.sha.update(bytes);
+        }
         self.size += bytes.len() as u64;
         if self.head.len() < HEAD_BYTES {
             let room = HEAD_BYTES - self.head.len();
@@ -397,4 +408,101 @@ fn parse_content_range(cr: &str) -> Option<(u64, u64)> {
     let (a, b) = range.split_once('-')?;
     let (a, b): (u64, u64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
     (a <= b).then_some((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HELLO_MD5: &str = "5eb63bbbe01eeed093cb22bb8f5acdc3";
+
+    #[test]
+    fn digests_are_the_same_whole_small_or_side_by_side() {
+        let data: Vec<u8> = (0..PARALLEL_BYTES * 3 + 17)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        let mut whole = Digester::default();
+        whole.update(&data);
+        let mut pieces = Digester::default();
+        for c in data.chunks(1000) {
+            pieces.update(c);
+        }
+        let (a, b) = (whole.finish(), pieces.finish());
+        assert_eq!(a, b);
+        assert_eq!(a.size, data.len() as u64);
+        let mut hello = Digester::default();
+        hello.update(b"hello ");
+        hello.update(b"world");
+        let h = hello.finish();
+        assert_eq!((h.size, h.checksum.as_str()), (11, HELLO_MD5));
+        assert!(
+            h.os_hash_value
+                .starts_with("309ecc489c12d6eb4cc40f50c902f2b4")
+        );
+        assert_eq!(h.format.name, "raw");
+    }
+
+    fn span(
+        range: Option<&str>,
+        content_range: Option<&str>,
+    ) -> Result<Option<(u64, u64, String)>> {
+        requested_span(range, content_range, 11)
+            .map(|s| s.map(|s| (s.offset, s.len, s.content_range)))
+    }
+
+    #[test]
+    fn ranges_are_read_as_the_reference_reads_them() {
+        let ok = |r: &str| span(Some(r), None).unwrap().unwrap();
+        assert_eq!(ok("bytes=0-3"), (0, 4, "bytes 0-3/11".into()));
+        assert_eq!(ok("bytes=3-"), (3, 8, "bytes 3-10/11".into()));
+        assert_eq!(ok("bytes=-4"), (7, 4, "bytes 7-10/11".into()));
+        assert_eq!(ok("bytes=5-100"), (5, 6, "bytes 5-10/11".into()));
+        assert_eq!(ok("bytes=-20"), (0, 11, "bytes 0-10/11".into()));
+        assert_eq!(ok("bytes=-0"), (0, 11, "bytes 0-10/11".into()));
+        assert_eq!(ok("bytes=10-10"), (10, 1, "bytes 10-10/11".into()));
+        let status = |r: Option<&str>, cr: Option<&str>| span(r, cr).unwrap_err().kind.status();
+        assert_eq!(status(Some("bytes=0-1,3-4"), None), 400);
+        for bad in [
+            "bytes=11-",
+            "bytes=abc",
+            "bytes=4-2",
+            "items=0-1",
+            "bytes=1-x",
+            "bytes=",
+        ] {
+            assert_eq!(status(Some(bad), None), 416, "{bad}");
+        }
+        assert_eq!(
+            span(None, Some("bytes 1-3/*")).unwrap().unwrap(),
+            (1, 3, "bytes 1-3/11".into())
+        );
+        assert_eq!(status(None, Some("bytes 1-11/*")), 416);
+        assert_eq!(status(None, Some("bytes 3-1/*")), 416);
+        assert_eq!(status(None, Some("1-3")), 416);
+        assert_eq!(span(None, None).unwrap(), None);
+        // Range wins over Content-Range.
+        assert_eq!(
+            span(Some("bytes=0-0"), Some("bytes 1-3/*"))
+                .unwrap()
+                .unwrap()
+                .0,
+            0
+        );
+    }
+
+    #[test]
+    fn declared_sizes_and_data_types() {
+        assert_eq!(declared_size(Some(" 5 "), Some(9)).unwrap(), Some(5));
+        assert_eq!(declared_size(None, Some(9)).unwrap(), Some(9));
+        assert_eq!(declared_size(None, Some(0)).unwrap(), None);
+        assert_eq!(
+            declared_size(Some("x"), None).unwrap_err().kind.status(),
+            400
+        );
+        assert!(check_data_type(Some("application/octet-stream")).is_ok());
+        assert!(check_data_type(Some("Application/Octet-Stream; charset=x")).is_ok());
+        for t in [None, Some(""), Some("text/plain"), Some("application/json")] {
+            assert_eq!(check_data_type(t).unwrap_err().kind.status(), 415, "{t:?}");
+        }
+    }
 }

@@ -92,3 +92,84 @@ pub(crate) fn judge(
     };
     Ok(size.filter(|n| *n > 0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qcow2(virtual_size: u64) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        h[..4].copy_from_slice(b"QFI\xfb");
+        h[24..32].copy_from_slice(&virtual_size.to_be_bytes());
+        h
+    }
+
+    fn got(data: &[u8]) -> Received {
+        Received {
+            size: data.len() as u64,
+            checksum: String::new(),
+            os_hash_value: String::new(),
+            format: detect(data),
+        }
+    }
+
+    #[test]
+    fn magic_numbers_name_the_format() {
+        assert_eq!(
+            detect(&qcow2(1 << 30)),
+            Detected {
+                name: "qcow2",
+                virtual_size: Some(1 << 30)
+            }
+        );
+        // A qcow2 magic in fewer than 512 bytes is not read as qcow2.
+        assert_eq!(detect(&qcow2(1)[..100]).name, "raw");
+        let at = |offset: usize, magic: &[u8]| {
+            let mut d = vec![0u8; 0x8100];
+            d[offset..offset + magic.len()].copy_from_slice(magic);
+            detect(&d).name
+        };
+        assert_eq!(at(0, b"QEF\0"), "qed");
+        assert_eq!(at(0, b"conectix"), "vhd");
+        assert_eq!(at(0, b"vhdxfile"), "vhdx");
+        assert_eq!(at(0, b"KDMV"), "vmdk");
+        assert_eq!(at(0x40, &[0x7f, 0x10, 0xda, 0xbe]), "vdi");
+        assert_eq!(at(0x8001, b"CD001"), "iso");
+        assert_eq!(at(510, &[0x55, 0xaa]), "gpt");
+        let mut fat = vec![0u8; 512];
+        fat[510..].copy_from_slice(&[0x55, 0xaa]);
+        fat[0x10] = 2;
+        fat[0x15] = 0xf8;
+        assert_eq!(detect(&fat).name, "raw");
+        assert_eq!(detect(b"hello world").name, "raw");
+    }
+
+    #[test]
+    fn the_declared_format_is_judged_as_the_reference_judges_it() {
+        let bare = Some("bare");
+        let hello = got(b"hello world");
+        assert_eq!(judge(Some("raw"), bare, &hello).unwrap(), Some(11));
+        assert_eq!(judge(Some("raw"), bare, &got(b"")).unwrap(), None);
+        // Not inspectable: raw-looking data passes, with no virtual size.
+        assert_eq!(judge(Some("ami"), bare, &hello).unwrap(), None);
+        let refused = judge(Some("qcow2"), bare, &hello).unwrap_err();
+        assert_eq!(refused.kind.status(), 415);
+        assert!(refused.message.contains("qcow2") && refused.message.contains("raw"));
+        assert_eq!(
+            judge(Some("iso"), bare, &hello).unwrap_err().kind.status(),
+            415
+        );
+        let q = got(&qcow2(4096));
+        assert_eq!(judge(Some("qcow2"), bare, &q).unwrap(), Some(4096));
+        // An image that claims raw takes anything, sized as the bytes.
+        assert_eq!(judge(Some("raw"), bare, &q).unwrap(), Some(512));
+        // qcow2 data is refused for an inspectable other format, and for ami too.
+        assert_eq!(
+            judge(Some("vmdk"), bare, &q).unwrap_err().kind.status(),
+            415
+        );
+        assert_eq!(judge(Some("ami"), bare, &q).unwrap_err().kind.status(), 415);
+        // Other containers are not inspected.
+        assert_eq!(judge(Some("qcow2"), Some("ovf"), &hello).unwrap(), None);
+    }
+}

@@ -23,7 +23,10 @@ mod tags;
 mod tasks;
 
 pub use changes::Write;
-pub use data::{Digester, ImageData, Span, Upload, check_data_type, declared_size, requested_span};
+pub use data::{
+    Digester, ImageData, PARALLEL_BYTES, Span, Upload, check_data_type, declared_size,
+    requested_span,
+};
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};

@@ -334,3 +334,53 @@ impl TaskQuery {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(url: &str) -> std::result::Result<(), u16> {
+        let mut input = Map::new();
+        input.insert("import_from".into(), url.into());
+        check_import_from(&input).map_err(|e| e.kind.status())
+    }
+
+    #[test]
+    fn the_import_filter_passes_remote_http_on_80_and_443_only() {
+        for ok in [
+            "http://192.0.2.1/x.img",
+            "https://192.0.2.1:443/x",
+            "http://10.0.0.1:80/x",
+            "http://images.example.org/x",
+            "http://[2001:db8::1]/x",
+        ] {
+            assert_eq!(from(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "file:///etc/passwd",
+            "ftp://192.0.2.1/x",
+            "http://127.0.0.1/x",
+            "http://127.1/x",
+            "http://169.254.169.254/latest",
+            "http://[::1]/x",
+            "http://[fe80::1]/x",
+            "http://192.0.2.1:8080/x",
+            "not a url",
+        ] {
+            assert_eq!(from(bad), Err(400), "{bad}");
+        }
+    }
+
+    #[test]
+    fn task_bodies_are_read_in_the_reference_order() {
+        let status = |b: &str| parse_create(b.as_bytes()).unwrap_err().kind.status();
+        assert_eq!(status("[]"), 400);
+        assert_eq!(status(r#"{"input": {}}"#), 400);
+        assert_eq!(status(r#"{"type": "import"}"#), 400);
+        assert_eq!(status(r#"{"type": "export", "input": {}}"#), 400);
+        assert_eq!(status(r#"{"type": "import", "input": "x"}"#), 400);
+        let (kind, input) = parse_create(br#"{"type": "location_import", "input": null}"#).unwrap();
+        assert_eq!((kind.as_str(), input.len()), ("location_import", 0));
+    }
+}

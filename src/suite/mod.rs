@@ -297,12 +297,26 @@ impl Suite {
         out
     }
 
-    /// The operation a request is an instance of (method and path template match).
-    pub(crate) fn operation_for(&self, method: &str, path: &str) -> Option<&Operation> {
+    /// The spec operation a request is an instance of; where several specs document one
+    /// route (the import and export tasks), `preferred` when it is one of them.
+    pub(crate) fn operation_of(
+        &self,
+        method: &str,
+        path: &str,
+        preferred: Option<&str>,
+    ) -> Option<&Operation> {
         let path = path.split('?').next().unwrap_or(path);
-        self.operations
+        let mut matching = self
+            .operations
             .iter()
-            .find(|o| o.method == method && o.matches_path(path))
+            .filter(|o| o.method == method && o.matches_path(path));
+        let first = matching.next()?;
+        Some(
+            std::iter::once(first)
+                .chain(matching)
+                .find(|o| Some(o.operation.as_str()) == preferred)
+                .unwrap_or(first),
+        )
     }
 
     /// The case with this trial name.

@@ -84,12 +84,14 @@ fn judge(
             record.observed = run
                 .exchanges
                 .iter()
-                .filter_map(|x| match suite.operation_for(&x.method, &x.path) {
-                    Some(op) => Some((op.operation.clone(), x.status)),
-                    None if x.stage == super::Stage::Request => {
-                        Some((case.file.operation.clone(), x.status))
+                .filter_map(|x| {
+                    match suite.operation_of(&x.method, &x.path, Some(&case.file.operation)) {
+                        Some(op) => Some((op.operation.clone(), x.status)),
+                        None if x.stage == super::Stage::Request => {
+                            Some((case.file.operation.clone(), x.status))
+                        }
+                        None => None,
                     }
-                    None => None,
                 })
                 .collect();
             record.exchanges = run.exchanges;
