@@ -3,8 +3,7 @@
 //! check it makes of the bytes, and the byte range of a download. The bytes themselves live in
 //! a blob store outside the model; an image only names its blob.
 
-use md5::Md5;
-use sha2::{Digest as _, Sha512};
+use md5::{Digest as _, Md5};
 
 use super::{ApiError, ErrorKind, Identity, Model, Result};
 
@@ -55,7 +54,8 @@ pub const STORE_NAME: &str = "fs";
 /// check.
 pub struct Digester {
     md5: Md5,
-    sha: Sha512,
+    /// SHA-512 from `ring` (its assembly is several times faster here than portable code).
+    sha: ring::digest::Context,
     size: u64,
     head: Vec<u8>,
 }
@@ -68,7 +68,7 @@ impl Default for Digester {
     fn default() -> Self {
         Digester {
             md5: Md5::new(),
-            sha: Sha512::new(),
+            sha: ring::digest::Context::new(&ring::digest::SHA512),
             size: 0,
             head: Vec::new(),
         }
@@ -103,7 +103,7 @@ impl Digester {
         Received {
             size: self.size,
             checksum: hex::encode(self.md5.finalize()),
-            os_hash_value: hex::encode(self.sha.finalize()),
+            os_hash_value: hex::encode(self.sha.finish()),
             format: super::format::detect(&self.head),
         }
     }
