@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Mutation testing of the model (src/model) with cargo-mutants; the test is the conformance
-# suite on the embedded mock, the mock's Keystone tests, its control API tests and the state
-# directory's tests (`cargo test --test conformance --test keystone --test control --test
-# persistence`): the model also holds the identities and tokens Keystone serves, the control
-# API sets up times and histories (fixtures) that no case on a live server can arrange, and
-# what the model hands a store (`changes.rs`) shows only after a restart.
+# Mutation testing of the model (src/model) with cargo-mutants; the test is the crate's unit
+# tests (the model's own, of digests, ranges and the format check among them), the
+# conformance suite on the embedded mock, the mock's Keystone tests, its control API tests
+# and the state directory's tests (`cargo test --lib --test conformance --test keystone
+# --test control --test persistence`): the model also holds the identities and tokens
+# Keystone serves, the control API sets up times and histories (fixtures) that no case on a
+# live server can arrange, and what the model hands a store (`changes.rs`) shows only after
+# a restart.
 #
 #   scripts/mutants.sh                      every model mutant (hours: shard it)
 #   scripts/mutants.sh --shard 2/8          one shard of eight (round-robin)
@@ -58,8 +60,8 @@ if [ "$total" -eq 0 ]; then echo "mutants: nothing to test"; exit 0; fi
 
 # The test targets, for the build as well as the run: otherwise every mutant links every test
 # binary of the crate, most of which never run.
-tests=(--cargo-arg=--test=conformance --cargo-arg=--test=keystone --cargo-arg=--test=control
-  --cargo-arg=--test=persistence)
+tests=(--cargo-arg=--lib --cargo-arg=--test=conformance --cargo-arg=--test=keystone
+  --cargo-arg=--test=control --cargo-arg=--test=persistence)
 run=(--jobs "$JOBS" --sharding round-robin --timeout 120 --profile mutants --output "$OUT")
 if [ -n "$SHARD" ]; then
   k=${SHARD%/*} n=${SHARD#*/}

@@ -507,3 +507,130 @@ fn member_order_survives_a_snapshot_with_added_order_and_must_grow() {
     let e = model(-1).restore(&bad).unwrap_err();
     assert_eq!(e.at, "images[0].members[1].added_order");
 }
+
+fn data_image(m: &mut Model, disk_format: &str) -> String {
+    let owner = who(m, "owner-token");
+    let body =
+        format!(r#"{{"name": "d", "disk_format": "{disk_format}", "container_format": "bare"}}"#);
+    m.create_image(&owner, body.as_bytes()).expect("create").id
+}
+
+fn digest(bytes: &[u8]) -> data::Received {
+    let mut d = Digester::default();
+    d.update(bytes);
+    d.finish()
+}
+
+#[test]
+fn an_upload_ends_only_while_its_image_is_saving() {
+    let mut m = model(10);
+    let owner = who(&m, "owner-token");
+    let id = data_image(&mut m, "raw");
+    let up = m.begin_upload(&owner, &id, None).unwrap();
+    assert_eq!(
+        m.show_image(&owner, &id).unwrap().status,
+        data::ImageStatus::Saving
+    );
+    assert_eq!(
+        m.begin_upload(&owner, &id, None).unwrap_err().kind.status(),
+        409
+    );
+    m.abort_upload(&up);
+    assert_eq!(
+        m.show_image(&owner, &id).unwrap().status,
+        data::ImageStatus::Queued
+    );
+    // An upload that was given up cannot end any more: the image is not `saving`.
+    assert_eq!(
+        m.finish_upload(&up, digest(b"x"))
+            .unwrap_err()
+            .kind
+            .status(),
+        410
+    );
+    let again = m.begin_upload(&owner, &id, Some(3)).unwrap();
+    assert_ne!(again.blob, up.blob, "every upload gets its own blob key");
+    assert_eq!(
+        m.finish_upload(&again, digest(b"xy"))
+            .unwrap_err()
+            .kind
+            .status(),
+        400
+    );
+    let last = m.begin_upload(&owner, &id, Some(3)).unwrap();
+    m.finish_upload(&last, digest(b"xyz")).unwrap();
+    let img = m.show_image(&owner, &id).unwrap();
+    assert_eq!(img.status, data::ImageStatus::Active);
+    assert_eq!(
+        img.data.as_ref().map(|d| (d.size, d.blob)),
+        Some((3, last.blob))
+    );
+    m.delete_image(&owner, &id, b"").unwrap();
+    assert_eq!(m.take_dropped_blobs(), [last.blob]);
+}
+
+#[test]
+fn the_format_check_sees_the_first_bytes_of_the_stream() {
+    let mut m = model(10);
+    let owner = who(&m, "owner-token");
+    let id = data_image(&mut m, "qcow2");
+    let mut header = vec![0u8; 4096];
+    header[..4].copy_from_slice(b"QFI\xfb");
+    header[24..32].copy_from_slice(&(1u64 << 20).to_be_bytes());
+    let mut d = Digester::default();
+    for piece in header.chunks(100) {
+        d.update(piece);
+    }
+    let up = m.begin_upload(&owner, &id, None).unwrap();
+    m.finish_upload(&up, d.finish()).unwrap();
+    let img = m.show_image(&owner, &id).unwrap();
+    assert_eq!(
+        img.data.as_ref().and_then(|d| d.virtual_size),
+        Some(1 << 20)
+    );
+}
+
+#[test]
+fn snapshots_keep_image_data_and_check_its_digests() {
+    let mut m = model(10);
+    let owner = who(&m, "owner-token");
+    let id = data_image(&mut m, "raw");
+    let up = m.begin_upload(&owner, &id, None).unwrap();
+    m.finish_upload(&up, digest(b"hello world")).unwrap();
+    let snap = m.snapshot();
+    // Restoring what names the blob keeps it; restoring what does not drops it.
+    m.restore(&snap).unwrap();
+    assert!(m.take_dropped_blobs().is_empty());
+    m.restore(&Snapshot::empty()).unwrap();
+    assert_eq!(m.take_dropped_blobs(), [up.blob]);
+    let mut back = model(10);
+    back.restore(&snap).unwrap();
+    assert_eq!(back.snapshot(), snap);
+    let img = back.show_image(&owner, &id).unwrap();
+    assert_eq!(img.status, data::ImageStatus::Active);
+    assert_eq!(img.data.as_ref().map(|d| d.blob), Some(up.blob));
+    // A later upload never reuses a restored blob key.
+    let other = data_image(&mut back, "raw");
+    assert!(back.begin_upload(&owner, &other, None).unwrap().blob > up.blob);
+    let bad = |edit: fn(&mut snapshot::DataRecord)| {
+        let mut s = snap.clone();
+        edit(s.images[0].data.as_mut().unwrap());
+        model(10).restore(&s).unwrap_err().at
+    };
+    assert_eq!(
+        bad(|d| d.checksum = "z".repeat(32)),
+        "images[0].data.checksum"
+    );
+    assert_eq!(
+        bad(|d| d.checksum = "a".repeat(31)),
+        "images[0].data.checksum"
+    );
+    assert_eq!(
+        bad(|d| d.os_hash_value = "g".repeat(128)),
+        "images[0].data.os_hash_value"
+    );
+    assert_eq!(
+        bad(|d| d.os_hash_value = "a".repeat(127)),
+        "images[0].data.os_hash_value"
+    );
+}
