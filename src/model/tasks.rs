@@ -383,4 +383,101 @@ mod tests {
         let (kind, input) = parse_create(br#"{"type": "location_import", "input": null}"#).unwrap();
         assert_eq!((kind.as_str(), input.len()), ("location_import", 0));
     }
+
+    fn admin_model() -> (Model, Identity) {
+        let m = Model::new(
+            super::super::Identities::builtin(),
+            super::super::Rules::default(),
+        );
+        let admin = m.authenticate(Some("admin-token")).unwrap().clone();
+        (m, admin)
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn tasks_are_answered_pending_then_kept_failed_and_listed_in_pages() {
+        let (mut m, admin) = admin_model();
+        let body = br#"{"type": "import", "input": {"import_from": "http://192.0.2.1/x"}}"#;
+        let made: Vec<Task> = (0..3)
+            .map(|_| m.create_task(&admin, body).unwrap())
+            .collect();
+        assert!(
+            made.iter()
+                .all(|t| t.status == "pending" && t.message.is_empty())
+        );
+        let shown = m.show_task(&admin, &made[0].id).unwrap();
+        assert_eq!(
+            (shown.status, shown.message.as_str()),
+            ("failure", NO_FETCH)
+        );
+        let owner = m.authenticate(Some("owner-token")).unwrap().clone();
+        assert_eq!(
+            m.show_task(&owner, &made[0].id).unwrap_err().kind.status(),
+            403
+        );
+        assert_eq!(m.show_task(&admin, "nope").unwrap_err().kind.status(), 404);
+
+        let ids = |p: TaskPage| p.tasks.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+        let newest_first: Vec<String> = made.iter().rev().map(|t| t.id.clone()).collect();
+        assert_eq!(ids(m.list_tasks(&admin, &[]).unwrap()), newest_first);
+        // Pages of two: the second starts after the marker and is not full.
+        let first = m.list_tasks(&admin, &query(&[("limit", "2")])).unwrap();
+        let marker = first.next_marker.unwrap().to_string();
+        assert_eq!(marker, newest_first[1]);
+        let second = m
+            .list_tasks(&admin, &query(&[("limit", "2"), ("marker", &marker)]))
+            .unwrap();
+        assert_eq!(second.next_marker, None);
+        assert_eq!(ids(second), [newest_first[2].clone()]);
+        let rest = m
+            .list_tasks(
+                &admin,
+                &query(&[("limit", "1"), ("marker", &newest_first[1])]),
+            )
+            .unwrap();
+        assert_eq!(rest.next_marker, Some(newest_first[2].as_str()));
+        let none = m.list_tasks(&admin, &query(&[("limit", "0")])).unwrap();
+        assert!(none.tasks.is_empty() && none.next_marker.is_none());
+        // Filters and sort keys.
+        assert_eq!(
+            m.list_tasks(&admin, &query(&[("type", "import")]))
+                .unwrap()
+                .tasks
+                .len(),
+            3
+        );
+        assert!(
+            m.list_tasks(&admin, &query(&[("status", "pending")]))
+                .unwrap()
+                .tasks
+                .is_empty()
+        );
+        assert_eq!(
+            m.list_tasks(&admin, &query(&[("status", "failure")]))
+                .unwrap()
+                .tasks
+                .len(),
+            3
+        );
+        let mut by_id: Vec<String> = made.iter().map(|t| t.id.clone()).collect();
+        by_id.sort();
+        let sorted = m
+            .list_tasks(&admin, &query(&[("sort_key", "id"), ("sort_dir", "asc")]))
+            .unwrap();
+        assert_eq!(ids(sorted), by_id);
+        let status =
+            |q: &[(&str, &str)]| m.list_tasks(&admin, &query(q)).unwrap_err().kind.status();
+        assert_eq!(status(&[("limit", "-1")]), 400);
+        assert_eq!(
+            status(&[("marker", "00000000-0000-4000-8000-000000000000")]),
+            400
+        );
+        assert_eq!(m.list_tasks(&owner, &[]).unwrap_err().kind.status(), 403);
+    }
 }
