@@ -468,6 +468,7 @@ mod tests {
             "bytes=4-2",
             "items=0-1",
             "bytes=1-x",
+            "bytes=+1-3",
             "bytes=",
         ] {
             assert_eq!(status(Some(bad), None), 416, "{bad}");

@@ -81,12 +81,10 @@ impl State {
         self.images.insert(image.id.clone(), image);
     }
 
-    /// Stores a task; its place in the order tasks were created.
-    pub(crate) fn insert_task(&mut self, mut task: super::tasks::Task) -> u64 {
+    /// Stores a task, placed after every task stored before.
+    pub(crate) fn insert_task(&mut self, mut task: super::tasks::Task) {
         task.seq = self.tasks.len() as u64 + 1;
-        let seq = task.seq;
         self.tasks.insert(task.id.clone(), task);
-        seq
     }
 
     pub(crate) fn task(&self, id: &str) -> Option<&super::tasks::Task> {

@@ -156,7 +156,8 @@ fn check_import_from(input: &Map<String, Value>) -> Result<()> {
     let host_ok = match url.host() {
         Some(url::Host::Ipv4(ip)) => !(ip.is_loopback() || ip.is_link_local()),
         Some(url::Host::Ipv6(ip)) => !(ip.is_loopback() || (ip.segments()[0] & 0xffc0) == 0xfe80),
-        Some(url::Host::Domain(d)) => !d.chars().all(|c| c.is_ascii_digit() || c == '.'),
+        // Numeric hosts (`127.1`, `2130706433`) were parsed as IPv4 addresses above.
+        Some(url::Host::Domain(_)) => true,
         None => false,
     };
     let port_ok = url.port().is_none_or(|p| p == 80 || p == 443);
@@ -168,8 +169,9 @@ fn check_import_from(input: &Map<String, Value>) -> Result<()> {
 }
 
 impl Model {
-    /// `POST /v2/tasks`: an admin creates a task; the answer shows it `pending`, and the mock
-    /// then fails it at once ([`NO_FETCH`]).
+    /// `POST /v2/tasks`: an admin creates a task; the answer shows it `pending` (its place
+    /// in the order of tasks is set where it is stored), and the mock then fails it at once
+    /// ([`NO_FETCH`]).
     pub fn create_task(&mut self, who: &Identity, body: &[u8]) -> Result<Task> {
         access(who)?;
         let (kind, input) = parse_create(body)?;
@@ -194,11 +196,8 @@ impl Model {
             message: NO_FETCH.into(),
             ..task.clone()
         };
-        let stored = self.state.insert_task(stored);
-        Ok(Task {
-            seq: stored,
-            ..task
-        })
+        self.state.insert_task(stored);
+        Ok(task)
     }
 
     /// `GET /v2/tasks/{task_id}`: for admins, any task.
@@ -362,6 +361,7 @@ mod tests {
             "ftp://192.0.2.1/x",
             "http://127.0.0.1/x",
             "http://127.1/x",
+            "http://2130706433/x",
             "http://169.254.169.254/latest",
             "http://[::1]/x",
             "http://[fe80::1]/x",
