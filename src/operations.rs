@@ -568,6 +568,42 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         },
     },
     Operation {
+        name: "deactivate_image",
+        method: "POST",
+        path: "/v2/images/{image_id}/actions/deactivate",
+        success: 204,
+        handler: Handler::Write(|m, c| {
+            m.set_activation(c.who, c.param(0), c.body, false)?;
+            Ok(Answer::Empty)
+        }),
+        takes: Takes::Nothing,
+        fuzz: Fuzz {
+            weight: 1,
+            bodies: MOSTLY_NO_BODY,
+            queries: &[],
+            compare: Compare::Status,
+            says: "deactivates image {image}",
+        },
+    },
+    Operation {
+        name: "reactivate_image",
+        method: "POST",
+        path: "/v2/images/{image_id}/actions/reactivate",
+        success: 204,
+        handler: Handler::Write(|m, c| {
+            m.set_activation(c.who, c.param(0), c.body, true)?;
+            Ok(Answer::Empty)
+        }),
+        takes: Takes::Nothing,
+        fuzz: Fuzz {
+            weight: 1,
+            bodies: MOSTLY_NO_BODY,
+            queries: &[],
+            compare: Compare::Status,
+            says: "reactivates image {image}",
+        },
+    },
+    Operation {
         name: "list_image_members",
         method: "GET",
         path: "/v2/images/{image_id}/members",

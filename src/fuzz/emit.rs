@@ -226,6 +226,7 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
                 disk_format: text("disk_format"),
                 container_format: text("container_format"),
                 data: None,
+                deactivated: false,
             },
         );
         names.push(Some(name));

@@ -16,6 +16,8 @@ pub enum ImageStatus {
     Saving,
     /// Data uploaded.
     Active,
+    /// Data uploaded, but only admins may download it.
+    Deactivated,
 }
 
 impl ImageStatus {
@@ -25,6 +27,7 @@ impl ImageStatus {
             ImageStatus::Queued => "queued",
             ImageStatus::Saving => "saving",
             ImageStatus::Active => "active",
+            ImageStatus::Deactivated => "deactivated",
         }
     }
 }
@@ -306,6 +309,11 @@ impl Model {
     /// says); an image without data gives none (204).
     pub fn download(&self, who: &Identity, image_id: &str) -> Result<Download> {
         let image = self.visible_image(who, image_id)?;
+        if image.status == ImageStatus::Deactivated && !who.is_admin() {
+            return Err(ApiError::forbidden(
+                "The image is deactivated: only an admin may download its data.",
+            ));
+        }
         if !who.can_write() {
             return Err(ApiError::forbidden(
                 "You are not authorized to complete download_image action.",
@@ -314,6 +322,40 @@ impl Model {
         Ok(Download {
             data: image.data.clone(),
         })
+    }
+
+    /// `POST /v2/images/{image_id}/actions/deactivate` (`active: false`) and `…/reactivate`
+    /// (`active: true`): no body (400), a visible image (404) the caller may change (403)
+    /// that has data (403 otherwise); doing it twice is no error.
+    pub fn set_activation(
+        &mut self,
+        who: &Identity,
+        image_id: &str,
+        body: &[u8],
+        active: bool,
+    ) -> Result<()> {
+        super::member::no_body(body)?;
+        let image = self.visible_image(who, image_id)?;
+        let action = if active { "reactivate" } else { "deactivate" };
+        if !self.may_write(who, image) {
+            return Err(ApiError::forbidden(format!(
+                "You are not authorized to complete {action} action."
+            )));
+        }
+        if !matches!(image.status, ImageStatus::Active | ImageStatus::Deactivated) {
+            return Err(ApiError::forbidden(format!(
+                "Not allowed to {action} image in status '{}'",
+                image.status.as_str()
+            )));
+        }
+        let id = image.id.clone();
+        let status = if active {
+            ImageStatus::Active
+        } else {
+            ImageStatus::Deactivated
+        };
+        self.set_status(&id, status);
+        Ok(())
     }
 
     fn set_status(&mut self, id: &str, status: ImageStatus) {

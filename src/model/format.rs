@@ -141,6 +141,12 @@ mod tests {
         fat[0x10] = 2;
         fat[0x15] = 0xf8;
         assert_eq!(detect(&fat).name, "raw");
+        // Either mark alone is no FAT boot sector: an MBR disk.
+        fat[0x15] = 0;
+        assert_eq!(detect(&fat).name, "gpt");
+        fat[0x10] = 1;
+        fat[0x15] = 0xf8;
+        assert_eq!(detect(&fat).name, "gpt");
         assert_eq!(detect(b"hello world").name, "raw");
     }
 

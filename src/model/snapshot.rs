@@ -87,6 +87,9 @@ pub struct ImageRecord {
     /// without `queued`: an upload under way when the state was kept is lost).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Box<DataRecord>>,
+    /// Deactivated: only admins may download its data (an image with data only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deactivated: bool,
     /// Member rows, in the order they were added.
     #[serde(default)]
     pub members: Vec<MemberRecord>,
@@ -255,6 +258,7 @@ pub(crate) fn image_row(img: &Image) -> ImageRecord {
                 blob: d.blob,
             })
         }),
+        deactivated: img.status == ImageStatus::Deactivated,
         members: Vec::new(),
         former_members: HashMap::new(),
     }
@@ -379,10 +383,16 @@ fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Rows), Snap
     let created_seq = rec.created_order.unwrap_or(seq);
     let data = rec.data.as_deref().map(|d| data_of(at, d)).transpose()?;
     let image = Image {
-        status: if data.is_some() {
-            ImageStatus::Active
-        } else {
-            ImageStatus::Queued
+        status: match (&data, rec.deactivated) {
+            (Some(_), true) => ImageStatus::Deactivated,
+            (Some(_), false) => ImageStatus::Active,
+            (None, false) => ImageStatus::Queued,
+            (None, true) => {
+                return Err(refuse(
+                    format!("{at}.deactivated"),
+                    "only an image with data can be deactivated",
+                ));
+            }
         },
         data,
         id: rec.id.clone(),

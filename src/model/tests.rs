@@ -634,3 +634,25 @@ fn snapshots_keep_image_data_and_check_its_digests() {
         "images[0].data.os_hash_value"
     );
 }
+
+#[test]
+fn an_upload_names_the_formats_still_unset() {
+    let mut m = model(10);
+    let owner = who(&m, "owner-token");
+    let none = image(&mut m, "private");
+    let e = m.begin_upload(&owner, &none, None).unwrap_err();
+    assert_eq!(e.kind.status(), 400);
+    assert_eq!(
+        e.message,
+        "Properties disk_format, container_format must be set prior to saving data."
+    );
+    let one = m
+        .create_image(&owner, br#"{"name": "t", "disk_format": "raw"}"#)
+        .unwrap()
+        .id;
+    let e = m.begin_upload(&owner, &one, None).unwrap_err();
+    assert_eq!(
+        e.message,
+        "Property container_format must be set prior to saving data."
+    );
+}

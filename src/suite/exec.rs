@@ -462,6 +462,18 @@ impl Run<'_> {
             self.expecting(&format!("uploading data to `{name}`"), req, &[204])
                 .await?;
         }
+        if img.deactivated {
+            let path = format!("/v2/images/{id}/actions/deactivate");
+            self.call(
+                &format!("deactivating `{name}`"),
+                creator,
+                "POST",
+                &path,
+                None,
+                &[204],
+            )
+            .await?;
+        }
         if img.fill_to_quota {
             let quota = self.session.target().member_quota.unwrap_or(0) as usize;
             for i in img.members.len()..quota {

@@ -138,7 +138,8 @@ fn cell_yaml(
         let tags = match op {
             "delete_image_tag" => ", tags: [sharecheck-tag]",
             "upload_image_data" => ", disk_format: raw, container_format: bare",
-            "download_image_data" => ", data: matrix data",
+            "download_image_data" | "deactivate_image" => ", data: matrix data",
+            "reactivate_image" => ", data: matrix data, deactivated: true",
             _ => "",
         };
         y += &format!(
@@ -262,6 +263,18 @@ fn cell_yaml(
             "",
             "{kind: data, equals: matrix data}".into(),
         ),
+        "deactivate_image" => (
+            "POST",
+            "/v2/images/{img}/actions/deactivate",
+            "",
+            "{kind: empty}".into(),
+        ),
+        "reactivate_image" => (
+            "POST",
+            "/v2/images/{img}/actions/reactivate",
+            "",
+            "{kind: empty}".into(),
+        ),
         "add_image_tag" => (
             "PUT",
             "/v2/images/{img}/tags/sharecheck-tag",
@@ -324,6 +337,12 @@ fn cell_yaml(
         ("add_image_tag", false) | ("delete_image_tag", true) => Some(untagged),
         ("update_image", true) => Some("{kind: json, values: {/min_ram: 7}}"),
         ("upload_image_data", true) => Some("{kind: json, values: {/status: active, /size: 11}}"),
+        ("deactivate_image", true) | ("reactivate_image", false) => {
+            Some("{kind: json, values: {/status: deactivated}}")
+        }
+        ("deactivate_image", false) | ("reactivate_image", true) => {
+            Some("{kind: json, values: {/status: active}}")
+        }
         ("upload_image_data", false) => {
             Some("{kind: json, values: {/status: queued, /size: null}}")
         }

@@ -246,6 +246,12 @@ impl<'a> Checks<'a> {
                 format!("image `{name}`: only shared images have members"),
             );
         }
+        if img.deactivated && img.data.is_none() {
+            self.bad(
+                &node.key("deactivated"),
+                format!("image `{name}`: only an image with data can be deactivated"),
+            );
+        }
         if img.fill_to_quota {
             self.needs.insert("member-quota".into());
         }

@@ -114,6 +114,9 @@ pub struct ImageSetup {
     /// Data to upload once the image exists (placeholders allowed): the image is `active`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+    /// Deactivate the image after its data is uploaded (needs `data`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deactivated: bool,
 }
 
 fn shared() -> String {
