@@ -139,9 +139,10 @@ image_cache_dir = $STATE/cache
 worker_self_reference_url = http://127.0.0.1:$port
 # Glance defaults kept: allow_anonymous_access = false (=> 401 without a
 # confirmed identity), public/community/shared visibility rules, policy.
+# sqlite waits up to 30 s for a lock (not 5): task threads write beside requests.
 
 [database]
-connection = sqlite:///$STATE/glance.sqlite
+connection = sqlite:///$STATE/glance.sqlite?timeout=30
 
 [glance_store]
 default_backend = fs
