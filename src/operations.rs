@@ -13,6 +13,10 @@ use crate::model::{
     CONTAINER_FORMATS, DISK_FORMATS, Identity, ImageData, Model, Outcome, PATCH_MEDIA_TYPES, Span,
     TASK_TYPES, Upload, check_data_type, declared_size, requested_span,
 };
+use calls::{
+    DATA_BODIES, IMAGE_BODIES, MOSTLY_NO_BODY, PATCH_BODIES, TASK_BODIES, download, image_page,
+    task_page, upload,
+};
 
 /// A request as the table hands it to the model: who asks, the path parameters in template
 /// order, the query pairs and the raw body.
@@ -352,78 +356,6 @@ pub(crate) fn streams_body(method: &str, segments: &[&str]) -> bool {
     matching(table(), segments)
         .iter()
         .any(|(op, _)| op.method == method && matches!(op.takes, Takes::Data))
-}
-
-/// Bytes the fuzzer uploads: raw data of a few sizes, and nothing at all.
-const DATA_BODIES: &[&str] = &["!sharecheck fuzz data", "!x", "!"];
-
-fn upload(m: &mut Model, c: &Call) -> Outcome<Answer> {
-    check_data_type(c.content_type)?;
-    let length = c.header("content-length").and_then(|v| v.parse().ok());
-    let declared = declared_size(c.header("x-openstack-image-size"), length)?;
-    Ok(Answer::Upload(m.begin_upload(
-        c.who,
-        c.param(0),
-        declared,
-    )?))
-}
-
-fn download(m: &Model, c: &Call) -> Outcome<Answer> {
-    let data = m.download(c.who, c.param(0))?.data;
-    let span = match &data {
-        Some(d) => requested_span(c.header("range"), c.header("content-range"), d.size)?,
-        None => None,
-    };
-    Ok(Answer::Data { data, span })
-}
-
-/// What the fuzzer sends to an operation that takes no body: nothing, and now and then `{}`
-/// (which the reference refuses with 400).
-const MOSTLY_NO_BODY: &[&str] = &["", "", "", "", "", "", "", "", "", "{}"];
-
-/// Patch documents the fuzzer sends: valid changes, read-only and reserved attributes,
-/// conflicts, bad values and malformed documents.
-const PATCH_BODIES: &[&str] = &[
-    r#"[{"op": "replace", "path": "/name", "value": "sharecheck-fuzz-renamed"}]"#,
-    r#"[{"op": "add", "path": "/sharecheck_note", "value": "x"}]"#,
-    r#"[{"op": "remove", "path": "/sharecheck_note"}]"#,
-    r#"[{"op": "replace", "path": "/sharecheck_note", "value": "y"}]"#,
-    r#"[{"op": "replace", "path": "/protected", "value": false}]"#,
-    r#"[{"op": "replace", "path": "/visibility", "value": "community"}]"#,
-    r#"[{"op": "replace", "path": "/visibility", "value": "shared"}]"#,
-    r#"[{"op": "replace", "path": "/status", "value": "active"}]"#,
-    r#"[{"op": "add", "path": "/os_glance_x", "value": "x"}]"#,
-    r#"[{"op": "remove", "path": "/name"}]"#,
-    r#"[{"op": "replace", "path": "/min_ram", "value": "lots"}]"#,
-    r#"[{"op": "test", "path": "/name", "value": "x"}]"#,
-    r#"{"op": "replace", "path": "/name", "value": "x"}"#,
-    "",
-];
-
-const IMAGE_BODIES: &[&str] = &[
-    r#"{"name": "{name}", "visibility": "shared", "disk_format": "raw", "container_format": "bare"}"#,
-    r#"{"name": "{name}", "visibility": "shared", "disk_format": "qcow2", "container_format": "bare"}"#,
-    r#"{"name": "{name}", "visibility": "shared"}"#,
-    r#"{"name": "{name}", "visibility": "private"}"#,
-    r#"{"name": "{name}", "visibility": "community"}"#,
-    r#"{"name": "{name}", "visibility": "public"}"#,
-    r#"{"name": "{name}", "visibility": "public", "owner": "{owner}"}"#,
-    r#"{"name": "{name}", "visibility": "shared", "owner": "{owner}"}"#,
-];
-
-fn image_page(m: &Model, c: &Call) -> Outcome<Answer> {
-    let page = m.list_images(c.who, c.query)?;
-    let images: Vec<Value> = page.images.iter().map(|i| i.to_json()).collect();
-    let mut body = json!({"images": images, "first": "/v2/images", "schema": "/v2/schemas/images"});
-    if let Some(marker) = page.next_marker {
-        let mut next = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in c.query.iter().filter(|(k, _)| k != "marker") {
-            next.append_pair(k, v);
-        }
-        next.append_pair("marker", marker);
-        body["next"] = Value::String(format!("/v2/images?{}", next.finish()));
-    }
-    Ok(Answer::json(&body))
 }
 
 /// Every operation the mock serves, in the order `Allow` lists methods.
@@ -839,44 +771,6 @@ const TASK_FIELDS: &[Field] = &[
     field("input", true, Kind::Object),
 ];
 
-/// Task bodies the fuzzer sends: an import the filter passes, one it refuses, an export
-/// (which the reference refuses), and one without its input.
-const TASK_BODIES: &[&str] = &[
-    r#"{"type": "import", "input": {"import_from": "http://192.0.2.1/sharecheck.img", "import_from_format": "raw"}}"#,
-    r#"{"type": "import", "input": {"import_from": "http://127.0.0.1/sharecheck.img"}}"#,
-    r#"{"type": "export", "input": {}}"#,
-    r#"{"type": "import"}"#,
-];
-
-fn task_page(m: &Model, c: &Call) -> Outcome<Answer> {
-    let page = m.list_tasks(c.who, c.query)?;
-    let tasks: Vec<Value> = page.tasks.iter().map(|t| t.stub()).collect();
-    let rest = |skip_marker: bool| {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in c
-            .query
-            .iter()
-            .filter(|(k, _)| !(skip_marker && k == "marker"))
-        {
-            q.append_pair(k, v);
-        }
-        q.finish()
-    };
-    let query = rest(true);
-    let first = if query.is_empty() {
-        "/v2/tasks".to_string()
-    } else {
-        format!("/v2/tasks?{query}")
-    };
-    let mut body = json!({"tasks": tasks, "first": first, "schema": "/v2/schemas/tasks"});
-    if let Some(marker) = page.next_marker {
-        let mut next = form_urlencoded::Serializer::new(query);
-        next.append_pair("marker", marker);
-        body["next"] = Value::String(format!("/v2/tasks?{}", next.finish()));
-    }
-    Ok(Answer::json(&body))
-}
-
 /// A fixed schema document: anyone with a valid token may read it.
 const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -> Operation {
     Operation {
@@ -896,5 +790,6 @@ const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -
     }
 }
 
+mod calls;
 #[cfg(test)]
 mod tests;

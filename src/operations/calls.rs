@@ -1,0 +1,114 @@
+//! What the rows call and send beyond one line: the data, list and task handlers, and the
+//! bodies the fuzzer chooses from.
+
+use super::*;
+
+/// What the fuzzer sends to an operation that takes no body: nothing, and now and then `{}`
+/// (which the reference refuses with 400).
+pub(super) const MOSTLY_NO_BODY: &[&str] = &["", "", "", "", "", "", "", "", "", "{}"];
+
+/// Patch documents the fuzzer sends: valid changes, read-only and reserved attributes,
+/// conflicts, bad values and malformed documents.
+pub(super) const PATCH_BODIES: &[&str] = &[
+    r#"[{"op": "replace", "path": "/name", "value": "sharecheck-fuzz-renamed"}]"#,
+    r#"[{"op": "add", "path": "/sharecheck_note", "value": "x"}]"#,
+    r#"[{"op": "remove", "path": "/sharecheck_note"}]"#,
+    r#"[{"op": "replace", "path": "/sharecheck_note", "value": "y"}]"#,
+    r#"[{"op": "replace", "path": "/protected", "value": false}]"#,
+    r#"[{"op": "replace", "path": "/visibility", "value": "community"}]"#,
+    r#"[{"op": "replace", "path": "/visibility", "value": "shared"}]"#,
+    r#"[{"op": "replace", "path": "/status", "value": "active"}]"#,
+    r#"[{"op": "add", "path": "/os_glance_x", "value": "x"}]"#,
+    r#"[{"op": "remove", "path": "/name"}]"#,
+    r#"[{"op": "replace", "path": "/min_ram", "value": "lots"}]"#,
+    r#"[{"op": "test", "path": "/name", "value": "x"}]"#,
+    r#"{"op": "replace", "path": "/name", "value": "x"}"#,
+    "",
+];
+
+pub(super) const IMAGE_BODIES: &[&str] = &[
+    r#"{"name": "{name}", "visibility": "shared", "disk_format": "raw", "container_format": "bare"}"#,
+    r#"{"name": "{name}", "visibility": "shared", "disk_format": "qcow2", "container_format": "bare"}"#,
+    r#"{"name": "{name}", "visibility": "shared"}"#,
+    r#"{"name": "{name}", "visibility": "private"}"#,
+    r#"{"name": "{name}", "visibility": "community"}"#,
+    r#"{"name": "{name}", "visibility": "public"}"#,
+    r#"{"name": "{name}", "visibility": "public", "owner": "{owner}"}"#,
+    r#"{"name": "{name}", "visibility": "shared", "owner": "{owner}"}"#,
+];
+
+/// Bytes the fuzzer uploads: raw data of a few sizes, and nothing at all.
+pub(super) const DATA_BODIES: &[&str] = &["!sharecheck fuzz data", "!x", "!"];
+
+pub(super) fn upload(m: &mut Model, c: &Call) -> Outcome<Answer> {
+    check_data_type(c.content_type)?;
+    let length = c.header("content-length").and_then(|v| v.parse().ok());
+    let declared = declared_size(c.header("x-openstack-image-size"), length)?;
+    Ok(Answer::Upload(m.begin_upload(
+        c.who,
+        c.param(0),
+        declared,
+    )?))
+}
+
+pub(super) fn download(m: &Model, c: &Call) -> Outcome<Answer> {
+    let data = m.download(c.who, c.param(0))?.data;
+    let span = match &data {
+        Some(d) => requested_span(c.header("range"), c.header("content-range"), d.size)?,
+        None => None,
+    };
+    Ok(Answer::Data { data, span })
+}
+
+pub(super) fn image_page(m: &Model, c: &Call) -> Outcome<Answer> {
+    let page = m.list_images(c.who, c.query)?;
+    let images: Vec<Value> = page.images.iter().map(|i| i.to_json()).collect();
+    let mut body = json!({"images": images, "first": "/v2/images", "schema": "/v2/schemas/images"});
+    if let Some(marker) = page.next_marker {
+        let mut next = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in c.query.iter().filter(|(k, _)| k != "marker") {
+            next.append_pair(k, v);
+        }
+        next.append_pair("marker", marker);
+        body["next"] = Value::String(format!("/v2/images?{}", next.finish()));
+    }
+    Ok(Answer::json(&body))
+}
+
+/// Task bodies the fuzzer sends: an import the filter passes, one it refuses, an export
+/// (which the reference refuses), and one without its input.
+pub(super) const TASK_BODIES: &[&str] = &[
+    r#"{"type": "import", "input": {"import_from": "http://192.0.2.1/sharecheck.img", "import_from_format": "raw"}}"#,
+    r#"{"type": "import", "input": {"import_from": "http://127.0.0.1/sharecheck.img"}}"#,
+    r#"{"type": "export", "input": {}}"#,
+    r#"{"type": "import"}"#,
+];
+
+pub(super) fn task_page(m: &Model, c: &Call) -> Outcome<Answer> {
+    let page = m.list_tasks(c.who, c.query)?;
+    let tasks: Vec<Value> = page.tasks.iter().map(|t| t.stub()).collect();
+    let rest = |skip_marker: bool| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in c
+            .query
+            .iter()
+            .filter(|(k, _)| !(skip_marker && k == "marker"))
+        {
+            q.append_pair(k, v);
+        }
+        q.finish()
+    };
+    let query = rest(true);
+    let first = if query.is_empty() {
+        "/v2/tasks".to_string()
+    } else {
+        format!("/v2/tasks?{query}")
+    };
+    let mut body = json!({"tasks": tasks, "first": first, "schema": "/v2/schemas/tasks"});
+    if let Some(marker) = page.next_marker {
+        let mut next = form_urlencoded::Serializer::new(query);
+        next.append_pair("marker", marker);
+        body["next"] = Value::String(format!("/v2/tasks?{}", next.finish()));
+    }
+    Ok(Answer::json(&body))
+}
