@@ -139,7 +139,9 @@ image_cache_dir = $STATE/cache
 worker_self_reference_url = http://127.0.0.1:$port
 # Glance defaults kept: allow_anonymous_access = false (=> 401 without a
 # confirmed identity), public/community/shared visibility rules, policy.
-# sqlite waits up to 30 s for a lock (not 5): task threads write beside requests.
+# sqlite waits up to 30 s for a lock (not 5): task threads write beside
+# requests, and scripts/sitecustomize.py makes each transaction take the
+# write lock first, so they wait for each other instead of failing.
 
 [database]
 connection = sqlite:///$STATE/glance.sqlite?timeout=30
@@ -285,6 +287,8 @@ cmd_start() {
   (
     cd "$STATE"
     export OS_GLANCE_CONFIG_DIR=$STATE
+    # $SCRIPT_DIR holds the identity filter and sitecustomize.py (sqlite
+    # transactions open with BEGIN IMMEDIATE).
     export PYTHONPATH=$SCRIPT_DIR${PYTHONPATH:+:$PYTHONPATH}
     exec setsid "$VENV/bin/gunicorn" \
       --bind "127.0.0.1:$port" \
