@@ -20,6 +20,7 @@ mod http;
 mod journal;
 mod keystone;
 mod limits;
+mod metadef_schemas;
 mod mutant;
 mod out;
 mod route;
@@ -115,7 +116,8 @@ pub fn load_fixtures(path: &Path) -> Result<Snapshot, DataError> {
 
 /// Reads an identities file: static `tokens: {TOKEN: {project_id, user_id, roles}}`, and for
 /// the Keystone at `/v3` `projects: {ID: {name, domain_id}}`, `users: {NAME: {id, password,
-/// domain_id, project_id, roles}}` and `domains: {ID: {name}}` (see README).
+/// domain_id, project_id, roles}}`, `domains: {ID: {name}}` and the catalog's
+/// `image_endpoint` (see README).
 pub fn load_identities(path: &Path) -> Result<Identities, DataError> {
     let src = std::fs::read_to_string(path).map_err(|source| DataError::Read {
         path: path.to_path_buf(),
@@ -130,6 +132,18 @@ pub fn load_identities(path: &Path) -> Result<Identities, DataError> {
         ));
     }
     check_keystone_entries(path, &src, &ids)?;
+    if let Some(url) = &ids.image_endpoint {
+        let parsed = url::Url::parse(url).ok();
+        if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+            return Err(DataError::invalid(
+                path,
+                crate::error::line_of(&src, "image_endpoint"),
+                format!(
+                    "image_endpoint `{url}`: expected an http(s) URL such as http://127.0.0.1:9292"
+                ),
+            ));
+        }
+    }
     for (token, id) in &ids.tokens {
         if token.is_empty() || id.project_id.is_empty() || id.user_id.is_empty() {
             return Err(DataError::invalid(
@@ -251,6 +265,13 @@ mod tests {
         assert!(e.contains("project `q`"), "{e}");
         let e = load("empty.yaml", "projects: {}\n").unwrap_err();
         assert!(e.contains("no tokens and no users"), "{e}");
+        let e = load(
+            "endpoint.yaml",
+            "tokens:\n  t: {project_id: p, user_id: u, roles: [member]}\nimage_endpoint: 127.0.0.1:9393\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("endpoint.yaml:3"), "{e}");
+        assert!(e.contains("expected an http(s) URL"), "{e}");
     }
 }
 

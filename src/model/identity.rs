@@ -95,6 +95,10 @@ pub struct Identities {
     /// Domain id → domain, besides `default`.
     #[serde(default)]
     pub domains: BTreeMap<String, Domain>,
+    /// The image endpoint the Keystone's catalog advertises, when not the mock itself (the
+    /// built-in Keystone in front of another image service).
+    #[serde(default)]
+    pub image_endpoint: Option<String>,
 }
 
 impl Identities {

@@ -30,7 +30,9 @@ pub(super) fn project_of<'a>(ids: &'a Identities, id: &str) -> (String, &'a str)
     }
 }
 
-pub(super) fn catalog(base: &str) -> Value {
+/// The catalog: the image service (`image` when given, else the mock at `base`) and this
+/// Keystone.
+pub(super) fn catalog(base: &str, image: Option<&str>) -> Value {
     let endpoints = |service: &str, url: &str| -> Value {
         ["public", "internal", "admin"]
             .iter()
@@ -47,7 +49,7 @@ pub(super) fn catalog(base: &str) -> Value {
     };
     json!([
         {"type": "image", "name": "glance", "id": "image",
-         "endpoints": endpoints("image", base)},
+         "endpoints": endpoints("image", image.unwrap_or(base))},
         {"type": "identity", "name": "keystone", "id": "identity",
          "endpoints": endpoints("identity", &format!("{base}/v3"))},
     ])
@@ -68,7 +70,7 @@ pub(crate) fn token_body(ids: &Identities, t: &IssuedToken, base: &str) -> Value
         "project": {"id": t.identity.project_id, "name": name, "domain": domain_json(ids, domain)},
         "is_domain": false,
         "roles": roles,
-        "catalog": catalog(base),
+        "catalog": catalog(base, ids.image_endpoint.as_deref()),
         "expires_at": t.expires_at,
         "issued_at": t.issued_at,
     }})

@@ -42,6 +42,24 @@ fn password_auth_scoped_by_project_name_gives_the_users_identity() {
 }
 
 #[test]
+fn an_image_endpoint_of_the_identities_replaces_the_mock_in_the_catalog() {
+    let mut ids = Identities::builtin();
+    ids.image_endpoint = Some("http://127.0.0.1:9393".into());
+    let m = Model::new(ids, Rules::default());
+    let body = password_body(by_name("owner", "owner-secret"), None);
+    let t = issue(&m, &body, SystemTime::now()).unwrap();
+    let tok = &token_body(m.identities(), &t, "http://h:1")["token"];
+    assert_eq!(tok["catalog"][0]["type"], "image");
+    for iface in 0..3 {
+        assert_eq!(
+            tok["catalog"][0]["endpoints"][iface]["url"],
+            "http://127.0.0.1:9393"
+        );
+    }
+    assert_eq!(tok["catalog"][1]["endpoints"][0]["url"], "http://h:1/v3");
+}
+
+#[test]
 fn password_auth_by_user_id_scoped_by_project_id() {
     let m = model();
     let body = password_body(
