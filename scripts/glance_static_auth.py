@@ -17,6 +17,12 @@ the 401 itself (same body rules, via webob).
 Identity headers sent by the client are always stripped first, as
 keystonemiddleware does, so they cannot be spoofed.
 
+With ``keystone_url`` set (a Keystone v3 root such as sharecheck's mock at
+``http://127.0.0.1:9292/v3``), a token that is not static is validated
+there with ``GET /auth/tokens`` (``X-Subject-Token``, the admin's static
+token as ``X-Auth-Token``), as keystonemiddleware validates tokens; its
+answer gives the project, user and roles.  Answers are not cached.
+
 Paste section::
 
     [filter:statictoken]
@@ -24,6 +30,10 @@ Paste section::
     www_authenticate_uri = http://127.0.0.1/identity
     delay_auth_decision = true
 """
+
+import json
+import urllib.error
+import urllib.request
 
 import webob
 import webob.dec
@@ -65,6 +75,23 @@ class StaticTokenAuth(object):
             'www_authenticate_uri', 'http://127.0.0.1/identity')
         self.delay = str(conf.get('delay_auth_decision', 'true')).lower() in (
             '1', 'true', 'yes', 'on')
+        self.keystone_url = (conf.get('keystone_url') or '').rstrip('/')
+
+    def _identity(self, token):
+        """(project, user, roles) of a token, or None when it is not valid."""
+        if token in TOKENS or not token or not self.keystone_url:
+            return TOKENS.get(token)
+        req = urllib.request.Request(
+            self.keystone_url + '/auth/tokens',
+            headers={'X-Auth-Token': 'admin-token', 'X-Subject-Token': token,
+                     'Accept': 'application/json'})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                body = json.load(resp)['token']
+        except (urllib.error.URLError, ValueError, KeyError):
+            return None
+        roles = ','.join(r['name'] for r in body.get('roles', []))
+        return (body['project']['id'], body['user']['id'], roles)
 
     @property
     def _www_authenticate(self):
@@ -74,7 +101,7 @@ class StaticTokenAuth(object):
     def __call__(self, req):
         _strip_auth_headers(req)
         token = (req.headers.get('X-Auth-Token') or '').strip()
-        identity = TOKENS.get(token)
+        identity = self._identity(token)
         if identity is None:
             if not self.delay:
                 resp = webob.exc.HTTPUnauthorized()
