@@ -239,6 +239,12 @@ fn writable(attr: &str) -> Result<()> {
             "Attribute '{attr}' is read-only."
         )));
     }
+    unreserved(attr)
+}
+
+/// An attribute the server keeps to itself (`location`, `deleted`, `deleted_at`, the
+/// `os_glance` namespace) is refused (403), on create as on update.
+pub(super) fn unreserved(attr: &str) -> Result<()> {
     if RESERVED.contains(&attr) || attr.starts_with(RESERVED_PREFIX) {
         return Err(ApiError::forbidden(format!(
             "Attribute '{attr}' is reserved."
