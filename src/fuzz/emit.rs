@@ -129,6 +129,7 @@ fn request(step: &Step, image: &dyn Fn(usize) -> String) -> Request {
         body,
         raw_body,
         repeat: None,
+        poll: None,
         token_in,
     }
 }

@@ -226,7 +226,17 @@ impl Run<'_> {
             }
         };
         self.track_created(req, &answer);
-        let problems = self.check(exp, &answer);
+        let mut problems = self.check(exp, &answer);
+        let (mut sent, mut answer) = (sent, answer);
+        if let Some(p) = &req.poll {
+            let mut tries = 1;
+            while !problems.is_empty() && tries < p.max {
+                tokio::time::sleep(std::time::Duration::from_millis(p.pause_ms)).await;
+                (sent, answer) = self.send(req).await?;
+                problems = self.check(exp, &answer);
+                tries += 1;
+            }
+        }
         if problems.is_empty() {
             return Ok(());
         }

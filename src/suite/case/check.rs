@@ -373,6 +373,14 @@ impl<'a> Checks<'a> {
                 "repeat.max must be 1..=10000 and repeat.until must equal expect.status".into(),
             );
         }
+        if let Some(p) = &req.poll
+            && (p.max == 0 || p.max > 600 || p.pause_ms > 1000 || req.repeat.is_some())
+        {
+            self.bad(
+                &rn.key("poll"),
+                "poll.max must be 1..=600 and poll.pause_ms at most 1000, and a request has poll or repeat, not both".into(),
+            );
+        }
     }
 
     fn headers(&mut self, exp: &Expect, en: &Node) {

@@ -156,6 +156,10 @@ pub struct Request {
     /// Send the request again until a status comes back (e.g. a rate limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<Repeat>,
+    /// Send the request again until the whole expectation holds (an answer that a server
+    /// reaches a moment later, like an import finishing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
     /// Send the persona's token in this header instead of `X-Auth-Token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_in: Option<TokenIn>,
@@ -180,6 +184,16 @@ pub struct Repeat {
     pub until: u16,
     /// At most this many attempts.
     pub max: u32,
+}
+
+/// Repetition of a request until its expectation holds, with a pause between attempts.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Poll {
+    /// At most this many attempts.
+    pub max: u32,
+    /// Milliseconds between two attempts.
+    pub pause_ms: u64,
 }
 
 /// What a response must look like.
