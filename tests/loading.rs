@@ -392,8 +392,8 @@ fn every_matrix_cell_is_a_case_or_has_a_reason() {
         .map(|o| o.operation.as_str())
         .collect();
     assert_eq!(image_ops, on_images);
-    assert_eq!(image_ops.len(), 16, "{image_ops:?}");
-    assert_eq!(schema_ops.len(), 10, "{schema_ops:?}");
+    assert_eq!(image_ops.len(), 19, "{image_ops:?}");
+    assert_eq!(schema_ops.len(), 22, "{schema_ops:?}");
     let expected = (image_ops.len() * 4 + schema_ops.len()) * MATRIX_COLUMNS.len();
     assert_eq!(suite.matrix.len(), expected);
     let mut cases = 0;

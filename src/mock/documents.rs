@@ -1,5 +1,6 @@
-//! Fixed documents: version discovery and the JSON schemas clients fetch. Written in our own
-//! words from the member and image objects the reference returns; serialized once.
+//! Fixed documents: version discovery and the JSON schemas clients fetch (the metadef ones in
+//! `metadef_schemas.rs`). Written in our own words from the objects the reference returns;
+//! serialized once.
 
 use serde_json::{Value, json};
 
@@ -13,6 +14,8 @@ pub(crate) struct Documents {
     images: Vec<u8>,
     task: Vec<u8>,
     tasks: Vec<u8>,
+    /// The metadef schemas, by name under `/v2/schemas/` (`metadefs/namespace`, …).
+    metadefs: Vec<(&'static str, Vec<u8>)>,
 }
 
 fn task_schema() -> Value {
@@ -196,6 +199,10 @@ impl Documents {
             images: bytes(&images),
             task: bytes(&task_schema()),
             tasks: bytes(&tasks),
+            metadefs: super::metadef_schemas::all()
+                .iter()
+                .map(|(name, doc)| (*name, bytes(doc)))
+                .collect(),
             versions,
         }
     }
@@ -212,7 +219,11 @@ impl Documents {
             "images" => Some(&self.images),
             "task" => Some(&self.task),
             "tasks" => Some(&self.tasks),
-            _ => None,
+            _ => self
+                .metadefs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, doc)| doc.as_slice()),
         }
     }
 }

@@ -194,6 +194,11 @@ pub(crate) fn handle_traced(
     };
     trace.operation = Some(op.name);
     let query = query_pairs(query);
+    let request_id = out
+        .request_id
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let call = |who| Call {
         who,
         params,
@@ -201,6 +206,7 @@ pub(crate) fn handle_traced(
         body,
         content_type,
         headers,
+        request_id,
     };
     let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
     let answer = match (rules_mutant, op.handler) {
@@ -219,6 +225,7 @@ pub(crate) fn handle_traced(
                 body,
                 content_type,
                 headers,
+                request_id,
             };
             match (broken, handler) {
                 (Some(m), _) => mutant::answer(m, op, &mut model, &call),

@@ -18,6 +18,8 @@ pub enum ImageStatus {
     Active,
     /// Data uploaded, but only admins may download it.
     Deactivated,
+    /// Data staged, waiting for an import (`PUT …/stage`, then `POST …/import`).
+    Uploading,
 }
 
 impl ImageStatus {
@@ -28,6 +30,7 @@ impl ImageStatus {
             ImageStatus::Saving => "saving",
             ImageStatus::Active => "active",
             ImageStatus::Deactivated => "deactivated",
+            ImageStatus::Uploading => "uploading",
         }
     }
 }
@@ -134,6 +137,19 @@ pub struct Upload {
     pub blob: u64,
     /// The size the client declared (`x-openstack-image-size`, else `Content-Length`).
     pub declared: Option<u64>,
+    /// Staged for an import (`PUT …/stage`) rather than uploaded: the image ends `uploading`.
+    pub staging: bool,
+}
+
+impl Upload {
+    /// The image's status while the bytes come in.
+    pub(crate) fn during(&self) -> ImageStatus {
+        if self.staging {
+            ImageStatus::Uploading
+        } else {
+            ImageStatus::Saving
+        }
+    }
 }
 
 /// What a download sends: the image's data, or none (204).
@@ -248,15 +264,17 @@ impl Model {
             image_id: id,
             blob,
             declared,
+            staging: false,
         })
     }
 
-    /// The upload's bytes are all in: the image becomes `active` with its digests, unless it
-    /// was deleted meanwhile (410), the size differs from the declared one (400) or the
-    /// format check refuses the data (415); a refused upload puts the image back to `queued`.
+    /// The upload's bytes are all in: the image becomes `active` (`uploading` when staged)
+    /// with its digests, unless it was deleted meanwhile (410), the size differs from the
+    /// declared one (400) or the format check refuses the data (415); a refused upload puts
+    /// the image back to `queued`.
     pub fn finish_upload(&mut self, up: &Upload, got: Received) -> Result<()> {
         let image = match self.state.image(&up.image_id) {
-            Some(i) if i.status == ImageStatus::Saving => i,
+            Some(i) if i.status == up.during() && i.data.is_none() => i,
             _ => return Err(gone(&up.image_id)),
         };
         let verdict = match up.declared {
@@ -286,19 +304,23 @@ impl Model {
         };
         if let Some(img) = self.state.image_mut(&up.image_id) {
             img.data = Some(data);
-            img.status = ImageStatus::Active;
+            img.status = if up.staging {
+                ImageStatus::Uploading
+            } else {
+                ImageStatus::Active
+            };
             img.updated_at = (self.clock)();
         }
         self.state.touch(&up.image_id);
         Ok(())
     }
 
-    /// The upload broke off: the image goes back to `queued` if it is still `saving`.
+    /// The upload broke off: the image goes back to `queued` if its bytes were still coming.
     pub fn abort_upload(&mut self, up: &Upload) {
         if self
             .state
             .image(&up.image_id)
-            .is_some_and(|i| i.status == ImageStatus::Saving)
+            .is_some_and(|i| i.status == up.during() && i.data.is_none())
         {
             self.set_status(&up.image_id, ImageStatus::Queued);
         }
@@ -320,7 +342,10 @@ impl Model {
             ));
         }
         Ok(Download {
-            data: image.data.clone(),
+            data: image
+                .data
+                .clone()
+                .filter(|_| image.status != ImageStatus::Uploading),
         })
     }
 
@@ -358,7 +383,7 @@ impl Model {
         Ok(())
     }
 
-    fn set_status(&mut self, id: &str, status: ImageStatus) {
+    pub(super) fn set_status(&mut self, id: &str, status: ImageStatus) {
         let now = (self.clock)();
         if let Some(img) = self.state.image_mut(id) {
             img.status = status;

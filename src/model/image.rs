@@ -90,6 +90,11 @@ impl Image {
     /// The image object as the reference returns it; unset values are `null`.
     pub fn to_json(&self) -> Value {
         let mut obj = self.extra.clone();
+        // Staged data counts only by its size until an import makes it the image's.
+        let data = self
+            .data
+            .as_ref()
+            .filter(|_| self.status != ImageStatus::Uploading);
         let fixed = json!({
             "id": self.id,
             "name": self.name,
@@ -101,10 +106,10 @@ impl Image {
             "disk_format": self.disk_format,
             "container_format": self.container_format,
             "size": self.data.as_ref().map(|d| d.size),
-            "virtual_size": self.data.as_ref().and_then(|d| d.virtual_size),
-            "checksum": self.data.as_ref().map(|d| &d.checksum),
-            "os_hash_algo": self.data.as_ref().map(|_| HASH_ALGO),
-            "os_hash_value": self.data.as_ref().map(|d| &d.os_hash_value),
+            "virtual_size": data.and_then(|d| d.virtual_size),
+            "checksum": data.map(|d| &d.checksum),
+            "os_hash_algo": data.map(|_| HASH_ALGO),
+            "os_hash_value": data.map(|d| &d.os_hash_value),
             "min_ram": self.min_ram,
             "min_disk": self.min_disk,
             "tags": self.tags,
@@ -117,7 +122,7 @@ impl Image {
         if let Value::Object(fixed) = fixed {
             obj.extend(fixed);
         }
-        if self.data.is_some() {
+        if data.is_some() {
             obj.insert("stores".into(), STORE_NAME.into());
         }
         Value::Object(obj)
@@ -233,6 +238,7 @@ impl CreateRequest {
                     "Attribute '{key}' is read-only."
                 )));
             }
+            super::patch::unreserved(&key)?;
             match key.as_str() {
                 "id" => {
                     let id = opt_string(&key, v)?.ok_or_else(|| bad("id", "expected a UUID"))?;

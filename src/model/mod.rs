@@ -14,6 +14,7 @@ mod data;
 mod format;
 mod identity;
 mod image;
+mod import;
 mod listing;
 mod member;
 mod patch;
@@ -29,6 +30,7 @@ pub use data::{
 };
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
+pub use import::{import_info, stores_info};
 pub use member::{Member, MemberStatus};
 pub use patch::PATCH_MEDIA_TYPES;
 pub use snapshot::{ImageRecord, MemberRecord, Snapshot, SnapshotError, TokenRecord};

@@ -90,6 +90,9 @@ pub struct ImageRecord {
     /// Deactivated: only admins may download its data (an image with data only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deactivated: bool,
+    /// Staged: the data waits for an import (status `uploading`; an image with data only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
     /// Member rows, in the order they were added.
     #[serde(default)]
     pub members: Vec<MemberRecord>,
@@ -259,6 +262,7 @@ pub(crate) fn image_row(img: &Image) -> ImageRecord {
             })
         }),
         deactivated: img.status == ImageStatus::Deactivated,
+        staged: img.status == ImageStatus::Uploading,
         members: Vec::new(),
         former_members: HashMap::new(),
     }
@@ -383,14 +387,26 @@ fn image_of(at: &str, rec: &ImageRecord, seq: u64) -> Result<(Image, Rows), Snap
     let created_seq = rec.created_order.unwrap_or(seq);
     let data = rec.data.as_deref().map(|d| data_of(at, d)).transpose()?;
     let image = Image {
-        status: match (&data, rec.deactivated) {
-            (Some(_), true) => ImageStatus::Deactivated,
-            (Some(_), false) => ImageStatus::Active,
-            (None, false) => ImageStatus::Queued,
-            (None, true) => {
+        status: match (&data, rec.deactivated, rec.staged) {
+            (Some(_), true, false) => ImageStatus::Deactivated,
+            (Some(_), false, true) => ImageStatus::Uploading,
+            (Some(_), false, false) => ImageStatus::Active,
+            (None, false, false) => ImageStatus::Queued,
+            (Some(_), true, true) => {
                 return Err(refuse(
-                    format!("{at}.deactivated"),
-                    "only an image with data can be deactivated",
+                    format!("{at}.staged"),
+                    "a staged image cannot be deactivated",
+                ));
+            }
+            (None, true, _) | (None, _, true) => {
+                let key = if rec.deactivated {
+                    "deactivated"
+                } else {
+                    "staged"
+                };
+                return Err(refuse(
+                    format!("{at}.{key}"),
+                    "only an image with data can be deactivated or staged",
                 ));
             }
         },

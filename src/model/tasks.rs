@@ -38,6 +38,10 @@ pub struct Task {
     pub user_id: String,
     /// Why it failed (empty while it runs).
     pub message: String,
+    /// What it produced (`null` until it succeeds).
+    pub result: Value,
+    /// The request that started it (an image import's), if any.
+    pub request_id: Option<String>,
     /// When it was created and last changed.
     pub created_at: String,
     pub updated_at: String,
@@ -51,8 +55,11 @@ impl Task {
         let mut v = self.stub();
         v["input"] = self.input.clone();
         v["message"] = self.message.clone().into();
-        v["result"] = Value::Null;
+        v["result"] = self.result.clone();
         v["user_id"] = self.user_id.clone().into();
+        if let Some(id) = &self.request_id {
+            v["request_id"] = id.clone().into();
+        }
         if let Some(image) = self.input.get("image_id").filter(|i| i.is_string()) {
             v["image_id"] = image.clone();
         }
@@ -187,6 +194,8 @@ impl Model {
             owner: who.project_id.clone(),
             user_id: who.user_id.clone(),
             message: String::new(),
+            result: Value::Null,
+            request_id: None,
             created_at: now.clone(),
             updated_at: now,
             seq: 0,

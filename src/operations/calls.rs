@@ -40,16 +40,29 @@ pub(super) const IMAGE_BODIES: &[&str] = &[
 /// Bytes the fuzzer uploads: raw data of a few sizes, and nothing at all.
 pub(super) const DATA_BODIES: &[&str] = &["!sharecheck fuzz data", "!x", "!"];
 
-pub(super) fn upload(m: &mut Model, c: &Call) -> Outcome<Answer> {
+/// Image data coming in: uploaded (`…/file`) or staged for an import (`…/stage`).
+pub(super) fn receive(m: &mut Model, c: &Call, staging: bool) -> Outcome<Answer> {
     check_data_type(c.content_type)?;
     let length = c.header("content-length").and_then(|v| v.parse().ok());
     let declared = declared_size(c.header("x-openstack-image-size"), length)?;
-    Ok(Answer::Upload(m.begin_upload(
-        c.who,
-        c.param(0),
-        declared,
-    )?))
+    let up = if staging {
+        m.begin_stage(c.who, c.param(0), declared)?
+    } else {
+        m.begin_upload(c.who, c.param(0), declared)?
+    };
+    Ok(Answer::Upload(up))
 }
+
+/// Import bodies the fuzzer sends: each method, one unknown, and none.
+pub(super) const IMPORT_BODIES: &[&str] = &[
+    r#"{"method": {"name": "glance-direct"}}"#,
+    r#"{"method": {"name": "glance-direct"}}"#,
+    r#"{"method": {"name": "glance-direct"}, "stores": ["fs"]}"#,
+    r#"{"method": {"name": "web-download", "uri": "https://example.com/x.img"}}"#,
+    r#"{"method": {"name": "copy-image"}, "stores": ["fs"]}"#,
+    r#"{"method": {"name": "bogus"}}"#,
+    r#"{}"#,
+];
 
 pub(super) fn download(m: &Model, c: &Call) -> Outcome<Answer> {
     let data = m.download(c.who, c.param(0))?.data;

@@ -183,6 +183,7 @@ impl<'a> Sequence<'a> {
             // As the session sends it: a content type with a body (even an empty one) only.
             content_type: sends_body.then(|| crate::operations::media_type(step.op)),
             headers: &http::HeaderMap::new(),
+            request_id: "",
         };
         let answer = match step.op.handler {
             Handler::Read(f) => f(&self.model, &call),
