@@ -13,6 +13,8 @@ use super::schema::Schema;
 use crate::target::{Answer, Caller, CleanupError, Req, SendError, Sent, Session, excerpt};
 pub use crate::target::{Exchange, Stage};
 
+mod namespaces;
+
 /// Which part of a case a set-up style call belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -196,6 +198,9 @@ impl Run<'_> {
         for (name, body) in &self.case.file.setup.tasks {
             self.setup_task(name, body).await?;
         }
+        for (name, ns) in &self.case.file.setup.namespaces {
+            self.setup_namespace(name, ns).await?;
+        }
         let f = &self.case.file;
         self.set_stage(Stage::Before);
         for (i, s) in f.before.iter().enumerate() {
@@ -249,10 +254,24 @@ impl Run<'_> {
         })
     }
 
-    /// An image made by a case's own request is cleaned up like a set-up one.
+    /// An image or namespace made by a case's own request is cleaned up like a set-up one.
     fn track_created(&mut self, req: &Request, a: &Answer) {
-        if a.status != 201 || req.method != "POST" || req.path.trim_end_matches('/') != "/v2/images"
-        {
+        if a.status != 201 || req.method != "POST" {
+            return;
+        }
+        let path = req.path.trim_end_matches('/');
+        if path == "/v2/metadefs/namespaces" {
+            let name = a.json().and_then(|v| {
+                v.get("namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+            if let Some(name) = name {
+                self.session.register_namespace_cleanup(&name, &req.caller);
+            }
+            return;
+        }
+        if path != "/v2/images" {
             return;
         }
         let id = a

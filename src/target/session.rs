@@ -329,7 +329,7 @@ pub enum CleanupError {
         excerpt(body)
     )]
     Refused {
-        /// The image.
+        /// The image id, or the namespace name.
         image: String,
         /// The delete.
         sent: Sent,
@@ -352,7 +352,16 @@ struct Shared {
 pub struct Session {
     shared: Arc<Shared>,
     log: Mutex<Vec<Exchange>>,
-    cleanups: Mutex<Vec<(String, String)>>,
+    cleanups: Mutex<Vec<(Leftover, String)>>,
+}
+
+/// Something a run created and deletes at its end.
+#[derive(Debug, Clone, PartialEq)]
+enum Leftover {
+    /// An image, by id.
+    Image(String),
+    /// A metadata definition namespace, by name.
+    Namespace(String),
 }
 
 impl Session {
@@ -526,19 +535,26 @@ impl Session {
     /// [`cleanup`](Session::cleanup).
     pub fn register_cleanup(&self, image_id: &str, persona: &str) {
         if let Ok(mut c) = self.cleanups.lock() {
-            c.push((image_id.to_string(), persona.to_string()));
+            c.push((Leftover::Image(image_id.to_string()), persona.to_string()));
+        }
+    }
+
+    /// Deletes the metadata definition namespace `name`, as `persona`, at clean-up.
+    pub fn register_namespace_cleanup(&self, name: &str, persona: &str) {
+        if let Ok(mut c) = self.cleanups.lock() {
+            c.push((Leftover::Namespace(name.to_string()), persona.to_string()));
         }
     }
 
     /// No longer deletes `image_id` (it is gone already).
     pub(crate) fn forget_cleanup(&self, image_id: &str) {
         if let Ok(mut c) = self.cleanups.lock() {
-            c.retain(|(id, _)| id != image_id);
+            c.retain(|(left, _)| *left != Leftover::Image(image_id.to_string()));
         }
     }
 
-    /// Deletes every registered image, last registered first, each as whoever registered it
-    /// (a 404 counts as deleted); returns the ones that could not be deleted.
+    /// Deletes every registered image and namespace, last registered first, each as whoever
+    /// registered it (a 404 counts as deleted); returns the ones that could not be deleted.
     pub async fn cleanup(&self) -> Vec<CleanupError> {
         let todo = self
             .cleanups
@@ -546,8 +562,12 @@ impl Session {
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default();
         let mut failed = Vec::new();
-        for (id, persona) in todo.into_iter().rev() {
-            if let Err(e) = self.delete_image(&id, &persona).await {
+        for (left, persona) in todo.into_iter().rev() {
+            let done = match &left {
+                Leftover::Image(id) => self.delete_image(id, &persona).await,
+                Leftover::Namespace(name) => self.delete_namespace(name, &persona).await,
+            };
+            if let Err(e) = done {
                 failed.push(e);
             }
         }
@@ -565,6 +585,38 @@ impl Session {
             )
             .stage(Stage::Cleanup);
         self.send(req).await.is_ok_and(|a| a.status == 200)
+    }
+
+    /// `DELETE /v2/metadefs/namespaces/{name}` as `persona`, retried after connection errors;
+    /// 204 and 404 count as deleted; a protected namespace is unprotected first.
+    pub(crate) async fn delete_namespace(
+        &self,
+        name: &str,
+        persona: &str,
+    ) -> Result<(), CleanupError> {
+        let path = format!("/v2/metadefs/namespaces/{name}");
+        let req = Req::new(Caller::named(persona), "DELETE", path.clone())
+            .stage(Stage::Cleanup)
+            .retries(self.target().network.retries);
+        let sent = req.sent();
+        let mut a = self.send(req.clone()).await?;
+        if a.status == 403 {
+            let unprotect = Req::new(Caller::named(persona), "PUT", path)
+                .json(&serde_json::json!({"namespace": name, "protected": false}))
+                .stage(Stage::Cleanup);
+            if self.send(unprotect).await.is_ok_and(|u| u.status == 200) {
+                a = self.send(req).await?;
+            }
+        }
+        match a.status {
+            204 | 404 => Ok(()),
+            status => Err(CleanupError::Refused {
+                image: name.to_string(),
+                sent,
+                status,
+                body: a.body,
+            }),
+        }
     }
 
     /// `DELETE /v2/images/{id}` as `persona`, retried after connection errors; 204 and 404

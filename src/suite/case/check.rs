@@ -206,6 +206,47 @@ impl<'a> Checks<'a> {
             }
             self.need_persona("admin");
         }
+        self.namespaces(file);
+    }
+
+    /// The set-up namespaces: names, visibilities, owners.
+    fn namespaces(&mut self, file: &CaseFile) {
+        let node = Node::root().at("setup").at("namespaces");
+        for (name, ns) in &file.setup.namespaces {
+            if !is_snake(name)
+                || PERSONAS.contains(&name.as_str())
+                || SPECIAL_PLACEHOLDERS.contains(&name.as_str())
+                || file.setup.images.contains_key(name)
+                || file.setup.tasks.contains_key(name)
+            {
+                self.bad(
+                    &node.key(name),
+                    format!(
+                        "namespace name `{name}` must be snake_case and not a persona, special placeholder, image or task name"
+                    ),
+                );
+            }
+            if !["public", "private"].contains(&ns.visibility.as_str()) {
+                self.bad(
+                    &node.at(name).at("visibility"),
+                    format!(
+                        "namespace `{name}`: visibility `{}` is not one of public, private",
+                        ns.visibility
+                    ),
+                );
+            }
+            if let Some(owner) = &ns.owner {
+                if PERSONAS.contains(&owner.as_str()) {
+                    self.need_persona(owner);
+                } else {
+                    self.bad(
+                        &node.at(name).at("owner"),
+                        format!("namespace `{name}`: owner `{owner}` is not a persona"),
+                    );
+                }
+            }
+            self.need_persona("admin");
+        }
     }
 
     fn image(&mut self, file: &CaseFile, name: &str, img: &ImageSetup, node: &Node) {
@@ -451,6 +492,7 @@ impl<'a> Checks<'a> {
                 }
                 if file.setup.images.contains_key(ph)
                     || file.setup.tasks.contains_key(ph)
+                    || file.setup.namespaces.contains_key(ph)
                     || SPECIAL_PLACEHOLDERS.contains(&ph)
                 {
                     continue;

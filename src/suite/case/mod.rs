@@ -72,6 +72,35 @@ pub struct Setup {
     /// name is usable as `{name}`, the task's id. Tasks cannot be deleted: they expire.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tasks: BTreeMap<String, serde_json::Value>,
+    /// Name → metadata definition namespace, created by the admin after the tasks; the name
+    /// is usable as `{name}`, the namespace's name (`sharecheck-<run id>-<random>`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespaces: BTreeMap<String, NamespaceSetup>,
+}
+
+/// A metadata definition namespace to create (and delete at the end).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamespaceSetup {
+    /// `public` (default) or `private`.
+    #[serde(default = "public")]
+    pub visibility: String,
+    /// The persona whose project owns it (default: the admin's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Create it protected (clean-up unprotects it before deleting it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protected: bool,
+    /// Objects to define in it, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<String>,
+    /// Tags to define in it, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+fn public() -> String {
+    "public".into()
 }
 
 /// An image to create.
@@ -129,7 +158,7 @@ fn is_false(b: &bool) -> bool {
 
 impl Setup {
     fn is_empty(&self) -> bool {
-        self.images.is_empty() && self.tasks.is_empty()
+        self.images.is_empty() && self.tasks.is_empty() && self.namespaces.is_empty()
     }
 }
 
