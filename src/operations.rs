@@ -195,6 +195,8 @@ pub(crate) enum Kind {
     OneOf(&'static [&'static str]),
     /// A JSON object (or `null`).
     Object,
+    /// A list of JSON objects.
+    Objects,
 }
 
 const fn field(name: &'static str, required: bool, kind: Kind) -> Field {
@@ -824,6 +826,24 @@ pub(crate) static OPERATIONS: &[Operation] = &[
             says: "shows a task",
         },
     },
+    metadefs::LIST_NAMESPACES,
+    metadefs::CREATE_NAMESPACE,
+    metadefs::SHOW_NAMESPACE,
+    metadefs::UPDATE_NAMESPACE,
+    metadefs::DELETE_NAMESPACE,
+    metadefs::LIST_OBJECTS,
+    metadefs::CREATE_OBJECT,
+    metadefs::DELETE_OBJECTS,
+    metadefs::SHOW_OBJECT,
+    metadefs::UPDATE_OBJECT,
+    metadefs::DELETE_OBJECT,
+    metadefs::LIST_TAGS,
+    metadefs::CREATE_TAGS,
+    metadefs::DELETE_TAGS,
+    metadefs::CREATE_TAG,
+    metadefs::SHOW_TAG,
+    metadefs::UPDATE_TAG,
+    metadefs::DELETE_TAG,
     info_row("get_import_info", "/v2/info/import", |_, _| {
         Ok(Answer::json(&import_info()))
     }),
@@ -926,5 +946,6 @@ const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -
 }
 
 mod calls;
+mod metadefs;
 #[cfg(test)]
 mod tests;

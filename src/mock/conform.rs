@@ -109,6 +109,7 @@ fn holds(kind: Kind, v: &Value) -> bool {
         Kind::Texts => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
         Kind::OneOf(values) => v.as_str().is_some_and(|s| values.contains(&s)),
         Kind::Object => v.is_object() || v.is_null(),
+        Kind::Objects => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
     }
 }
 
@@ -121,6 +122,7 @@ fn describe(kind: Kind) -> String {
         Kind::Texts => "a list of strings".into(),
         Kind::OneOf(values) => format!("one of {}", values.join(", ")),
         Kind::Object => "a JSON object".into(),
+        Kind::Objects => "a list of JSON objects".into(),
     }
 }
 

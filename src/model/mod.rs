@@ -17,6 +17,7 @@ mod image;
 mod import;
 mod listing;
 mod member;
+mod metadefs;
 mod patch;
 mod snapshot;
 mod state;
@@ -36,6 +37,7 @@ pub use patch::PATCH_MEDIA_TYPES;
 pub use snapshot::{ImageRecord, MemberRecord, Snapshot, SnapshotError, TokenRecord};
 pub use tasks::{TASK_STATUSES, TASK_TYPES};
 
+pub(crate) use metadefs::body::none as no_body;
 pub(crate) use state::State;
 
 /// The class of a refusal; each maps to one documented status code.

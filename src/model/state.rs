@@ -51,6 +51,8 @@ pub(crate) struct State {
     dropped: Vec<u64>,
     /// Tasks by id (not kept by a store: the reference drops tasks after a while too).
     tasks: HashMap<String, super::tasks::Task>,
+    /// Metadata definition namespaces, oldest first (not kept by a store yet).
+    namespaces: Vec<super::metadefs::Namespace>,
 }
 
 impl State {
@@ -82,6 +84,32 @@ impl State {
     }
 
     /// Stores a task, placed after every task stored before.
+    pub(crate) fn namespaces(&self) -> &[super::metadefs::Namespace] {
+        &self.namespaces
+    }
+
+    pub(crate) fn namespace_mut(&mut self, name: &str) -> Option<&mut super::metadefs::Namespace> {
+        self.namespaces.iter_mut().find(|n| n.name == name)
+    }
+
+    /// Stores a new namespace, numbered after the last one.
+    pub(crate) fn insert_namespace(
+        &mut self,
+        mut ns: super::metadefs::Namespace,
+    ) -> &super::metadefs::Namespace {
+        ns.seq = self.namespaces.last().map_or(1, |n| n.seq + 1);
+        self.namespaces.push(ns);
+        &self.namespaces[self.namespaces.len() - 1]
+    }
+
+    pub(crate) fn remove_namespace(&mut self, name: &str) {
+        self.namespaces.retain(|n| n.name != name);
+    }
+
+    pub(crate) fn namespace(&self, name: &str) -> Option<&super::metadefs::Namespace> {
+        self.namespaces.iter().find(|n| n.name == name)
+    }
+
     pub(crate) fn insert_task(&mut self, mut task: super::tasks::Task) {
         task.seq = self.tasks.len() as u64 + 1;
         self.tasks.insert(task.id.clone(), task);

@@ -1,0 +1,271 @@
+//! Unit tests of the metadata definition rules.
+
+use super::super::{ErrorKind, Identities, Identity, Model, Outcome, Rules};
+
+fn model() -> Model {
+    Model::new(Identities::builtin(), Rules::default())
+}
+
+fn who(m: &Model, token: &str) -> Identity {
+    m.authenticate(Some(token)).expect("known token").clone()
+}
+
+fn kind<T: std::fmt::Debug>(r: Outcome<T>) -> ErrorKind {
+    r.expect_err("should be refused").kind
+}
+
+/// A namespace `name` created by the admin, owned by the owner's project.
+fn namespace(m: &mut Model, name: &str, visibility: &str) {
+    let admin = who(m, "admin-token");
+    let body = format!(
+        r#"{{"namespace": "{name}", "visibility": "{visibility}", "owner": "proj-owner"}}"#
+    );
+    m.create_namespace(&admin, body.as_bytes()).expect("create");
+}
+
+#[test]
+fn only_admins_define_namespaces_and_names_are_unique() {
+    let mut m = model();
+    let owner = who(&m, "owner-token");
+    assert_eq!(
+        kind(m.create_namespace(&owner, br#"{"namespace": "n"}"#)),
+        ErrorKind::Forbidden
+    );
+    namespace(&mut m, "n", "private");
+    let admin = who(&m, "admin-token");
+    assert_eq!(
+        kind(m.create_namespace(&admin, br#"{"namespace": "n"}"#)),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(m.create_namespace(&admin, br#"{"display_name": "x"}"#)),
+        ErrorKind::BadRequest
+    );
+    let long = format!(r#"{{"namespace": "{}"}}"#, "a".repeat(81));
+    assert_eq!(
+        kind(m.create_namespace(&admin, long.as_bytes())),
+        ErrorKind::BadRequest
+    );
+    let ns = m
+        .create_namespace(&admin, br#"{"namespace": "d"}"#)
+        .expect("create");
+    assert_eq!(
+        (ns.visibility.as_str(), ns.protected, ns.owner.as_str()),
+        ("private", false, "proj-admin")
+    );
+}
+
+#[test]
+fn private_namespaces_are_seen_by_their_project_and_admins_only() {
+    let mut m = model();
+    namespace(&mut m, "priv", "private");
+    namespace(&mut m, "pub", "public");
+    let (owner, stranger, admin) = (
+        who(&m, "owner-token"),
+        who(&m, "stranger-token"),
+        who(&m, "admin-token"),
+    );
+    assert!(m.show_namespace(&owner, "priv").is_ok());
+    assert_eq!(
+        kind(m.show_namespace(&stranger, "priv")),
+        ErrorKind::NotFound
+    );
+    assert!(m.show_namespace(&stranger, "pub").is_ok());
+    let names = |w: &Identity| -> Vec<String> {
+        m.list_namespaces(w, &[])
+            .expect("list")
+            .namespaces
+            .iter()
+            .map(|n| n.name.clone())
+            .collect()
+    };
+    assert_eq!(names(&stranger), ["pub"]);
+    assert_eq!(names(&admin), ["pub", "priv"], "newest first");
+    // Beneath an unseen namespace everything is not found, even for a write.
+    assert_eq!(
+        kind(m.list_objects(&stranger, "priv", &[])),
+        ErrorKind::NotFound
+    );
+    let stranger = who(&m, "stranger-token");
+    assert_eq!(
+        kind(m.create_object(&stranger, "priv", br#"{"name": "o"}"#)),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(m.create_object(&stranger, "pub", br#"{"name": "o"}"#)),
+        ErrorKind::Forbidden
+    );
+}
+
+#[test]
+fn a_protected_namespace_is_not_deleted_and_an_update_replaces_it() {
+    let mut m = model();
+    let admin = who(&m, "admin-token");
+    m.create_namespace(
+        &admin,
+        br#"{"namespace": "p", "protected": true, "description": "d"}"#,
+    )
+    .expect("create");
+    assert_eq!(kind(m.delete_namespace(&admin, "p")), ErrorKind::Forbidden);
+    let ns = m
+        .update_namespace(&admin, "p", br#"{"namespace": "q"}"#)
+        .expect("update");
+    assert_eq!(
+        (ns.name.as_str(), ns.protected, ns.description.clone()),
+        ("q", false, None)
+    );
+    assert_eq!(kind(m.show_namespace(&admin, "p")), ErrorKind::NotFound);
+    m.delete_namespace(&admin, "q").expect("delete");
+    assert!(
+        m.list_namespaces(&admin, &[])
+            .expect("list")
+            .namespaces
+            .is_empty()
+    );
+}
+
+#[test]
+fn objects_are_defined_renamed_and_removed() {
+    let mut m = model();
+    namespace(&mut m, "n", "public");
+    let admin = who(&m, "admin-token");
+    m.create_object(&admin, "n", br#"{"name": "o", "required": ["a"]}"#)
+        .expect("create");
+    assert_eq!(
+        kind(m.create_object(&admin, "n", br#"{"name": "o"}"#)),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(m.create_object(&admin, "n", br#"{"required": []}"#)),
+        ErrorKind::BadRequest
+    );
+    m.create_object(&admin, "n", br#"{"name": "p"}"#)
+        .expect("create");
+    assert_eq!(
+        kind(m.update_object(&admin, "n", "o", br#"{"name": "p"}"#)),
+        ErrorKind::Conflict
+    );
+    let o = m
+        .update_object(&admin, "n", "o", br#"{"name": "r"}"#)
+        .expect("rename");
+    assert_eq!((o.name.as_str(), o.required.len()), ("r", 0));
+    assert_eq!(kind(m.show_object(&admin, "n", "o")), ErrorKind::NotFound);
+    m.delete_object(&admin, "n", "r").expect("delete");
+    let names: Vec<&str> = m
+        .list_objects(&admin, "n", &[])
+        .expect("list")
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(names, ["p"]);
+    m.delete_objects(&admin, "n").expect("delete all");
+    assert!(m.list_objects(&admin, "n", &[]).expect("list").is_empty());
+}
+
+#[test]
+fn a_tag_list_replaces_the_tags_unless_appended() {
+    let mut m = model();
+    namespace(&mut m, "n", "public");
+    let admin = who(&m, "admin-token");
+    let names = |m: &Model| -> Vec<String> {
+        m.list_meta_tags(&admin, "n", &[])
+            .expect("list")
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    m.create_meta_tags(
+        &admin,
+        "n",
+        br#"{"tags": [{"name": "a"}, {"name": "b"}]}"#,
+        false,
+    )
+    .expect("create");
+    m.create_meta_tags(&admin, "n", br#"{"tags": [{"name": "c"}]}"#, false)
+        .expect("replace");
+    assert_eq!(names(&m), ["c"]);
+    m.create_meta_tags(&admin, "n", br#"{"tags": [{"name": "d"}]}"#, true)
+        .expect("append");
+    assert_eq!(names(&m), ["d", "c"], "newest first");
+    assert_eq!(
+        kind(m.create_meta_tags(&admin, "n", br#"{"tags": [{"name": "c"}]}"#, true)),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(m.create_meta_tags(
+            &admin,
+            "n",
+            br#"{"tags": [{"name": "x"}, {"name": "x"}]}"#,
+            false
+        )),
+        ErrorKind::Conflict
+    );
+    assert_eq!(names(&m), ["d", "c"], "a refused list changes nothing");
+    m.create_meta_tags(&admin, "n", br#"{"tags": []}"#, false)
+        .expect("empty");
+    assert_eq!(names(&m), ["d", "c"], "an empty list changes nothing");
+    m.create_meta_tag(&admin, "n", "e").expect("one");
+    assert_eq!(
+        kind(m.create_meta_tag(&admin, "n", "e")),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(m.update_meta_tag(&admin, "n", "e", br#"{"name": "c"}"#)),
+        ErrorKind::Conflict
+    );
+    m.update_meta_tag(&admin, "n", "e", br#"{"name": "f"}"#)
+        .expect("rename");
+    m.delete_meta_tag(&admin, "n", "f").expect("delete");
+    assert_eq!(kind(m.show_meta_tag(&admin, "n", "f")), ErrorKind::NotFound);
+    m.delete_meta_tags(&admin, "n").expect("delete all");
+    assert!(names(&m).is_empty());
+    let owner = who(&m, "owner-token");
+    assert_eq!(
+        kind(m.create_meta_tag(&owner, "n", "g")),
+        ErrorKind::Forbidden
+    );
+}
+
+#[test]
+fn the_namespace_list_pages_by_name_in_the_order_asked() {
+    let mut m = model();
+    for n in ["a", "b", "c"] {
+        namespace(&mut m, n, "public");
+    }
+    let admin = who(&m, "admin-token");
+    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let page = m
+        .list_namespaces(&admin, &q(&[("limit", "2")]))
+        .expect("list");
+    let names: Vec<&str> = page.namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!((names, page.next_marker), (vec!["c", "b"], Some("b")));
+    let page = m
+        .list_namespaces(&admin, &q(&[("limit", "2"), ("marker", "b")]))
+        .expect("list");
+    let names: Vec<&str> = page.namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!((names, page.next_marker), (vec!["a"], None));
+    let page = m
+        .list_namespaces(
+            &admin,
+            &q(&[("sort_key", "namespace"), ("sort_dir", "asc")]),
+        )
+        .expect("list");
+    assert_eq!(page.namespaces[0].name, "a");
+    assert_eq!(
+        kind(m.list_namespaces(&admin, &q(&[("limit", "-1")]))),
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        kind(m.list_namespaces(&admin, &q(&[("marker", "zz")]))),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(m.list_namespaces(&admin, &q(&[("sort_dir", "up")]))),
+        ErrorKind::BadRequest
+    );
+}
