@@ -12,10 +12,16 @@ async fn failures(suite: &Suite, mutant: Option<Mutant>) -> Vec<(String, String)
         .await
         .expect("mock starts");
     let driver = Arc::new(Driver::new(target, suite).expect("client"));
+    // As many cases at once as a test run has threads, not all of them: a flooded mock takes
+    // seconds per request, and the case that tells images made within one second apart
+    // (`list-ties-by-id`) needs its three creates to fall within about one.
+    let slots = Arc::new(tokio::sync::Semaphore::new(16));
     let mut set = tokio::task::JoinSet::new();
     for case in suite.cases.clone() {
         let driver = driver.clone();
+        let slots = slots.clone();
         set.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("semaphore open");
             let r = driver.run_case(&case).await;
             (case.name, r)
         });

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-use super::{Mutant, images, members};
+use super::{Mutant, images, members, metadefs};
 use crate::model::{ErrorKind, Identity, Image, Model, Outcome, Rules};
 use crate::operations::{Answer, Call, Handler, Operation};
 
@@ -51,6 +51,7 @@ pub(crate) fn answer(m: Mutant, op: &Operation, model: &mut Model, call: &Call) 
         | "show_image_member"
         | "update_image_member"
         | "delete_image_member" => members::answer(m, &ctx, model),
+        _ if op.path.starts_with("/v2/metadefs/") => metadefs::answer(m, &ctx, model),
         _ => images::answer(m, &ctx, model),
     }
 }

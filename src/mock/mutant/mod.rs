@@ -1,12 +1,13 @@
 //! Deliberately broken rules, so the self-test can prove that some case notices each. A mutant
 //! breaks exactly one rule, of the model or of the mock's HTTP layer, and lives behind one seam:
-//! `call` wraps the honest model's answer to one row of the table (`images`, `members`), `http`
-//! bends the finished response. Neither the model nor the router names a mutant.
+//! `call` wraps the honest model's answer to one row of the table (`images`, `members`,
+//! `metadefs`), `http` bends the finished response. Neither the model nor the router names a mutant.
 
 mod call;
 mod http;
 mod images;
 mod members;
+mod metadefs;
 
 pub(crate) use call::{answer, authenticate};
 pub(crate) use http::reply;
@@ -126,6 +127,16 @@ mutants! {
     ProtectedDeleted = "protected-deleted", Rules;
     /// A reader of the owning project may change the image (should be 403).
     ReaderCanWrite = "reader-can-write", Rules;
+    /// Anyone sees a private metadata definition namespace and what it defines.
+    PrivateNamespaceSeen = "private-namespace-seen", Rules;
+    /// The project owning a namespace may change it and what it defines (admins only).
+    NamespaceOwnerCanChange = "namespace-owner-can-change", Rules;
+    /// A protected namespace, and what it defines, can be deleted (should be 403).
+    ProtectedNamespaceDeleted = "protected-namespace-deleted", Rules;
+    /// A namespace's tag list is always appended to, never replaced.
+    TagsAlwaysAppended = "tags-always-appended", Rules;
+    /// The namespace list ignores `sort_dir` (always newest first).
+    NamespaceSortDirIgnored = "namespace-sort-dir-ignored", Rules;
     /// 405 answers lack the `Allow` header.
     MissingAllow = "missing-allow", Http;
     /// A successful member removal answers 200 with a body instead of 204.
