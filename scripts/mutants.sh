@@ -42,7 +42,7 @@ command -v cargo-mutants >/dev/null || { echo "mutants.sh: cargo-mutants not ins
 mkdir -p "$OUT"
 # Model code only, not its unit tests; names without line numbers, so that the equivalent
 # list survives edits elsewhere in a file.
-sel=(--file 'src/model/*.rs' --exclude src/model/tests.rs --line-col=false)
+sel=(--file 'src/model/**/*.rs' --exclude 'src/model/**/tests.rs' --line-col=false)
 if [ -n "$IN_DIFF" ]; then
   git diff "$BASE" -- src/model >"$OUT/diff.patch"
   if [ ! -s "$OUT/diff.patch" ]; then
