@@ -1,5 +1,4 @@
-//! sharecheck: a conformance suite and reference mock for the OpenStack Image v2
-//! image-sharing (members) API.
+//! sharecheck: a conformance suite and reference mock for the OpenStack Image v2 API.
 //!
 //! The modules are private; what a user of the library needs is re-exported here, at the
 //! root, and two namespaces group what reads better under a module name:

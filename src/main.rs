@@ -18,9 +18,9 @@ const USAGE: u8 = 2;
 #[command(
     name = "sharecheck",
     version,
-    about = "Conformance suite and reference mock for the OpenStack Image v2 image-sharing (members) API",
-    long_about = "Conformance suite and reference mock for the OpenStack Image v2 image-sharing \
-(members) API.\n\n`sharecheck run` checks a server against the documented response codes; with no \
+    about = "Conformance suite and reference mock for the OpenStack Image v2 API",
+    long_about = "Conformance suite and reference mock for the OpenStack Image v2 API: images, \
+image data and import, members, tags, tasks, metadata definitions and the schemas.\n\n`sharecheck run` checks a server against the documented response codes; with no \
 --target it starts the bundled mock in-process and checks that. `sharecheck mock` serves the mock.\n\n\
 Exit codes: 0 all passed, 1 some case failed (or fuzz/diff found something), 2 configuration \
 or usage error, 130 interrupted."
