@@ -142,6 +142,7 @@ fn expect_body(step: &Step, status: u16, value: &Value) -> Option<BodyExpect> {
         only_keys: false,
         values,
         lengths,
+        contains: BTreeMap::new(),
         schema: None,
         equals: None,
     };

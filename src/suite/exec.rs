@@ -673,6 +673,22 @@ impl Run<'_> {
                 None => problems.push(format!("body {ptr}: expected {want}, got nothing")),
             }
         }
+        for (ptr, want) in &b.contains {
+            let want = self.expand_json(want);
+            let has = |item: &Value| {
+                want.as_object()
+                    .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
+            };
+            match root.pointer(ptr).and_then(Value::as_array) {
+                Some(items) if items.iter().any(has) => {}
+                Some(items) => {
+                    problems.push(format!("body {ptr}: no item of {} has {want}", items.len()))
+                }
+                None => problems.push(format!(
+                    "body {ptr}: expected a list holding {want}, got none"
+                )),
+            }
+        }
         for (ptr, want) in &b.lengths {
             match root.pointer(ptr).and_then(Value::as_array) {
                 Some(a) if a.len() == *want => {}

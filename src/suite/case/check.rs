@@ -448,12 +448,24 @@ impl<'a> Checks<'a> {
 
     fn body(&mut self, b: &BodyExpect, bn: &Node, schemas: &[String]) {
         if b.kind != BodyKind::Json
-            && (!b.keys.is_empty() || b.only_keys || !b.values.is_empty() || !b.lengths.is_empty())
+            && (!b.keys.is_empty()
+                || b.only_keys
+                || !b.values.is_empty()
+                || !b.lengths.is_empty()
+                || !b.contains.is_empty())
         {
             self.bad(
                 &bn.at("kind"),
-                "keys, only_keys, values and lengths need kind: json".into(),
+                "keys, only_keys, values, lengths and contains need kind: json".into(),
             );
+        }
+        for (p, want) in &b.contains {
+            if !want.is_object() {
+                self.bad(
+                    &bn.at("contains").key(p),
+                    format!("contains `{p}`: expected an object of keys and values an item has"),
+                );
+            }
         }
         if (b.kind == BodyKind::Data) != b.equals.is_some() {
             self.bad(
@@ -472,7 +484,8 @@ impl<'a> Checks<'a> {
             }
         }
         let pointers = (b.values.keys().map(|p| ("values", p)))
-            .chain(b.lengths.keys().map(|p| ("lengths", p)));
+            .chain(b.lengths.keys().map(|p| ("lengths", p)))
+            .chain(b.contains.keys().map(|p| ("contains", p)));
         for (map, p) in pointers {
             if !p.starts_with('/') {
                 self.bad(

@@ -97,6 +97,12 @@ pub struct NamespaceSetup {
     /// Tags to define in it, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Properties to define in it (each titled by its name, of type string), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<String>,
+    /// Resource types to associate it with, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_types: Vec<String>,
 }
 
 fn public() -> String {
@@ -272,6 +278,10 @@ pub struct BodyExpect {
     /// JSON pointer → length of the array there.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lengths: BTreeMap<String, usize>,
+    /// JSON pointer → an object some item of the array there has all the keys and values of
+    /// (strings may hold placeholders): for lists a shared server also fills.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contains: BTreeMap<String, serde_json::Value>,
     /// The body must validate against `specs/schemas/<schema>.yaml` (json or error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,

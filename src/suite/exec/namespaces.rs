@@ -1,5 +1,5 @@
-//! Set-up of metadata definition namespaces: created by the admin, with their objects and
-//! tags, and deleted at the end of the case.
+//! Set-up of metadata definition namespaces: created by the admin, with their objects, tags,
+//! properties and resource type associations, and deleted at the end of the case.
 
 use serde_json::{Value, json};
 
@@ -67,6 +67,33 @@ impl Run<'_> {
                 "admin",
                 "POST",
                 &format!("{base}/tags"),
+                Some(body),
+                &[201],
+            )
+            .await?;
+        }
+        for p in &ns.properties {
+            let what = format!("defining property `{p}` in namespace `{name}`");
+            let p = self.expand(p);
+            let body = json!({"name": p, "title": p, "type": "string"});
+            self.call(
+                &what,
+                "admin",
+                "POST",
+                &format!("{base}/properties"),
+                Some(body),
+                &[201],
+            )
+            .await?;
+        }
+        for rt in &ns.resource_types {
+            let what = format!("associating namespace `{name}` with `{rt}`");
+            let body = json!({"name": self.expand(rt)});
+            self.call(
+                &what,
+                "admin",
+                "POST",
+                &format!("{base}/resource_types"),
                 Some(body),
                 &[201],
             )
