@@ -197,6 +197,10 @@ pub(crate) enum Kind {
     Object,
     /// A list of JSON objects.
     Objects,
+    /// A number.
+    Number,
+    /// Any JSON value.
+    Any,
 }
 
 const fn field(name: &'static str, required: bool, kind: Kind) -> Field {
@@ -844,6 +848,16 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     metadefs::SHOW_TAG,
     metadefs::UPDATE_TAG,
     metadefs::DELETE_TAG,
+    metadefs::LIST_PROPERTIES,
+    metadefs::CREATE_PROPERTY,
+    metadefs::DELETE_PROPERTIES,
+    metadefs::SHOW_PROPERTY,
+    metadefs::UPDATE_PROPERTY,
+    metadefs::DELETE_PROPERTY,
+    metadefs::LIST_RESOURCE_TYPES,
+    metadefs::LIST_ASSOCIATIONS,
+    metadefs::CREATE_ASSOCIATION,
+    metadefs::DELETE_ASSOCIATION,
     info_row("get_import_info", "/v2/info/import", |_, _| {
         Ok(Answer::json(&import_info()))
     }),

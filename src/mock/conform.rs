@@ -110,6 +110,8 @@ fn holds(kind: Kind, v: &Value) -> bool {
         Kind::OneOf(values) => v.as_str().is_some_and(|s| values.contains(&s)),
         Kind::Object => v.is_object() || v.is_null(),
         Kind::Objects => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
+        Kind::Number => v.is_number(),
+        Kind::Any => true,
     }
 }
 
@@ -123,6 +125,8 @@ fn describe(kind: Kind) -> String {
         Kind::OneOf(values) => format!("one of {}", values.join(", ")),
         Kind::Object => "a JSON object".into(),
         Kind::Objects => "a list of JSON objects".into(),
+        Kind::Number => "a number".into(),
+        Kind::Any => "any JSON value".into(),
     }
 }
 

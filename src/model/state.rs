@@ -53,6 +53,8 @@ pub(crate) struct State {
     tasks: HashMap<String, super::tasks::Task>,
     /// Metadata definition namespaces, oldest first (not kept by a store yet).
     namespaces: Vec<super::metadefs::Namespace>,
+    /// Resource types namespaces were ever associated with, oldest first.
+    resource_types: Vec<super::metadefs::ResourceType>,
 }
 
 impl State {
@@ -100,6 +102,21 @@ impl State {
         ns.seq = self.namespaces.last().map_or(1, |n| n.seq + 1);
         self.namespaces.push(ns);
         &self.namespaces[self.namespaces.len() - 1]
+    }
+
+    pub(crate) fn resource_types(&self) -> &[super::metadefs::ResourceType] {
+        &self.resource_types
+    }
+
+    /// Records the resource type `name`, first seen `now`, unless it is known.
+    pub(crate) fn note_resource_type(&mut self, name: &str, now: &str) {
+        if !self.resource_types.iter().any(|r| r.name == name) {
+            self.resource_types.push(super::metadefs::ResourceType {
+                name: name.to_string(),
+                created_at: now.to_string(),
+                updated_at: now.to_string(),
+            });
+        }
     }
 
     pub(crate) fn remove_namespace(&mut self, name: &str) {

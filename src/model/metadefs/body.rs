@@ -90,7 +90,8 @@ pub(crate) fn texts(o: &Map<String, Value>, key: &str) -> Result<Vec<String>> {
 }
 
 /// The JSON types a property definition may have.
-const PROPERTY_TYPES: &[&str] = &["array", "boolean", "integer", "number", "object", "string"];
+pub(crate) const PROPERTY_TYPES: &[&str] =
+    &["array", "boolean", "integer", "number", "object", "string"];
 
 /// An optional map of property definitions, each with a `title` and a known `type`.
 pub(crate) fn properties(o: &Map<String, Value>) -> Result<Map<String, Value>> {

@@ -64,7 +64,7 @@ fn key(ns: &Namespace, key: &str) -> String {
 impl Model {
     /// `GET /v2/metadefs/namespaces`: the namespaces the caller may see, newest first unless
     /// `sort_key`/`sort_dir` say otherwise (ties by creation, in the same direction),
-    /// filtered by `visibility` and `resource_types` (none has associations here), a page
+    /// filtered by `visibility` and `resource_types` (any of those associated), a page
     /// of `limit` after `marker` (a name).
     pub fn list_namespaces<'a>(
         &'a self,
@@ -98,7 +98,12 @@ impl Model {
             .iter()
             .filter(|n| n.visible_to(who))
             .filter(|n| visibility.is_none_or(|v| n.visibility == v))
-            .filter(|_| get("resource_types").is_none())
+            .filter(|n| {
+                get("resource_types").is_none_or(|list| {
+                    list.split(',')
+                        .any(|t| n.associations.iter().any(|a| a.name == t.trim()))
+                })
+            })
             .collect();
         let order = |a: &&Namespace, b: &&Namespace| -> Ordering {
             let o = key(a, sort_key)

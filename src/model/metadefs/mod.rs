@@ -8,16 +8,20 @@
 //! 400 against the schema), the namespace is found (404), the policy (403), the thing named
 //! beneath it is found (404), the name is unique in its scope (409).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{ApiError, ErrorKind, Identity, Model, Result};
 
 pub(crate) mod body;
 mod listing;
 mod objects;
+mod properties;
+mod resource_types;
 mod tags;
 
 pub use objects::MetaObject;
+pub use properties::MetaProperty;
+pub use resource_types::{Association, ResourceType};
 pub use tags::MetaTag;
 
 /// The longest namespace, object, tag or display name the reference stores.
@@ -45,14 +49,28 @@ pub struct Namespace {
     pub objects: Vec<MetaObject>,
     /// Tags, in the order they were defined (listed newest first).
     pub tags: Vec<MetaTag>,
+    /// Properties (listed by name).
+    pub properties: Vec<MetaProperty>,
+    /// Associations with resource types, oldest first.
+    pub associations: Vec<Association>,
     /// Its place in the order namespaces were created.
     pub(crate) seq: u64,
 }
 
 impl Namespace {
-    /// The namespace's own fields, as the list, an update and (with what it defines) a show
-    /// answer them; unset texts are left out.
+    /// The namespace as the list shows it: its own fields and its resource type
+    /// associations, when it has any.
     pub fn to_json(&self) -> Value {
+        let mut v = self.own_json();
+        if !self.associations.is_empty() {
+            v["resource_type_associations"] =
+                self.associations.iter().map(Association::to_json).collect();
+        }
+        v
+    }
+
+    /// The namespace's own fields, as an update answers them; unset texts are left out.
+    pub fn own_json(&self) -> Value {
         let mut v = json!({
             "namespace": self.name,
             "visibility": self.visibility,
@@ -75,6 +93,9 @@ impl Namespace {
     /// The namespace as a show answers it: what it defines embedded, when there is any.
     pub fn shown(&self) -> Value {
         let mut v = self.to_json();
+        if !self.properties.is_empty() {
+            v["properties"] = self.property_map();
+        }
         if !self.objects.is_empty() {
             v["objects"] = self
                 .objects_by_name()
@@ -92,7 +113,17 @@ impl Namespace {
 
     /// The namespace as a create answers it: what the body defined, as it was given.
     pub fn created(&self) -> Value {
-        let mut v = self.to_json();
+        let mut v = self.own_json();
+        if !self.associations.is_empty() {
+            v["resource_type_associations"] = self
+                .associations
+                .iter()
+                .map(Association::as_given)
+                .collect();
+        }
+        if !self.properties.is_empty() {
+            v["properties"] = self.property_map();
+        }
         if !self.objects.is_empty() {
             v["objects"] = self.objects.iter().map(MetaObject::as_given).collect();
         }
@@ -107,6 +138,22 @@ impl Namespace {
         let mut all: Vec<&MetaObject> = self.objects.iter().collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
         all.into_iter()
+    }
+
+    /// The properties, by name.
+    pub(crate) fn properties_by_name(&self) -> impl Iterator<Item = &MetaProperty> {
+        let mut all: Vec<&MetaProperty> = self.properties.iter().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all.into_iter()
+    }
+
+    /// Property name → definition, as the list and a show embed them.
+    pub fn property_map(&self) -> Value {
+        let map: Map<String, Value> = self
+            .properties_by_name()
+            .map(|p| (p.name.clone(), p.embedded()))
+            .collect();
+        Value::Object(map)
     }
 
     /// The tags, newest first (the reference's default order).
@@ -130,6 +177,8 @@ struct NamespaceBody {
     /// Defined with it (a create only; an update ignores them).
     objects: Vec<MetaObject>,
     tags: Vec<String>,
+    properties: Vec<MetaProperty>,
+    associations: Vec<Association>,
 }
 
 const NAMESPACE_KEYS: &[&str] = &[
@@ -163,18 +212,32 @@ fn parse_namespace(raw: &[u8], now: &str) -> Result<NamespaceBody> {
         Some(Value::Bool(b)) => Some(*b),
         Some(v) => return Err(body::schema(&format!("{v} is not of type 'boolean'"))),
     };
-    let unkept = o
-        .get("properties")
-        .and_then(Value::as_object)
-        .is_some_and(|m| !m.is_empty())
-        || o.get("resource_type_associations")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
-    if unkept {
-        return Err(ApiError::bad_request(
-            "This server does not keep metadata definition properties or resource type associations yet; define the namespace without them.",
-        ));
-    }
+    let properties = match o.get("properties") {
+        None => Vec::new(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(name, def)| match def {
+                Value::Object(def) => Ok(MetaProperty {
+                    name: name.clone(),
+                    definition: properties::definition(def)?,
+                    named: false,
+                }),
+                _ => Err(body::schema(&format!("{def} is not of type 'object'"))),
+            })
+            .collect::<Result<_>>()?,
+        Some(v) => return Err(body::schema(&format!("{v} is not of type 'object'"))),
+    };
+    let associations = match o.get("resource_type_associations") {
+        None => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|a| match a {
+                Value::Object(a) => resource_types::association(a, now),
+                _ => Err(body::schema(&format!("{a} is not of type 'object'"))),
+            })
+            .collect::<Result<_>>()?,
+        Some(v) => return Err(body::schema(&format!("{v} is not of type 'array'"))),
+    };
     let objects = match o.get("objects") {
         None => Vec::new(),
         Some(Value::Array(list)) => list
@@ -196,6 +259,8 @@ fn parse_namespace(raw: &[u8], now: &str) -> Result<NamespaceBody> {
         owner: body::text(&o, "owner", 255)?,
         objects,
         tags,
+        properties,
+        associations,
     })
 }
 
@@ -253,8 +318,13 @@ impl Model {
             updated_at: now,
             objects: b.objects,
             tags,
+            properties: b.properties,
+            associations: b.associations,
             seq: 0,
         };
+        for a in &ns.associations {
+            self.state.note_resource_type(&a.name, &ns.created_at);
+        }
         Ok(self.state.insert_namespace(ns).clone())
     }
 

@@ -269,3 +269,124 @@ fn the_namespace_list_pages_by_name_in_the_order_asked() {
         ErrorKind::BadRequest
     );
 }
+
+#[test]
+fn properties_are_defined_replaced_and_listed_by_name() {
+    let mut m = model();
+    namespace(&mut m, "n", "public");
+    let admin = who(&m, "admin-token");
+    let p = m
+        .create_meta_property(
+            &admin,
+            "n",
+            br#"{"name": "z", "title": "Z", "type": "integer", "default": 2}"#,
+        )
+        .expect("create");
+    assert_eq!(p.to_json()["default"], "2", "a default is kept as text");
+    m.create_meta_property(
+        &admin,
+        "n",
+        br#"{"name": "a", "title": "A", "type": "string"}"#,
+    )
+    .expect("create");
+    for bad in [
+        &br#"{"name": "b", "type": "string"}"#[..],
+        br#"{"name": "b", "title": "B", "type": "text"}"#,
+        br#"{"name": "b", "title": "B", "type": "string", "colour": "x"}"#,
+    ] {
+        assert_eq!(
+            kind(m.create_meta_property(&admin, "n", bad)),
+            ErrorKind::BadRequest
+        );
+    }
+    assert_eq!(
+        kind(m.create_meta_property(
+            &admin,
+            "n",
+            br#"{"name": "a", "title": "A", "type": "string"}"#
+        )),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(m.update_meta_property(
+            &admin,
+            "n",
+            "z",
+            br#"{"name": "a", "title": "A", "type": "string"}"#
+        )),
+        ErrorKind::Conflict
+    );
+    let names: Vec<String> = m
+        .list_meta_properties(&admin, "n")
+        .expect("list")
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(names, ["a", "z"]);
+    m.update_meta_property(
+        &admin,
+        "n",
+        "z",
+        br#"{"name": "y", "title": "Y", "type": "boolean"}"#,
+    )
+    .expect("rename");
+    assert_eq!(
+        kind(m.show_meta_property(&admin, "n", "z")),
+        ErrorKind::NotFound
+    );
+    let owner = who(&m, "owner-token");
+    assert_eq!(
+        kind(m.delete_meta_property(&owner, "n", "y")),
+        ErrorKind::Forbidden
+    );
+    m.delete_meta_property(&admin, "n", "y").expect("delete");
+    m.delete_meta_properties(&admin, "n").expect("delete all");
+    assert!(
+        m.list_meta_properties(&admin, "n")
+            .expect("list")
+            .is_empty()
+    );
+}
+
+#[test]
+fn resource_types_outlive_their_associations() {
+    let mut m = model();
+    namespace(&mut m, "n", "public");
+    let admin = who(&m, "admin-token");
+    assert!(m.list_resource_types().is_empty());
+    m.create_association(
+        &admin,
+        "n",
+        br#"{"name": "OS::Glance::Image", "prefix": "hw_"}"#,
+    )
+    .expect("associate");
+    assert_eq!(
+        kind(m.create_association(&admin, "n", br#"{"name": "OS::Glance::Image"}"#)),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(m.delete_association(&admin, "n", "OS::Nova::Flavor")),
+        ErrorKind::NotFound
+    );
+    let q = [(
+        "resource_types".to_string(),
+        "OS::Glance::Image".to_string(),
+    )];
+    assert_eq!(
+        m.list_namespaces(&admin, &q)
+            .expect("list")
+            .namespaces
+            .len(),
+        1
+    );
+    m.delete_association(&admin, "n", "OS::Glance::Image")
+        .expect("remove");
+    assert!(m.list_associations(&admin, "n").expect("list").is_empty());
+    assert_eq!(m.list_resource_types()[0].name, "OS::Glance::Image");
+    assert!(
+        m.list_namespaces(&admin, &q)
+            .expect("list")
+            .namespaces
+            .is_empty()
+    );
+}
