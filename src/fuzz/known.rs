@@ -1,8 +1,9 @@
 //! Known defects of a target (`sharecheck fuzz --known-defects FILE`): answers that differ
 //! from the model in a way already understood, each with its reason. A step whose answer
 //! matches one (the operation, the status the model predicts, the status the target gives)
-//! counts as that defect seen, not as a mismatch, and the sequence goes on; the report says
-//! how often each was seen. A CI run against a reference with known bugs stays green this
+//! counts as that defect seen, not as a mismatch, and the sequence goes on (unless the target
+//! succeeded where the model refused: then their states part and the sequence ends there);
+//! the report says how often each was seen. A CI run against a reference with known bugs stays green this
 //! way and still fails on any new difference.
 //!
 //! ```yaml

@@ -246,6 +246,7 @@ pub fn predictions(
         images: Vec::new(),
         session: None,
         name: name.to_string(),
+        diverged: false,
     };
     steps
         .iter()
