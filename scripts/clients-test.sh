@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Drive the mock with REAL OpenStack clients, offline, through the whole image-member
-# lifecycle, and check that they see what the reference (Glance + Keystone) gives them:
+# lifecycle, image data (create --file, save, deactivate and reactivate), properties, tags
+# and protection, and metadata definitions (glanceclient's md-* commands), and check that
+# they see what the reference (Glance + Keystone) gives them:
 #
 #   - python-glanceclient with a static token and an explicit endpoint
 #     (glance --os-image-url URL --os-auth-token TOKEN ...);
@@ -288,6 +290,22 @@ openstackclient_lifecycle() {
     || fail "glance image-download: $out"
   cmp -s "$WORK/data.raw" "$WORK/g.raw" || fail "glance image-download: the bytes differ"
   ok "glance image-download → the same bytes (glanceclient checks the MD5 too)"
+
+  osc owner image set --deactivate "$data_img"
+  out=$(osc owner image show "$data_img" -f json)
+  [[ $(json 'd["status"]' <<<"$out") == deactivated ]] || fail "image set --deactivate: $out"
+  if out=$(osc owner image save --file "$WORK/d.raw" "$data_img" 2>&1); then
+    fail "the owner downloaded a deactivated image: $out"
+  fi
+  ok "openstack image set --deactivate → deactivated; image save refused to the owner"
+  glance owner-token image-reactivate "$data_img" >/dev/null
+  out=$(glance owner-token image-show "$data_img")
+  grep -Eq '\| status +\| active' <<<"$out" || fail "glance image-reactivate: $out"
+  glance owner-token image-deactivate "$data_img" >/dev/null
+  osc owner image set --activate "$data_img"
+  out=$(osc owner image show "$data_img" -f json)
+  [[ $(json 'd["status"]' <<<"$out") == active ]] || fail "image set --activate: $out"
+  ok "glance image-reactivate / image-deactivate and openstack image set --activate"
   osc owner image delete "$data_img"
 
   out=$(osc owner image member list "$img" -f json)
@@ -341,6 +359,38 @@ openstackclient_lifecycle() {
   ok "openstack image delete"
 }
 
+# ----- metadata definitions (glanceclient's md-* commands, as the admin) ------------------
+
+metadefs_lifecycle() {
+  info "python-glanceclient $GLANCECLIENT_VERSION: metadata definitions"
+  local out ns=sharecheck-clients-ns
+  out=$(glance admin-token md-namespace-create "$ns" --visibility public --description "clients test")
+  grep -q "$ns" <<<"$out" || fail "md-namespace-create: $out"
+  ok "glance md-namespace-create (public)"
+  glance admin-token md-object-create "$ns" --name sharecheck-obj \
+    --schema '{"properties": {"cores": {"title": "Cores", "type": "integer"}}}' >/dev/null
+  glance admin-token md-tag-create-multiple "$ns" --names sharecheck-t1,sharecheck-t2 >/dev/null
+  glance admin-token md-property-create "$ns" --name sharecheck_size --title Size \
+    --type integer --schema '{"type": "integer", "minimum": 0}' >/dev/null
+  out=$(glance owner-token md-namespace-show "$ns")
+  for want in sharecheck-obj sharecheck-t1 sharecheck-t2 sharecheck_size; do
+    grep -q "$want" <<<"$out" || fail "md-namespace-show lacks $want: $out"
+  done
+  ok "glance md-object-create, md-tag-create-multiple, md-property-create → md-namespace-show (owner) lists them"
+  if out=$(glance owner-token md-tag-create "$ns" --name sharecheck-t3 2>&1); then
+    fail "a non-admin defined a tag: $out"
+  fi
+  grep -q 403 <<<"$out" || fail "md-tag-create by the owner: $out"
+  ok "glance md-tag-create by a non-admin → 403"
+  out=$(glance owner-token md-namespace-list)
+  grep -q "$ns" <<<"$out" || fail "md-namespace-list lacks $ns: $out"
+  glance admin-token md-namespace-delete "$ns" >/dev/null
+  if out=$(glance admin-token md-namespace-show "$ns" 2>&1); then
+    fail "the deleted namespace is still shown: $out"
+  fi
+  ok "glance md-namespace-list, md-namespace-delete → gone"
+}
+
 # ----- main --------------------------------------------------------------------------------
 
 ensure_venv
@@ -352,5 +402,6 @@ start_mock
 info "mock at $URL"
 write_clouds
 glanceclient_lifecycle
+metadefs_lifecycle
 openstackclient_lifecycle
 echo "clients-test: $CHECKS checks passed in $(( $(date +%s) - started )) s"
