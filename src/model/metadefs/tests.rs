@@ -390,3 +390,103 @@ fn resource_types_outlive_their_associations() {
             .is_empty()
     );
 }
+
+fn later() -> String {
+    "2030-01-01T00:00:00Z".into()
+}
+
+#[test]
+fn the_namespace_list_filters_by_visibility_and_sorts_by_any_column() {
+    let mut m = model();
+    let admin = who(&m, "admin-token");
+    // Made in the order b, c, a; every column sorts them otherwise.
+    for body in [
+        &br#"{"namespace": "b", "display_name": "3", "description": "3", "owner": "proj-c", "visibility": "public", "protected": true}"#[..],
+        br#"{"namespace": "c", "display_name": "1", "description": "1", "owner": "proj-a", "visibility": "private"}"#,
+        br#"{"namespace": "a", "display_name": "2", "description": "2", "owner": "proj-b", "visibility": "public", "protected": true}"#,
+    ] {
+        m.create_namespace(&admin, body).expect("create");
+    }
+    let names = |m: &Model, pairs: &[(&str, &str)]| -> Vec<String> {
+        let q: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let page = m.list_namespaces(&admin, &q).expect("list");
+        page.namespaces.iter().map(|n| n.name.clone()).collect()
+    };
+    assert_eq!(names(&m, &[("visibility", "private")]), ["c"]);
+    assert_eq!(names(&m, &[("visibility", "public")]), ["a", "b"]);
+    for (key, order) in [
+        ("created_at", ["b", "c", "a"]),
+        ("namespace", ["a", "b", "c"]),
+        ("display_name", ["c", "a", "b"]),
+        ("description", ["c", "a", "b"]),
+        ("owner", ["c", "a", "b"]),
+        ("visibility", ["c", "b", "a"]),
+        ("protected", ["c", "b", "a"]),
+    ] {
+        assert_eq!(
+            names(&m, &[("sort_key", key), ("sort_dir", "asc")]),
+            order,
+            "{key}"
+        );
+    }
+    let bad = [("sort_key".to_string(), "colour".to_string())];
+    assert_eq!(kind(m.list_namespaces(&admin, &bad)), ErrorKind::BadRequest);
+    // Changed later, `b` sorts last by updated_at.
+    m.set_clock(later);
+    m.update_namespace(&admin, "b", br#"{"namespace": "b"}"#)
+        .expect("update");
+    assert_eq!(
+        names(&m, &[("sort_key", "updated_at"), ("sort_dir", "asc")]),
+        ["c", "a", "b"]
+    );
+}
+
+#[test]
+fn an_object_update_keeps_when_it_was_made() {
+    let mut m = model();
+    namespace(&mut m, "n", "public");
+    let admin = who(&m, "admin-token");
+    let made = m
+        .create_object(&admin, "n", br#"{"name": "o"}"#)
+        .expect("create");
+    m.set_clock(later);
+    let o = m
+        .update_object(&admin, "n", "o", br#"{"name": "o"}"#)
+        .expect("update");
+    assert_eq!(
+        (o.created_at, o.updated_at.as_str()),
+        (made.created_at, "2030-01-01T00:00:00Z")
+    );
+}
+
+#[test]
+fn the_object_list_checks_its_query_and_tag_names_stop_at_80() {
+    let mut m = model();
+    namespace(&mut m, "n", "public");
+    let admin = who(&m, "admin-token");
+    let q = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+    assert!(
+        m.list_objects(&admin, "n", &q("visibility", "shared"))
+            .is_ok()
+    );
+    assert_eq!(
+        kind(m.list_objects(&admin, "n", &q("sort_dir", "up"))),
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        kind(m.list_objects(&admin, "n", &q("visibility", "bad"))),
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        kind(m.list_objects(&admin, "n", &q("limit", "0"))),
+        ErrorKind::BadRequest
+    );
+    assert!(m.create_meta_tag(&admin, "n", &"t".repeat(80)).is_ok());
+    assert_eq!(
+        kind(m.create_meta_tag(&admin, "n", &"t".repeat(81))),
+        ErrorKind::BadRequest
+    );
+}
