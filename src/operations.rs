@@ -6,17 +6,19 @@
 //!
 //! Adding an operation is its spec, its cases, one model method and one row here.
 
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::model::{
-    CONTAINER_FORMATS, DISK_FORMATS, Identity, ImageData, Model, Outcome, PATCH_MEDIA_TYPES, Span,
-    TASK_TYPES, Upload, check_data_type, declared_size, import_info, requested_span, stores_info,
+    Identity, Model, Outcome, PATCH_MEDIA_TYPES, TASK_TYPES, check_data_type, declared_size,
+    import_info, requested_span, stores_info,
 };
+pub(crate) use answer::Answer;
 use calls::{
     DATA_BODIES, IMAGE_BODIES, IMPORT_BODIES, MOSTLY_NO_BODY, PATCH_BODIES, TASK_BODIES, download,
     image_page, receive, task_page,
 };
+use takes::{CREATE_FIELDS, field};
+pub(crate) use takes::{Field, Kind, Takes};
 
 /// A request as the table hands it to the model: who asks, the path parameters in template
 /// order, the query pairs and the raw body.
@@ -42,69 +44,6 @@ impl Call<'_> {
     /// A header's value, if it is text.
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// What a successful model call gives back, before HTTP.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Answer {
-    /// No body.
-    Empty,
-    /// A JSON body, serialized once; `location` is a path the mock prefixes with its base URL.
-    Json {
-        body: Vec<u8>,
-        location: Option<String>,
-    },
-    /// One of the fixed JSON schema documents, by name.
-    Schema(&'static str),
-    /// An upload set up: the caller streams the body into the blob store, then ends it with
-    /// `Model::finish_upload`.
-    Upload(Upload),
-    /// Image data to send: none (204), all of it (200) or a part (206).
-    Data {
-        data: Option<ImageData>,
-        span: Option<Span>,
-    },
-}
-
-impl Answer {
-    fn json<T: Serialize + ?Sized>(value: &T) -> Answer {
-        Answer::Json {
-            body: serde_json::to_vec(value).unwrap_or_default(),
-            location: None,
-        }
-    }
-
-    /// The answer once `data`, held whole, has been uploaded: the model ends an upload (the
-    /// fuzzer's predictions); any other answer stays as it is.
-    pub(crate) fn ended(self, m: &mut Model, data: &[u8]) -> Outcome<Answer> {
-        let Answer::Upload(up) = self else {
-            return Ok(self);
-        };
-        let mut digest = crate::model::Digester::default();
-        digest.update(data);
-        m.finish_upload(&up, digest.finish())?;
-        Ok(Answer::Empty)
-    }
-
-    /// The status this answer goes out with on `op`: its success status, except that data
-    /// answers 204 when there is none and 206 for a part.
-    pub(crate) fn status(&self, op: &Operation) -> u16 {
-        match self {
-            Answer::Data { data: None, .. } => 204,
-            Answer::Data { span: Some(_), .. } => 206,
-            _ => op.success,
-        }
-    }
-
-    /// The body as JSON (`Null` for none), for comparisons.
-    pub(crate) fn value(&self) -> Value {
-        match self {
-            Answer::Json { body, .. } => serde_json::from_slice(body).unwrap_or(Value::Null),
-            Answer::Empty | Answer::Schema(_) | Answer::Upload(_) | Answer::Data { .. } => {
-                Value::Null
-            }
-        }
     }
 }
 
@@ -151,85 +90,6 @@ pub(crate) struct Fuzz {
     /// follows when it is not the row's first.
     pub(crate) says: &'static str,
 }
-
-/// The request body the documentation describes for a row (the mock's journal says where a
-/// client's request departs from it).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Takes {
-    /// No body.
-    Nothing,
-    /// A JSON object (`application/json`) with these fields; `open`: other keys may carry
-    /// string values (an image's extra properties).
-    Object {
-        fields: &'static [Field],
-        open: bool,
-    },
-    /// A JSON-patch document, in one of the patch media types.
-    Patch,
-    /// Image data (`application/octet-stream`), streamed, of any size.
-    Data,
-}
-
-/// A documented field of a request body.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Field {
-    pub(crate) name: &'static str,
-    pub(crate) required: bool,
-    pub(crate) kind: Kind,
-}
-
-/// The JSON a documented field holds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Kind {
-    /// A string.
-    Text,
-    /// A string or `null`.
-    TextOrNull,
-    /// `true` or `false`.
-    Bool,
-    /// A whole number from 0.
-    Count,
-    /// A list of strings.
-    Texts,
-    /// One of these strings.
-    OneOf(&'static [&'static str]),
-    /// A JSON object (or `null`).
-    Object,
-    /// A list of JSON objects.
-    Objects,
-    /// A number.
-    Number,
-    /// Any JSON value.
-    Any,
-}
-
-const fn field(name: &'static str, required: bool, kind: Kind) -> Field {
-    Field {
-        name,
-        required,
-        kind,
-    }
-}
-
-/// What a create body may hold: the image schema's writable attributes, and extra string
-/// properties.
-const CREATE_FIELDS: &[Field] = &[
-    field("id", false, Kind::Text),
-    field("name", false, Kind::TextOrNull),
-    field(
-        "visibility",
-        false,
-        Kind::OneOf(&["private", "shared", "community", "public"]),
-    ),
-    field("owner", false, Kind::TextOrNull),
-    field("protected", false, Kind::Bool),
-    field("os_hidden", false, Kind::Bool),
-    field("disk_format", false, Kind::OneOf(DISK_FORMATS)),
-    field("container_format", false, Kind::OneOf(CONTAINER_FORMATS)),
-    field("min_ram", false, Kind::Count),
-    field("min_disk", false, Kind::Count),
-    field("tags", false, Kind::Texts),
-];
 
 /// One operation.
 #[derive(Clone, Copy)]
@@ -870,56 +730,16 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     schema_row("get_images_schema", "/v2/schemas/images", "images"),
     schema_row("get_task_schema", "/v2/schemas/task", "task"),
     schema_row("get_tasks_schema", "/v2/schemas/tasks", "tasks"),
-    schema_row(
-        "get_metadef_namespace_schema",
-        "/v2/schemas/metadefs/namespace",
-        "metadefs/namespace",
-    ),
-    schema_row(
-        "get_metadef_namespaces_schema",
-        "/v2/schemas/metadefs/namespaces",
-        "metadefs/namespaces",
-    ),
-    schema_row(
-        "get_metadef_object_schema",
-        "/v2/schemas/metadefs/object",
-        "metadefs/object",
-    ),
-    schema_row(
-        "get_metadef_objects_schema",
-        "/v2/schemas/metadefs/objects",
-        "metadefs/objects",
-    ),
-    schema_row(
-        "get_metadef_property_schema",
-        "/v2/schemas/metadefs/property",
-        "metadefs/property",
-    ),
-    schema_row(
-        "get_metadef_properties_schema",
-        "/v2/schemas/metadefs/properties",
-        "metadefs/properties",
-    ),
-    schema_row(
-        "get_metadef_resource_type_schema",
-        "/v2/schemas/metadefs/resource_type",
-        "metadefs/resource_type",
-    ),
-    schema_row(
-        "get_metadef_resource_types_schema",
-        "/v2/schemas/metadefs/resource_types",
-        "metadefs/resource_types",
-    ),
-    schema_row(
-        "get_metadef_tag_schema",
-        "/v2/schemas/metadefs/tag",
-        "metadefs/tag",
-    ),
-    schema_row(
-        "get_metadef_tags_schema",
-        "/v2/schemas/metadefs/tags",
-        "metadefs/tags",
-    ),
+    metadefs::NAMESPACE_SCHEMA,
+    metadefs::NAMESPACES_SCHEMA,
+    metadefs::OBJECT_SCHEMA,
+    metadefs::OBJECTS_SCHEMA,
+    metadefs::PROPERTY_SCHEMA,
+    metadefs::PROPERTIES_SCHEMA,
+    metadefs::RESOURCE_TYPE_SCHEMA,
+    metadefs::RESOURCE_TYPES_SCHEMA,
+    metadefs::TAG_SCHEMA,
+    metadefs::TAGS_SCHEMA,
 ];
 
 /// What a task create body holds.
@@ -941,7 +761,11 @@ const fn info_row(
 }
 
 /// A fixed schema document: anyone with a valid token may read it.
-const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -> Operation {
+pub(super) const fn schema_row(
+    name: &'static str,
+    path: &'static str,
+    doc: &'static str,
+) -> Operation {
     Operation {
         name,
         method: "GET",
@@ -959,7 +783,9 @@ const fn schema_row(name: &'static str, path: &'static str, doc: &'static str) -
     }
 }
 
+mod answer;
 mod calls;
 mod metadefs;
+mod takes;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! The rows of the metadata definition calls (`/v2/metadefs`): namespaces, their objects,
-//! tags and properties, and resource types. Admins change them; the fuzzer does not generate them yet (weight 0).
+//! tags and properties, resource types, and the ten metadef schemas. Admins change them; the fuzzer does not generate them yet (weight 0).
 
 use super::*;
 
@@ -514,4 +514,66 @@ pub(super) const DELETE_ASSOCIATION: Operation = row(
         Ok(Answer::Empty)
     }),
     Takes::Nothing,
+);
+
+// The metadef schemas: fixed documents anyone with a valid token may read.
+
+pub(super) const NAMESPACE_SCHEMA: Operation = schema_row(
+    "get_metadef_namespace_schema",
+    "/v2/schemas/metadefs/namespace",
+    "metadefs/namespace",
+);
+
+pub(super) const NAMESPACES_SCHEMA: Operation = schema_row(
+    "get_metadef_namespaces_schema",
+    "/v2/schemas/metadefs/namespaces",
+    "metadefs/namespaces",
+);
+
+pub(super) const OBJECT_SCHEMA: Operation = schema_row(
+    "get_metadef_object_schema",
+    "/v2/schemas/metadefs/object",
+    "metadefs/object",
+);
+
+pub(super) const OBJECTS_SCHEMA: Operation = schema_row(
+    "get_metadef_objects_schema",
+    "/v2/schemas/metadefs/objects",
+    "metadefs/objects",
+);
+
+pub(super) const PROPERTY_SCHEMA: Operation = schema_row(
+    "get_metadef_property_schema",
+    "/v2/schemas/metadefs/property",
+    "metadefs/property",
+);
+
+pub(super) const PROPERTIES_SCHEMA: Operation = schema_row(
+    "get_metadef_properties_schema",
+    "/v2/schemas/metadefs/properties",
+    "metadefs/properties",
+);
+
+pub(super) const RESOURCE_TYPE_SCHEMA: Operation = schema_row(
+    "get_metadef_resource_type_schema",
+    "/v2/schemas/metadefs/resource_type",
+    "metadefs/resource_type",
+);
+
+pub(super) const RESOURCE_TYPES_SCHEMA: Operation = schema_row(
+    "get_metadef_resource_types_schema",
+    "/v2/schemas/metadefs/resource_types",
+    "metadefs/resource_types",
+);
+
+pub(super) const TAG_SCHEMA: Operation = schema_row(
+    "get_metadef_tag_schema",
+    "/v2/schemas/metadefs/tag",
+    "metadefs/tag",
+);
+
+pub(super) const TAGS_SCHEMA: Operation = schema_row(
+    "get_metadef_tags_schema",
+    "/v2/schemas/metadefs/tags",
+    "metadefs/tags",
 );
