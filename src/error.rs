@@ -170,6 +170,18 @@ pub enum StoreError {
         /// The layout version this build reads.
         expected: u32,
     },
+    /// The store was written by an older build, in a layout this one does not read.
+    #[error(
+        "state {path}: written by an older sharecheck (layout version {layout}); start that \
+         version on it, save its state with GET /_sharecheck/snapshot, and start this one on a \
+         new state directory with --fixtures FILE"
+    )]
+    Older {
+        /// The store file.
+        path: std::path::PathBuf,
+        /// The layout version it was written with.
+        layout: u32,
+    },
     /// The store is damaged: its integrity check or one of its records fails.
     #[error("state {path}: damaged: {detail}")]
     Damaged {

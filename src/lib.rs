@@ -61,8 +61,8 @@ pub use mock::{
     load_fixtures, load_identities,
 };
 pub use model::{
-    Identities, ImageRecord, MemberRecord, MemberStatus, Rules, Snapshot, SnapshotError,
-    TokenRecord,
+    DataRecord, FormerMemberRecord, Identities, ImageRecord, MemberRecord, MemberStatus, Rules,
+    Snapshot, SnapshotError, TokenRecord,
 };
 pub use suite::{
     Driver, Expectations, MATRIX_COLUMNS, PREFIX as IMAGE_PREFIX, RunOptions, RunSummary, Suite,

@@ -119,8 +119,10 @@ async fn a_snapshot_round_trips_into_another_mock() {
     assert_eq!(r.status(), 200);
     let taken = snapshot(&http, &base).await;
     assert_eq!(taken["images"].as_array().unwrap().len(), 2);
-    assert_eq!(taken["images"][0]["members"][0]["status"], "accepted");
-    assert_eq!(taken["images"][0]["members"][1]["status"], "pending");
+    assert_eq!(taken["version"], 2);
+    assert_eq!(taken["members"][0]["image_id"], a.as_str());
+    assert_eq!(taken["members"][0]["status"], "accepted");
+    assert_eq!(taken["members"][1]["status"], "pending");
     assert_eq!(taken["images"][0]["properties"]["sharecheck_note"], "kept");
 
     let (two, _) = start().await;
@@ -485,8 +487,8 @@ async fn a_snapshot_keeps_former_members() {
     let (mock, http) = dated().await;
     let snap = snapshot(&http, &mock.uri()).await;
     assert_eq!(
-        snap["images"][0]["former_members"],
-        json!({"proj-member": "2019-05-05T05:05:05Z"})
+        snap["former_members"],
+        json!([{"image_id": OLD, "member_id": "proj-member", "created_at": "2019-05-05T05:05:05Z"}])
     );
 }
 

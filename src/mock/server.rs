@@ -133,17 +133,30 @@ fn open_blobs(
 
 fn open_state(dir: &std::path::Path, model: &mut Model) -> Result<(Store, bool), MockError> {
     let opened = Store::open(dir).map_err(|source| MockError::State { source })?;
-    let Some(saved) = &opened.state else {
+    let Some(saved) = opened.state else {
         return Ok((opened.store, true));
     };
-    model.restore(saved).map_err(|e| {
-        // `images[N]…` names the image by its place in a snapshot; the store knows its id.
-        let image =
-            e.at.strip_prefix("images[")
-                .and_then(|rest| rest.split(']').next()?.parse::<usize>().ok())
-                .and_then(|i| saved.images.get(i));
-        let at = match image {
-            Some(img) => format!("image {}: {}", img.id, e.at),
+    // `name[N]…` names a record by its place; the store knows its key.
+    let keys: std::collections::HashMap<String, Vec<String>> = saved
+        .iter()
+        .map(|(name, records)| {
+            (
+                name.clone(),
+                records.iter().map(|(k, _)| k.clone()).collect(),
+            )
+        })
+        .collect();
+    let texts = saved
+        .into_iter()
+        .map(|(name, records)| (name, records.into_iter().map(|(_, t)| t).collect()))
+        .collect();
+    model.restore_stored(texts).map_err(|e| {
+        let key = e.at.split_once('[').and_then(|(name, rest)| {
+            let i: usize = rest.split(']').next()?.parse().ok()?;
+            Some((name, keys.get(name)?.get(i)?))
+        });
+        let at = match key {
+            Some((name, key)) => format!("{name} record {key}: {}", e.at),
             None => e.at.clone(),
         };
         MockError::State {

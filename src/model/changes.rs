@@ -1,19 +1,27 @@
-//! What changed, for a persistent store to follow. The model notes the key of every image,
-//! membership and token it changes (only while a store follows: `Model::follow_changes`);
+//! What changed, for a persistent store to follow. The model notes the collection and key of
+//! every record it changes (only while a store follows: `Model::follow_changes`);
 //! `Model::take_writes` turns the keys into the records as they stand now, in the order they
 //! were first changed, and a store writes them as one step.
 
-use super::snapshot::{ImageRecord, MemberRecord, Snapshot, TokenRecord};
+/// The names of the collections (`collections/` declares each).
+pub(crate) const IMAGES: &str = "images";
+pub(crate) const MEMBERS: &str = "members";
+pub(crate) const FORMER_MEMBERS: &str = "former_members";
+pub(crate) const TOKENS: &str = "tokens";
+pub(crate) const TASKS: &str = "tasks";
+pub(crate) const NAMESPACES: &str = "namespaces";
+pub(crate) const RESOURCE_TYPES: &str = "resource_types";
+
+/// The key of a record filed under the record `parent` of another collection.
+pub(crate) fn filed(parent: &str, own: &str) -> String {
+    format!("{parent}/{own}")
+}
 
 /// The key of something that changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Change {
-    /// An image (created, changed or deleted with its members).
-    Image(String),
-    /// A membership (image, project): added, changed, removed or revived.
-    Member(String, String),
-    /// An issued token: registered, revoked or dropped as the oldest.
-    Token(String),
+    /// One record of a collection: created, changed or removed.
+    Record(&'static str, String),
     /// Everything (a restore).
     All,
 }
@@ -28,13 +36,20 @@ impl Changes {
         self.0.get_or_insert_with(Vec::new);
     }
 
-    /// Notes the key `key()` makes, if noting is on (the key is made only then).
-    pub(crate) fn note(&mut self, key: impl FnOnce() -> Change) {
+    /// Notes record `key()` of `collection`, if noting is on (the key is made only then).
+    pub(crate) fn note(&mut self, collection: &'static str, key: impl FnOnce() -> String) {
         if let Some(keys) = &mut self.0 {
-            let key = key();
+            let key = Change::Record(collection, key());
             if !keys.contains(&key) {
                 keys.push(key);
             }
+        }
+    }
+
+    /// Notes that everything changed, if noting is on.
+    pub(crate) fn note_all(&mut self) {
+        if let Some(keys) = &mut self.0 {
+            keys.push(Change::All);
         }
     }
 
@@ -44,40 +59,23 @@ impl Changes {
     }
 }
 
-/// One record to write as it stands now; `None` deletes it. A store may keep these as they
-/// are, in order (a log); replaying them gives the state back.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "write", rename_all = "snake_case", deny_unknown_fields)]
+/// One record to write as it stands now, as JSON text; `None` deletes it (and what is filed
+/// under it). A store may keep these as they are, in order (a log); replaying them gives the
+/// state back.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Write {
-    /// An image without its members (`members` and `former_members` empty); deleting one
-    /// deletes its members and former members too.
-    Image {
-        /// The image id.
-        id: String,
-        /// The image, if it still exists.
-        record: Option<Box<ImageRecord>>,
+    /// A record of a collection.
+    Put {
+        /// The collection's name.
+        collection: &'static str,
+        /// The record's key.
+        key: String,
+        /// The record, if it still exists.
+        value: Option<String>,
     },
-    /// A membership, and the former-member entry of the same project.
-    Member {
-        /// The image id.
-        image: String,
-        /// The member project.
-        member: String,
-        /// The row (with `added_order`), if the project is a member.
-        row: Option<MemberRecord>,
-        /// When it first became a member, if it was removed.
-        former: Option<String>,
-    },
-    /// An issued token.
-    Token {
-        /// The token.
-        token: String,
-        /// Its record, if it is still kept.
-        record: Option<TokenRecord>,
-    },
-    /// The whole state, replacing what was written.
+    /// The whole state, replacing what was written: every record, parents first.
     Replace {
-        /// The new state.
-        state: Box<Snapshot>,
+        /// (collection, key, record) of every record.
+        records: Vec<(&'static str, String, String)>,
     },
 }

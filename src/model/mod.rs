@@ -10,6 +10,7 @@
 //! [`State`](state::State), so a persistent store replaces one module.
 
 mod changes;
+mod collections;
 mod data;
 mod format;
 mod identity;
@@ -25,6 +26,9 @@ mod tags;
 mod tasks;
 
 pub use changes::Write;
+pub use collections::{
+    DataRecord, FormerMemberRecord, ImageRecord, MemberRecord, SnapshotError, TokenRecord,
+};
 pub use data::{
     Digester, ImageData, PARALLEL_BYTES, Span, Upload, check_data_type, declared_size,
     requested_span,
@@ -34,7 +38,7 @@ pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use import::{import_info, stores_info};
 pub use member::{Member, MemberStatus};
 pub use patch::PATCH_MEDIA_TYPES;
-pub use snapshot::{ImageRecord, MemberRecord, Snapshot, SnapshotError, TokenRecord};
+pub use snapshot::Snapshot;
 pub use tasks::{TASK_STATUSES, TASK_TYPES};
 
 pub(crate) use metadefs::body::none as no_body;
@@ -202,10 +206,6 @@ pub struct Model {
     identities: Identities,
     rules: Rules,
     state: State,
-    /// Tokens issued at run time (by the mock's Keystone), besides the static ones.
-    issued: std::collections::HashMap<String, IssuedToken>,
-    /// Issued tokens, oldest first: past [`MAX_ISSUED_TOKENS`] the oldest stops working.
-    issued_order: std::collections::VecDeque<String>,
     /// The time source (the system clock; tests fix it).
     clock: fn() -> String,
 }
@@ -222,8 +222,6 @@ impl Model {
             identities,
             rules,
             state: State::default(),
-            issued: std::collections::HashMap::new(),
-            issued_order: std::collections::VecDeque::new(),
             clock: now,
         }
     }
@@ -241,39 +239,48 @@ impl Model {
 
     /// Makes `token` stand for `issued.identity` from now on (a token Keystone issued).
     pub fn register_token(&mut self, token: String, issued: IssuedToken) {
-        if self.issued.len() >= MAX_ISSUED_TOKENS
-            && let Some(oldest) = self.issued_order.pop_front()
-        {
-            self.issued.remove(&oldest);
-            self.state.noted.note(|| changes::Change::Token(oldest));
-        }
-        self.state
-            .noted
-            .note(|| changes::Change::Token(token.clone()));
-        self.issued_order.push_back(token.clone());
-        self.issued.insert(token, issued);
+        self.state.register_token(token, issued);
     }
 
-    /// The whole state as one document: images in creation order with their members, and
-    /// the tokens issued at run time.
+    /// The whole state as one document: every collection, each in its order.
     pub fn snapshot(&self) -> Snapshot {
-        snapshot::write(&self.state, &self.issued, &self.issued_order)
+        snapshot::write(&self.state)
     }
 
     /// Replaces the whole state with `snap`'s; on an error nothing changes.
     pub fn restore(&mut self, snap: &Snapshot) -> Result<(), SnapshotError> {
         let restored = snapshot::read(snap)?;
-        let noted = std::mem::take(&mut self.state.noted);
-        let mut old = std::mem::replace(&mut self.state, restored.state);
-        self.state.succeed(&mut old);
-        self.issued.clear();
-        self.issued_order.clear();
-        for (token, issued) in restored.tokens {
-            self.register_token(token, issued);
-        }
-        self.state.noted = noted;
-        self.state.noted.note(|| changes::Change::All);
+        self.replace_state(restored);
         Ok(())
+    }
+
+    /// Replaces the whole state with the records a store kept: per collection, each record
+    /// as JSON text, in the collection's order; on an error nothing changes.
+    pub(crate) fn restore_stored(
+        &mut self,
+        mut stored: std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<(), SnapshotError> {
+        if let Some(name) = stored.keys().find(|k| collections::declared(k).is_none()) {
+            return Err(collections::refuse(
+                name.as_str(),
+                "not a collection this build keeps",
+            ));
+        }
+        let mut restored = State::default();
+        for d in collections::COLLECTIONS {
+            let texts = stored.remove(d.name).unwrap_or_default();
+            (d.load_texts)(&mut restored, texts)?;
+        }
+        self.replace_state(restored);
+        Ok(())
+    }
+
+    fn replace_state(&mut self, restored: State) {
+        let noted = std::mem::take(&mut self.state.noted);
+        let mut old = std::mem::replace(&mut self.state, restored);
+        self.state.succeed(&mut old);
+        self.state.noted = noted;
+        self.state.noted.note_all();
     }
 
     /// The blobs of image data no image names any more (deleted images, a restore), for
@@ -294,54 +301,41 @@ impl Model {
         let keys = self.state.noted.take();
         if keys.contains(&changes::Change::All) {
             return vec![Write::Replace {
-                state: Box::new(self.snapshot_ordered()),
+                records: self.records(),
             }];
         }
-        keys.into_iter().map(|key| self.write_of(key)).collect()
-    }
-
-    /// The snapshot with each member's `added_order` (what a store keeps).
-    pub fn snapshot_ordered(&self) -> Snapshot {
-        let mut snap = self.snapshot();
-        for img in &mut snap.images {
-            let orders = self.state.ordered(&img.id);
-            for (rec, (order, _)) in img.members.iter_mut().zip(orders) {
-                rec.added_order = Some(order);
-            }
-        }
-        snap
-    }
-
-    fn write_of(&self, key: changes::Change) -> Write {
-        use changes::Change;
-        match key {
-            Change::Image(id) => Write::Image {
-                record: self
-                    .state
-                    .image(&id)
-                    .map(|i| Box::new(snapshot::image_row(i))),
-                id,
-            },
-            Change::Member(image, member) => {
-                let row = self.state.ordered_member(&image, &member);
-                Write::Member {
-                    row: row.map(|(order, m)| snapshot::member_record(&m, Some(order))),
-                    former: self.state.former_member(&image, &member),
-                    image,
-                    member,
+        keys.into_iter()
+            .filter_map(|key| match key {
+                changes::Change::Record(collection, key) => {
+                    let d = collections::declared(collection)?;
+                    let value = (d.get)(&self.state, &key);
+                    Some(Write::Put {
+                        collection,
+                        key,
+                        value,
+                    })
                 }
-            }
-            Change::Token(token) => Write::Token {
-                record: self
-                    .issued
-                    .get(&token)
-                    .map(|i| snapshot::token_record(&token, i)),
-                token,
-            },
-            Change::All => Write::Replace {
-                state: Box::new(self.snapshot_ordered()),
-            },
+                changes::Change::All => None,
+            })
+            .collect()
+    }
+
+    /// Every record of every collection as (collection, key, JSON text), parents first.
+    pub fn records(&self) -> Vec<(&'static str, String, String)> {
+        let mut all = Vec::new();
+        for d in collections::COLLECTIONS {
+            all.extend(
+                (d.texts)(&self.state)
+                    .into_iter()
+                    .map(|(k, v)| (d.name, k, v)),
+            );
         }
+        all
+    }
+
+    /// The collections a store keeps: (name, the collection its records are filed under).
+    pub fn collections() -> impl Iterator<Item = (&'static str, Option<&'static str>)> {
+        collections::COLLECTIONS.iter().map(|d| (d.name, d.parent))
     }
 
     /// The images and memberships (the mock's mutants read and bend them).
@@ -362,8 +356,8 @@ impl Model {
     /// A token issued at run time, if `token` is one and has neither expired nor been
     /// revoked.
     pub fn issued_token(&self, token: &str) -> Option<&IssuedToken> {
-        self.issued
-            .get(token)
+        self.state
+            .issued(token)
             .filter(|t| !t.expired_at(std::time::SystemTime::now()))
     }
 
@@ -374,10 +368,7 @@ impl Model {
 
     /// Revokes the issued token `token`; whether there was one.
     pub fn revoke_token(&mut self, token: &str) -> bool {
-        self.state
-            .noted
-            .note(|| changes::Change::Token(token.to_string()));
-        self.issued.remove(token).is_some()
+        self.state.revoke_token(token)
     }
 
     /// Resolves a token to an identity. Missing, empty or unknown tokens are refused (401).

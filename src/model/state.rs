@@ -10,7 +10,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::changes::{Change, Changes};
+use super::changes::{
+    Changes, FORMER_MEMBERS, IMAGES, MEMBERS, NAMESPACES, RESOURCE_TYPES, TASKS, TOKENS, filed,
+};
+use super::identity::IssuedToken;
 use super::{Image, Member, MemberStatus};
 
 /// One member row, without the ids it is filed under.
@@ -49,9 +52,15 @@ pub(crate) struct State {
     next_blob: u64,
     /// Blobs no image names any more, for the blob store to drop.
     dropped: Vec<u64>,
-    /// Tasks by id (not kept by a store: the reference drops tasks after a while too).
+    /// Tasks by id.
     tasks: HashMap<String, super::tasks::Task>,
-    /// Metadata definition namespaces, oldest first (not kept by a store yet).
+    /// The last place in the order of tasks given out.
+    task_seq: u64,
+    /// Tokens issued at run time (by the mock's Keystone), besides the static ones.
+    issued: HashMap<String, IssuedToken>,
+    /// Issued tokens, oldest first: past `MAX_ISSUED_TOKENS` the oldest stops working.
+    issued_order: std::collections::VecDeque<String>,
+    /// Metadata definition namespaces, oldest first.
     namespaces: Vec<super::metadefs::Namespace>,
     /// Resource types namespaces were ever associated with, oldest first.
     resource_types: Vec<super::metadefs::ResourceType>,
@@ -64,7 +73,7 @@ impl State {
 
     /// The stored image, to change in place (noted as changed).
     pub(crate) fn image_mut(&mut self, id: &str) -> Option<&mut Image> {
-        self.noted.note(|| Change::Image(id.to_string()));
+        self.noted.note(IMAGES, || id.to_string());
         self.images.get_mut(id)
     }
 
@@ -81,16 +90,17 @@ impl State {
             }
             None => (image.created_seq, image.updated_seq) = (self.changes, self.changes),
         }
-        self.noted.note(|| Change::Image(image.id.clone()));
+        self.noted.note(IMAGES, || image.id.clone());
         self.images.insert(image.id.clone(), image);
     }
 
-    /// Stores a task, placed after every task stored before.
     pub(crate) fn namespaces(&self) -> &[super::metadefs::Namespace] {
         &self.namespaces
     }
 
+    /// The stored namespace, to change in place (noted as changed).
     pub(crate) fn namespace_mut(&mut self, name: &str) -> Option<&mut super::metadefs::Namespace> {
+        self.noted.note(NAMESPACES, || name.to_string());
         self.namespaces.iter_mut().find(|n| n.name == name)
     }
 
@@ -100,6 +110,7 @@ impl State {
         mut ns: super::metadefs::Namespace,
     ) -> &super::metadefs::Namespace {
         ns.seq = self.namespaces.last().map_or(1, |n| n.seq + 1);
+        self.noted.note(NAMESPACES, || ns.name.clone());
         self.namespaces.push(ns);
         &self.namespaces[self.namespaces.len() - 1]
     }
@@ -111,6 +122,7 @@ impl State {
     /// Records the resource type `name`, first seen `now`, unless it is known.
     pub(crate) fn note_resource_type(&mut self, name: &str, now: &str) {
         if !self.resource_types.iter().any(|r| r.name == name) {
+            self.noted.note(RESOURCE_TYPES, || name.to_string());
             self.resource_types.push(super::metadefs::ResourceType {
                 name: name.to_string(),
                 created_at: now.to_string(),
@@ -120,16 +132,66 @@ impl State {
     }
 
     pub(crate) fn remove_namespace(&mut self, name: &str) {
+        self.noted.note(NAMESPACES, || name.to_string());
         self.namespaces.retain(|n| n.name != name);
+    }
+
+    /// Puts back a namespace as it was kept (its place in the order with it).
+    pub(crate) fn restore_namespace(&mut self, ns: super::metadefs::Namespace) {
+        self.namespaces.push(ns);
+    }
+
+    /// Puts back a resource type as it was kept.
+    pub(crate) fn restore_resource_type(&mut self, r: super::metadefs::ResourceType) {
+        self.resource_types.push(r);
     }
 
     pub(crate) fn namespace(&self, name: &str) -> Option<&super::metadefs::Namespace> {
         self.namespaces.iter().find(|n| n.name == name)
     }
 
+    /// Stores a task, placed after every task stored before.
     pub(crate) fn insert_task(&mut self, mut task: super::tasks::Task) {
-        task.seq = self.tasks.len() as u64 + 1;
+        self.task_seq += 1;
+        task.seq = self.task_seq;
+        self.noted.note(TASKS, || task.id.clone());
         self.tasks.insert(task.id.clone(), task);
+    }
+
+    /// Puts back a task as it was kept (its place in the order with it).
+    pub(crate) fn restore_task(&mut self, task: super::tasks::Task) {
+        self.task_seq = self.task_seq.max(task.seq);
+        self.tasks.insert(task.id.clone(), task);
+    }
+
+    /// Makes `token` stand for `issued` from now on; past `max` tokens the oldest goes.
+    pub(crate) fn register_token(&mut self, token: String, issued: IssuedToken) {
+        if self.issued.len() >= super::MAX_ISSUED_TOKENS
+            && let Some(oldest) = self.issued_order.pop_front()
+        {
+            self.issued.remove(&oldest);
+            self.noted.note(TOKENS, || oldest);
+        }
+        self.noted.note(TOKENS, || token.clone());
+        self.issued_order.push_back(token.clone());
+        self.issued.insert(token, issued);
+    }
+
+    /// The issued token `token`, expired or not.
+    pub(crate) fn issued(&self, token: &str) -> Option<&IssuedToken> {
+        self.issued.get(token)
+    }
+
+    /// The issued tokens, oldest first.
+    pub(crate) fn issued_in_order(&self) -> impl Iterator<Item = (&str, &IssuedToken)> {
+        let order = self.issued_order.iter();
+        order.filter_map(|t| self.issued.get(t).map(|i| (t.as_str(), i)))
+    }
+
+    /// Forgets the issued token `token`; whether there was one.
+    pub(crate) fn revoke_token(&mut self, token: &str) -> bool {
+        self.noted.note(TOKENS, || token.to_string());
+        self.issued.remove(token).is_some()
     }
 
     pub(crate) fn task(&self, id: &str) -> Option<&super::tasks::Task> {
@@ -173,57 +235,55 @@ impl State {
         self.changes += 1;
         if let Some(image) = self.images.get_mut(id) {
             image.updated_seq = self.changes;
-            self.noted.note(|| Change::Image(id.to_string()));
+            self.noted.note(IMAGES, || id.to_string());
         }
     }
 
-    /// Puts back an image as a snapshot kept it, with its member rows (each with its place
-    /// in the order they were added) and former members; later changes are ordered after it.
-    pub(crate) fn restore_image(
-        &mut self,
-        image: Image,
-        members: Vec<(u64, Member)>,
-        former: &HashMap<String, String>,
-    ) {
+    /// Puts back an image as it was kept; later changes are ordered after it.
+    pub(crate) fn restore_image(&mut self, image: Image) {
         self.changes = self.changes.max(image.created_seq).max(image.updated_seq);
         if let Some(d) = &image.data {
             self.next_blob = self.next_blob.max(d.blob);
         }
-        if !members.is_empty() {
-            let mut rows = Rows::default();
-            rows.by_project.reserve(members.len());
-            for (order, m) in members {
-                rows.next = rows.next.max(order + 1);
-                let row = Row {
-                    order,
-                    status: m.status,
-                    created_at: self.shared(m.created_at),
-                    updated_at: self.shared(m.updated_at),
-                };
-                rows.by_project.insert(m.member_id.into_boxed_str(), row);
-            }
-            self.members.insert(image.id.clone(), rows);
-        }
-        if !former.is_empty() {
-            let kept = former
-                .iter()
-                .map(|(k, v)| (k.as_str().into(), self.shared(v.clone())))
-                .collect();
-            self.former.insert(image.id.clone(), kept);
-        }
         self.images.insert(image.id.clone(), image);
+    }
+
+    /// Puts back the member rows of image `image_id`, each with its place in the order
+    /// they were added.
+    pub(crate) fn restore_members(&mut self, image_id: &str, members: Vec<(u64, Member)>) {
+        let rows = self.members.entry(image_id.to_string()).or_default();
+        rows.by_project.reserve(members.len());
+        let mut stamp = self.stamp.take();
+        for (order, m) in members {
+            rows.next = rows.next.max(order + 1);
+            let row = Row {
+                order,
+                status: m.status,
+                created_at: share(&mut stamp, m.created_at),
+                updated_at: share(&mut stamp, m.updated_at),
+            };
+            rows.by_project.insert(m.member_id.into_boxed_str(), row);
+        }
+        self.stamp = stamp;
+    }
+
+    /// Puts back a membership removed from `image_id`, with when it first began.
+    pub(crate) fn restore_former(&mut self, image_id: &str, member_id: String, created_at: String) {
+        let at = self.shared(created_at);
+        let former = self.former.entry(image_id.to_string()).or_default();
+        former.insert(member_id.into_boxed_str(), at);
+    }
+
+    /// Notes a membership of `image_id` as changed (its row and its former entry).
+    fn note_member(&mut self, image_id: &str, member_id: &str) {
+        self.noted.note(MEMBERS, || filed(image_id, member_id));
+        self.noted
+            .note(FORMER_MEMBERS, || filed(image_id, member_id));
     }
 
     /// `stamp` as a shared string: the same allocation as the last one when they are equal.
     fn shared(&mut self, stamp: String) -> Arc<str> {
-        match &self.stamp {
-            Some(last) if **last == *stamp => last.clone(),
-            _ => {
-                let s: Arc<str> = stamp.into();
-                self.stamp = Some(s.clone());
-                s
-            }
-        }
+        share(&mut self.stamp, stamp)
     }
 
     /// The projects removed from image `id`'s members, with when each first became one.
@@ -242,7 +302,7 @@ impl State {
 
     /// Removes an image and every membership it had.
     pub(crate) fn remove_image(&mut self, id: &str) {
-        self.noted.note(|| Change::Image(id.to_string()));
+        self.noted.note(IMAGES, || id.to_string());
         if let Some(d) = self.images.remove(id).and_then(|i| i.data) {
             self.dropped.push(d.blob);
         }
@@ -299,14 +359,12 @@ impl State {
     /// When `member_id` first became a member of `image_id`, if it was removed since.
     pub(crate) fn take_former(&mut self, image_id: &str, member_id: &str) -> Option<String> {
         let taken = self.former.get_mut(image_id)?.remove(member_id)?;
-        self.noted
-            .note(|| Change::Member(image_id.to_string(), member_id.to_string()));
+        self.note_member(image_id, member_id);
         Some(taken.to_string())
     }
 
     pub(crate) fn insert_member(&mut self, member: Member) {
-        self.noted
-            .note(|| Change::Member(member.image_id.clone(), member.member_id.clone()));
+        self.note_member(&member.image_id, &member.member_id);
         let created_at = self.shared(member.created_at);
         let updated_at = self.shared(member.updated_at);
         let rows = self.members.entry(member.image_id).or_default();
@@ -337,8 +395,7 @@ impl State {
         row.status = status;
         row.updated_at = now;
         let changed = member(image_id, member_id, row);
-        self.noted
-            .note(|| Change::Member(image_id.to_string(), member_id.to_string()));
+        self.note_member(image_id, member_id);
         Some(changed)
     }
 
@@ -353,8 +410,19 @@ impl State {
                 .entry(image_id.to_string())
                 .or_default()
                 .insert(id, row.created_at);
-            self.noted
-                .note(|| Change::Member(image_id.to_string(), member_id.to_string()));
+            self.note_member(image_id, member_id);
+        }
+    }
+}
+
+/// `stamp` as a shared string: `last` itself when they are equal, else `last` becomes it.
+fn share(last: &mut Option<Arc<str>>, stamp: String) -> Arc<str> {
+    match last {
+        Some(l) if **l == *stamp => l.clone(),
+        _ => {
+            let s: Arc<str> = stamp.into();
+            *last = Some(s.clone());
+            s
         }
     }
 }

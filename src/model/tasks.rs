@@ -22,14 +22,17 @@ pub const NO_FETCH: &str =
     "The task could not fetch its data: this server makes no requests to other servers.";
 
 /// One task.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Task {
     /// UUID.
     pub id: String,
     /// One of [`TASK_TYPES`].
+    #[serde(rename = "type")]
     pub kind: String,
     /// One of [`TASK_STATUSES`].
-    pub status: &'static str,
+    #[serde(with = "status_name")]
+    pub status: Status,
     /// The `input` object the task was created with.
     pub input: Value,
     /// The project that created it.
@@ -46,7 +49,30 @@ pub struct Task {
     pub created_at: String,
     pub updated_at: String,
     /// Its place in the order tasks were created.
+    #[serde(rename = "created_order", default)]
     pub(crate) seq: u64,
+}
+
+/// One of [`TASK_STATUSES`] (named, so serde does not take the field for text borrowed from
+/// the input).
+pub type Status = &'static str;
+
+/// A task status as text, read back as one of [`TASK_STATUSES`].
+mod status_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(status: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(status)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+        let text = String::deserialize(d)?;
+        super::TASK_STATUSES
+            .iter()
+            .find(|s| **s == text)
+            .copied()
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown task status `{text}`")))
+    }
 }
 
 impl Task {

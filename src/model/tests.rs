@@ -422,33 +422,42 @@ fn followed_changes_come_out_as_records_in_the_order_they_changed() {
         .unwrap();
     m.delete_member(&owner, &id, "proj-member", b"").unwrap();
     let writes = m.take_writes();
-    let rows: Vec<(&str, Option<u64>, bool)> = writes
+    let rows: Vec<(&str, String, Option<u64>)> = writes
         .iter()
         .map(|w| match w {
-            Write::Member {
-                member,
-                row,
-                former,
-                ..
-            } => (
-                member.as_str(),
-                row.as_ref().and_then(|r| r.added_order),
-                former.is_some(),
-            ),
+            Write::Put {
+                collection,
+                key,
+                value,
+            } => {
+                let order = value.as_deref().map(|v| {
+                    let v: serde_json::Value = serde_json::from_str(v).unwrap();
+                    v["added_order"].as_u64().unwrap_or(u64::MAX)
+                });
+                (*collection, key.clone(), order)
+            }
             other => panic!("unexpected {other:?}"),
         })
         .collect();
+    let b = format!("{id}/proj-b");
+    let gone = format!("{id}/proj-member");
     assert_eq!(
         rows,
-        [("proj-b", Some(1), false), ("proj-member", None, true)]
+        [
+            ("members", b.clone(), Some(1)),
+            ("former_members", b, None),
+            ("members", gone.clone(), None),
+            ("former_members", gone, Some(u64::MAX)),
+        ]
     );
     assert!(m.take_writes().is_empty(), "taken once");
     m.delete_image(&owner, &id, b"").unwrap();
     assert_eq!(
         m.take_writes(),
-        [Write::Image {
-            id: id.clone(),
-            record: None
+        [Write::Put {
+            collection: "images",
+            key: id.clone(),
+            value: None
         }]
     );
     m.restore(&Snapshot::empty()).unwrap();
@@ -466,9 +475,10 @@ fn followed_changes_come_out_as_records_in_the_order_they_changed() {
     m.revoke_token("t1");
     assert_eq!(
         m.take_writes(),
-        [Write::Token {
-            token: "t1".into(),
-            record: None
+        [Write::Put {
+            collection: "tokens",
+            key: "t1".into(),
+            value: None
         }]
     );
 }
@@ -483,11 +493,11 @@ fn member_order_survives_a_snapshot_with_added_order_and_must_grow() {
             .unwrap();
     }
     m.delete_member(&owner, &id, "proj-member", b"").unwrap();
-    let snap = m.snapshot_ordered();
-    let orders: Vec<_> = snap.images[0]
-        .members
+    let snap = m.snapshot();
+    let orders: Vec<_> = snap
+        .records("members")
         .iter()
-        .map(|r| r.added_order)
+        .map(|r| r["added_order"].as_u64())
         .collect();
     assert_eq!(orders, [Some(1), Some(2)]);
     let mut again = model(-1);
@@ -503,9 +513,9 @@ fn member_order_survives_a_snapshot_with_added_order_and_must_grow() {
         .collect();
     assert_eq!(listed, ["proj-c", "proj-a", "proj-0"]);
     let mut bad = snap.clone();
-    bad.images[0].members[1].added_order = Some(1);
+    bad.collections.get_mut("members").unwrap()[1]["added_order"] = 1.into();
     let e = model(-1).restore(&bad).unwrap_err();
-    assert_eq!(e.at, "images[0].members[1].added_order");
+    assert_eq!(e.at, "members[1].added_order");
 }
 
 fn data_image(m: &mut Model, disk_format: &str) -> String {
@@ -612,9 +622,12 @@ fn snapshots_keep_image_data_and_check_its_digests() {
     // A later upload never reuses a restored blob key.
     let other = data_image(&mut back, "raw");
     assert!(back.begin_upload(&owner, &other, None).unwrap().blob > up.blob);
-    let bad = |edit: fn(&mut snapshot::DataRecord)| {
+    let bad = |edit: fn(&mut crate::DataRecord)| {
         let mut s = snap.clone();
-        edit(s.images[0].data.as_mut().unwrap());
+        let images = s.collections.get_mut("images").unwrap();
+        let mut image: crate::ImageRecord = serde_json::from_value(images[0].clone()).unwrap();
+        edit(image.data.as_mut().unwrap());
+        images[0] = serde_json::to_value(image).unwrap();
         model(10).restore(&s).unwrap_err().at
     };
     assert_eq!(

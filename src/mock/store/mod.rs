@@ -10,9 +10,11 @@
 //! [`Store::settled`] waits until everything submitted so far is committed: an answer never
 //! shows what a crash could still lose, and an acknowledged write is on disk.
 //!
-//! The log only grows at its end, so a write costs the same with ten rows or ten million.
-//! Opening replays it into a snapshot, and rewrites it as one entry per live record when it
-//! has grown past twice that.
+//! The log knows no collection: each entry is (collection, key, record as JSON text, or
+//! none for a deletion), for whatever the model declares (`Model::collections`). It only
+//! grows at its end, so a write costs the same with ten rows or ten million. Opening replays
+//! it into the records of each collection, and rewrites it as one entry per live record when
+//! it has grown past twice that.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,17 +23,19 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use replay::{Replay, expand};
+pub(crate) use replay::Stored;
+use replay::{Replay, Unknown};
 
 use crate::error::StoreError;
-use crate::model::{Snapshot, Write};
+use crate::model::{Model, Write};
 
-/// What the `meta` table says a sharecheck state is.
 mod replay;
 
+/// What the `meta` table says a sharecheck state is.
 const FORMAT: &str = "sharecheck-state";
-/// The layout this build reads and writes.
-const LAYOUT: u32 = 1;
+/// The layout this build reads and writes (1: a log of JSON documents per kind of record,
+/// before every collection was kept).
+const LAYOUT: u32 = 2;
 /// The database file inside the state directory.
 pub(crate) const FILE: &str = "state.sqlite3";
 /// Most queued submissions one transaction takes.
@@ -39,7 +43,7 @@ const MAX_GROUP: usize = 4096;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE log (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
+CREATE TABLE log (seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT);
 ";
 
 struct Batch {
@@ -63,10 +67,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// An opened store, and the state it held (`None` when it was created just now).
+/// An opened store, and the records it held (`None` when it was created just now).
 pub(crate) struct Opened {
     pub(crate) store: Store,
-    pub(crate) state: Option<Snapshot>,
+    pub(crate) state: Option<Stored>,
 }
 
 impl Store {
@@ -249,6 +253,14 @@ fn check(path: &Path, conn: &Connection) -> Result<(), StoreError> {
         return Err(foreign(format!("its format is {format:?}, not {FORMAT:?}")));
     }
     let layout = meta("layout").map_err(|e| sql(path, "read the layout version", e))?;
+    if let Some(older) = layout.as_deref().and_then(|l| l.parse::<u32>().ok())
+        && older < LAYOUT
+    {
+        return Err(StoreError::Older {
+            path: path.to_path_buf(),
+            layout: older,
+        });
+    }
     if layout.as_deref() != Some(&LAYOUT.to_string()) {
         return Err(foreign(format!(
             "it was written with layout version {}",
@@ -274,44 +286,55 @@ fn damaged(path: &Path, detail: impl std::fmt::Display) -> StoreError {
     }
 }
 
-/// The state a log replays to, and how long the log is beside it.
+/// The records a log replays to, and how long the log is beside them.
 struct Replayed {
-    state: Snapshot,
+    state: Stored,
     entries: usize,
     live: usize,
 }
 
-/// Replays the log into a snapshot (members with their `added_order`).
+/// Replays the log into the records of each collection.
 fn read(path: &Path, conn: &Connection) -> Result<Replayed, StoreError> {
     let bad = |e: rusqlite::Error| damaged(path, e);
-    let mut replay = Replay::default();
+    let mut replay = Replay::new();
     let mut stmt = conn
-        .prepare("SELECT seq, entry FROM log ORDER BY seq")
+        .prepare("SELECT seq, collection, key, value FROM log ORDER BY seq")
         .map_err(bad)?;
     let mut rows = stmt.query([]).map_err(bad)?;
     let mut entries = 0;
     while let Some(row) = rows.next().map_err(bad)? {
-        let (seq, entry): (i64, String) = (row.get(0).map_err(bad)?, row.get(1).map_err(bad)?);
-        let write: Write = serde_json::from_str(&entry)
-            .map_err(|e| damaged(path, format!("log entry {seq}: {e}")))?;
-        replay.apply(write);
+        let seq: i64 = row.get(0).map_err(bad)?;
+        let collection = row
+            .get_ref(1)
+            .map_err(bad)?
+            .as_str()
+            .map_err(|e| bad(e.into()))?;
+        let key: String = row.get(2).map_err(bad)?;
+        let value: Option<String> = row.get(3).map_err(bad)?;
+        replay.apply(collection, key, value).map_err(|Unknown(c)| {
+            damaged(
+                path,
+                format!("log entry {seq} names collection `{c}`, which this build does not keep"),
+            )
+        })?;
         entries += 1;
     }
     let live = replay.live();
-    let state = replay.finish().map_err(|e| damaged(path, e))?;
     Ok(Replayed {
-        state,
+        state: replay.finish(),
         entries,
         live,
     })
 }
 
-/// Rewrites the log as the live records of `state`, in one transaction.
-fn compact(conn: &mut Connection, state: &Snapshot) -> rusqlite::Result<()> {
+/// Rewrites the log as the live records of `state`, parents first, in one transaction.
+fn compact(conn: &mut Connection, state: &Stored) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     tx.execute("DELETE FROM log", [])?;
-    for write in expand(state) {
-        append(&tx, &write)?;
+    for (name, _) in Model::collections() {
+        for (key, value) in state.get(name).into_iter().flatten() {
+            insert(&tx, name, key, Some(value))?;
+        }
     }
     tx.commit()
 }
@@ -352,20 +375,31 @@ fn commit(conn: &mut Connection, group: &[Batch]) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-fn json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
-    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-}
-
 /// Appends `write` to the log; a replace first empties it.
 fn append(tx: &Transaction<'_>, write: &Write) -> rusqlite::Result<()> {
-    if let Write::Replace { state } = write {
-        tx.execute("DELETE FROM log", [])?;
-        for w in expand(state) {
-            append(tx, &w)?;
+    match write {
+        Write::Put {
+            collection,
+            key,
+            value,
+        } => insert(tx, collection, key, value.as_deref()),
+        Write::Replace { records } => {
+            tx.execute("DELETE FROM log", [])?;
+            for (collection, key, value) in records {
+                insert(tx, collection, key, Some(value))?;
+            }
+            Ok(())
         }
-        return Ok(());
     }
-    tx.prepare_cached("INSERT INTO log (entry) VALUES (?1)")?
-        .execute([json(write)?])?;
+}
+
+fn insert(
+    tx: &Transaction<'_>,
+    collection: &str,
+    key: &str,
+    value: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO log (collection, key, value) VALUES (?1, ?2, ?3)")?
+        .execute(params![collection, key, value])?;
     Ok(())
 }

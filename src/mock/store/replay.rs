@@ -1,141 +1,127 @@
-//! The log replayed: the state its writes build up, and a state as the writes that rebuild
-//! it (what a rewritten log holds).
+//! The log replayed: per collection, the records its writes leave, in the order each key was
+//! first written (a key deleted and written again goes last), with deleting a record also
+//! deleting what is filed under it.
 
 use std::collections::HashMap;
 
-use crate::model::{ImageRecord, MemberRecord, Snapshot, TokenRecord, Write};
+use crate::model::Model;
 
-/// The state as the log builds it up.
+/// A record as the log left it: when its key was first written, and its text.
+type Kept = (u64, String);
+
+/// Per collection, its records as (key, JSON text) in order.
+pub(crate) type Stored = HashMap<String, Vec<(String, String)>>;
+
+/// One collection's records: by key, or for a collection filed under another, by the
+/// parent's key and then by key.
 #[derive(Default)]
-pub(super) struct Replay {
-    images: HashMap<String, ImageRecord>,
-    members: HashMap<String, HashMap<String, MemberRecord>>,
-    former: HashMap<String, HashMap<String, String>>,
-    /// Tokens in the order they were issued (`None`: revoked since).
-    tokens: Vec<Option<TokenRecord>>,
-    token_at: HashMap<String, usize>,
+struct Records {
+    by_key: HashMap<String, Kept>,
+    by_parent: HashMap<String, HashMap<String, Kept>>,
 }
 
+/// The state as the log builds it up.
+pub(super) struct Replay {
+    records: HashMap<&'static str, Records>,
+    /// (child, parent) for each collection filed under another.
+    filed: Vec<(&'static str, &'static str)>,
+    seq: u64,
+}
+
+/// A log entry naming a collection this build does not keep.
+#[derive(Debug)]
+pub(super) struct Unknown(pub(super) String);
+
 impl Replay {
-    pub(super) fn apply(&mut self, write: Write) {
-        match write {
-            Write::Image {
-                id,
-                record: Some(r),
-            } => {
-                self.images.insert(id, *r);
+    pub(super) fn new() -> Replay {
+        let mut records = HashMap::new();
+        let mut filed = Vec::new();
+        for (name, parent) in Model::collections() {
+            records.insert(name, Records::default());
+            if let Some(parent) = parent {
+                filed.push((name, parent));
             }
-            Write::Image { id, record: None } => {
-                self.images.remove(&id);
-                self.members.remove(&id);
-                self.former.remove(&id);
+        }
+        Replay {
+            records,
+            filed,
+            seq: 0,
+        }
+    }
+
+    /// Applies one entry: `value` is the record, `None` deletes it.
+    pub(super) fn apply(
+        &mut self,
+        collection: &str,
+        key: String,
+        value: Option<String>,
+    ) -> Result<(), Unknown> {
+        let (name, parent) = self.kind(collection)?;
+        self.seq += 1;
+        let seq = self.seq;
+        let records = self.records.get_mut(name).ok_or(Unknown(name.into()))?;
+        let map = match parent {
+            Some(_) => {
+                let owner = key.split_once('/').map_or(key.as_str(), |(p, _)| p);
+                records.by_parent.entry(owner.to_string()).or_default()
             }
-            Write::Member {
-                image,
-                member,
-                row,
-                former,
-            } => {
-                let rows = self.members.entry(image.clone()).or_default();
-                match row {
-                    Some(r) => rows.insert(member.clone(), r),
-                    None => rows.remove(&member),
-                };
-                let gone = self.former.entry(image).or_default();
-                match former {
-                    Some(at) => gone.insert(member, at),
-                    None => gone.remove(&member),
-                };
-            }
-            Write::Token { token, record } => match (self.token_at.get(&token), record) {
-                (Some(&i), record) => self.tokens[i] = record,
-                (None, Some(r)) => {
-                    self.token_at.insert(token, self.tokens.len());
-                    self.tokens.push(Some(r));
+            None => &mut records.by_key,
+        };
+        match value {
+            Some(text) => match map.get_mut(&key) {
+                Some(kept) => kept.1 = text,
+                None => {
+                    map.insert(key, (seq, text));
                 }
-                (None, None) => {}
             },
-            Write::Replace { state } => {
-                *self = Replay::default();
-                for write in expand(&state) {
-                    self.apply(write);
+            None => {
+                map.remove(&key);
+                if parent.is_none() {
+                    self.drop_filed_under(name, &key);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The declared name of `collection` and its parent.
+    fn kind(&self, collection: &str) -> Result<(&'static str, Option<&'static str>), Unknown> {
+        let (&name, _) = self
+            .records
+            .get_key_value(collection)
+            .ok_or_else(|| Unknown(collection.into()))?;
+        let parent = self.filed.iter().find(|(c, _)| *c == name).map(|(_, p)| *p);
+        Ok((name, parent))
+    }
+
+    /// Deletes the records filed under record `key` of `parent`.
+    fn drop_filed_under(&mut self, parent: &str, key: &str) {
+        for (child, _) in self.filed.iter().filter(|(_, p)| *p == parent) {
+            if let Some(r) = self.records.get_mut(child) {
+                r.by_parent.remove(key);
             }
         }
     }
 
     /// How many records are live (what a rewritten log would hold).
     pub(super) fn live(&self) -> usize {
-        let rows: usize = self.members.values().map(HashMap::len).sum();
-        let former: usize = self.former.values().map(HashMap::len).sum();
-        self.images.len() + rows + former + self.tokens.iter().flatten().count()
+        let filed = |r: &Records| r.by_parent.values().map(HashMap::len).sum::<usize>();
+        self.records
+            .values()
+            .map(|r| r.by_key.len() + filed(r))
+            .sum()
     }
 
-    pub(super) fn finish(mut self) -> Result<Snapshot, String> {
-        let orphans = self.members.iter().map(|(id, r)| (id, r.is_empty()));
-        let orphans = orphans.chain(self.former.iter().map(|(id, f)| (id, f.is_empty())));
-        for (id, empty) in orphans {
-            if !empty && !self.images.contains_key(id) {
-                return Err(format!("members of image {id}, which is not there"));
-            }
+    /// The records of each collection, in the order their keys were first written.
+    pub(super) fn finish(self) -> Stored {
+        let mut out = HashMap::new();
+        for (name, r) in self.records {
+            let mut all: Vec<(String, Kept)> = r.by_key.into_iter().collect();
+            all.extend(r.by_parent.into_values().flatten());
+            all.sort_unstable_by_key(|(_, (seq, _))| *seq);
+            let records = all.into_iter().map(|(k, (_, t))| (k, t)).collect();
+            out.insert(name.to_string(), records);
         }
-        let mut images: Vec<ImageRecord> = self.images.into_values().collect();
-        images.sort_by_key(|i| i.created_order);
-        for img in &mut images {
-            let mut rows: Vec<MemberRecord> = self
-                .members
-                .remove(&img.id)
-                .map(|m| m.into_values().collect())
-                .unwrap_or_default();
-            rows.sort_by_key(|r| r.added_order);
-            img.members = rows;
-            img.former_members = self.former.remove(&img.id).unwrap_or_default();
-        }
-        Ok(Snapshot {
-            images,
-            tokens: self.tokens.into_iter().flatten().collect(),
-            ..Snapshot::empty()
-        })
+        out
     }
-}
-
-/// `state` as one write per record: each image, its members and former members, each token.
-pub(super) fn expand(state: &Snapshot) -> Vec<Write> {
-    let mut writes = Vec::new();
-    for img in &state.images {
-        let record = ImageRecord {
-            members: Vec::new(),
-            former_members: HashMap::new(),
-            ..img.clone()
-        };
-        writes.push(Write::Image {
-            id: img.id.clone(),
-            record: Some(Box::new(record)),
-        });
-        for m in &img.members {
-            writes.push(Write::Member {
-                image: img.id.clone(),
-                member: m.member_id.clone(),
-                row: Some(m.clone()),
-                former: img.former_members.get(&m.member_id).cloned(),
-            });
-        }
-        for (member, at) in &img.former_members {
-            if !img.members.iter().any(|m| &m.member_id == member) {
-                writes.push(Write::Member {
-                    image: img.id.clone(),
-                    member: member.clone(),
-                    row: None,
-                    former: Some(at.clone()),
-                });
-            }
-        }
-    }
-    for t in &state.tokens {
-        writes.push(Write::Token {
-            token: t.token.clone(),
-            record: Some(t.clone()),
-        });
-    }
-    writes
 }

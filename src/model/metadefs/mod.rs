@@ -31,7 +31,8 @@ const NAME_MAX: usize = 80;
 const READ_ONLY: &[&str] = &["self", "schema", "created_at", "updated_at"];
 
 /// One namespace and everything defined in it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Namespace {
     /// Its unique name, the `{namespace_name}` of every path beneath it.
     pub name: String,
@@ -54,6 +55,7 @@ pub struct Namespace {
     /// Associations with resource types, oldest first.
     pub associations: Vec<Association>,
     /// Its place in the order namespaces were created.
+    #[serde(rename = "created_order", default)]
     pub(crate) seq: u64,
 }
 

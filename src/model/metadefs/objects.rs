@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 use super::{ApiError, ErrorKind, Identity, Model, NAME_MAX, READ_ONLY, Result, body, unprotected};
 
 /// One object definition.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetaObject {
     pub name: String,
     pub description: Option<String>,

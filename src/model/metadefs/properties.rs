@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use super::{ApiError, ErrorKind, Identity, Model, NAME_MAX, Result, body, unprotected};
 
 /// One property definition.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetaProperty {
     pub name: String,
     /// The definition as given (without its name), `default` kept as text.

@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 use super::{ApiError, ErrorKind, Identity, Model, NAME_MAX, Result, body, unprotected};
 
 /// A resource type: a kind of resource the namespace's properties apply to.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResourceType {
     pub name: String,
     pub created_at: String,
@@ -21,7 +22,8 @@ impl ResourceType {
 }
 
 /// A namespace's association with a resource type.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Association {
     pub name: String,
     /// What property names carry for this resource type (`hw_`).

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use super::{ApiError, ErrorKind, Identity, Model, NAME_MAX, Result, body, unprotected};
 
 /// One tag definition.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetaTag {
     pub name: String,
     pub created_at: String,
