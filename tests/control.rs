@@ -681,3 +681,65 @@ async fn the_last_change_sorts_first_on_a_quiet_server() {
     assert_eq!(r.status(), 204);
     assert_eq!(order().await, [a, b]);
 }
+
+/// Sends `body` to `path` as the admin; the status and the body.
+async fn admin(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (u16, String) {
+    let mut r = http.request(method, url).header("x-auth-token", "admin-token");
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_collection_is_in_snapshots_and_resets() {
+    use reqwest::Method;
+    let (one, http) = start().await;
+    let base = one.uri();
+    let ns = format!("{base}/v2/metadefs/namespaces");
+    let writes = [
+        (ns.clone(), json!({"namespace": "kept", "visibility": "public"})),
+        (format!("{ns}/kept/objects"), json!({"name": "o"})),
+        (format!("{ns}/kept/resource_types"), json!({"name": "OS::Kept"})),
+        (
+            format!("{base}/v2/tasks"),
+            json!({"type": "import", "input": {
+                "import_from": "http://192.0.2.1/x.img", "import_from_format": "raw"}}),
+        ),
+    ];
+    for (url, body) in writes {
+        let (status, said) = admin(&http, Method::POST, url.clone(), Some(body)).await;
+        assert_eq!(status, 201, "{url}: {said}");
+    }
+    let reads = [
+        format!("{ns}/kept"),
+        format!("{base}/v2/metadefs/resource_types"),
+        format!("{base}/v2/tasks"),
+    ];
+    let mut before = Vec::new();
+    for url in &reads {
+        before.push(admin(&http, Method::GET, url.clone(), None).await);
+    }
+    let taken = snapshot(&http, &base).await;
+    for name in ["tasks", "namespaces", "resource_types"] {
+        assert_eq!(taken[name].as_array().map(Vec::len), Some(1), "{name}: {taken}");
+    }
+    // A reset forgets them; loading the snapshot brings back the same answers.
+    let (status, _) = control(&http, Method::POST, &base, "reset", None).await;
+    assert_eq!(status, 204);
+    let (status, _) = admin(&http, Method::GET, reads[0].clone(), None).await;
+    assert_eq!(status, 404, "the namespace outlived the reset");
+    let (two, _) = start().await;
+    let (status, said) = control(&http, Method::PUT, &two.uri(), "snapshot", Some(taken)).await;
+    assert_eq!(status, 204, "{said}");
+    for (url, was) in reads.iter().zip(before) {
+        let url = url.replace(&base, &two.uri());
+        assert_eq!(admin(&http, Method::GET, url.clone(), None).await, was, "{url}");
+    }
+}

@@ -125,3 +125,42 @@ impl Replay {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(r: &mut Replay, c: &str, k: &str, v: Option<&str>) {
+        r.apply(c, k.into(), v.map(String::from)).unwrap();
+    }
+
+    #[test]
+    fn records_keep_the_order_of_first_writes_and_go_with_their_parent() {
+        let mut r = Replay::new();
+        put(&mut r, "images", "i1", Some("1"));
+        put(&mut r, "members", "i1/a", Some("a"));
+        put(&mut r, "members", "i1/b", Some("b"));
+        put(&mut r, "members", "i1/a", Some("a2")); // changed in place
+        put(&mut r, "images", "i2", Some("2"));
+        put(&mut r, "members", "i2/a", Some("c"));
+        put(&mut r, "former_members", "i1/x", Some("x"));
+        put(&mut r, "images", "i1", None); // takes its members and former members
+        put(&mut r, "images", "i1", Some("1b")); // made again: last
+        put(&mut r, "members", "i1/b", Some("b2"));
+        assert_eq!(r.live(), 4);
+        let out = r.finish();
+        let texts = |c: &str| out[c].iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>();
+        assert_eq!(texts("images"), ["2", "1b"]);
+        assert_eq!(texts("members"), ["c", "b2"]);
+        assert!(texts("former_members").is_empty());
+    }
+
+    #[test]
+    fn an_unknown_collection_is_named() {
+        let mut r = Replay::new();
+        let Err(Unknown(name)) = r.apply("widgets", "k".into(), None) else {
+            panic!("accepted");
+        };
+        assert_eq!(name, "widgets");
+    }
+}
