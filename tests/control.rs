@@ -689,7 +689,9 @@ async fn admin(
     url: String,
     body: Option<Value>,
 ) -> (u16, String) {
-    let mut r = http.request(method, url).header("x-auth-token", "admin-token");
+    let mut r = http
+        .request(method, url)
+        .header("x-auth-token", "admin-token");
     if let Some(b) = body {
         r = r.json(&b);
     }
@@ -704,9 +706,15 @@ async fn every_collection_is_in_snapshots_and_resets() {
     let base = one.uri();
     let ns = format!("{base}/v2/metadefs/namespaces");
     let writes = [
-        (ns.clone(), json!({"namespace": "kept", "visibility": "public"})),
+        (
+            ns.clone(),
+            json!({"namespace": "kept", "visibility": "public"}),
+        ),
         (format!("{ns}/kept/objects"), json!({"name": "o"})),
-        (format!("{ns}/kept/resource_types"), json!({"name": "OS::Kept"})),
+        (
+            format!("{ns}/kept/resource_types"),
+            json!({"name": "OS::Kept"}),
+        ),
         (
             format!("{base}/v2/tasks"),
             json!({"type": "import", "input": {
@@ -728,7 +736,11 @@ async fn every_collection_is_in_snapshots_and_resets() {
     }
     let taken = snapshot(&http, &base).await;
     for name in ["tasks", "namespaces", "resource_types"] {
-        assert_eq!(taken[name].as_array().map(Vec::len), Some(1), "{name}: {taken}");
+        assert_eq!(
+            taken[name].as_array().map(Vec::len),
+            Some(1),
+            "{name}: {taken}"
+        );
     }
     // A reset forgets them; loading the snapshot brings back the same answers.
     let (status, _) = control(&http, Method::POST, &base, "reset", None).await;
@@ -740,6 +752,10 @@ async fn every_collection_is_in_snapshots_and_resets() {
     assert_eq!(status, 204, "{said}");
     for (url, was) in reads.iter().zip(before) {
         let url = url.replace(&base, &two.uri());
-        assert_eq!(admin(&http, Method::GET, url.clone(), None).await, was, "{url}");
+        assert_eq!(
+            admin(&http, Method::GET, url.clone(), None).await,
+            was,
+            "{url}"
+        );
     }
 }

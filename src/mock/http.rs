@@ -146,7 +146,7 @@ async fn serve(app: &App, req: &Request<'_>, body: Body) -> warp::reply::Respons
                 _ => reply,
             };
             // The answer waits for the store: what it shows is on disk (or it is a 500).
-            let reply = match app.model.settled().await {
+            let reply = match app.model.settled_for(trace.read_of.as_deref()).await {
                 Ok(()) => reply,
                 Err(why) => out_for(req.headers).error(StatusCode::INTERNAL_SERVER_ERROR, &why),
             };

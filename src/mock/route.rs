@@ -81,6 +81,10 @@ pub(crate) struct Trace {
     pub(crate) project_id: Option<String>,
     pub(crate) persona: Option<String>,
     pub(crate) problems: Vec<String>,
+    /// For an answer that only read records filed under one key (the row is a read, its
+    /// first path parameter the key; a schema reads none: the empty key), that key: the
+    /// answer waits only for changes to those. `None`: it waits for every change so far.
+    pub(crate) read_of: Option<String>,
     /// Image data the edge still has to move: an upload to stream in, bytes to send.
     pub(crate) data: Option<DataAction>,
 }
@@ -209,6 +213,11 @@ pub(crate) fn handle_traced(
         request_id,
     };
     let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
+    trace.read_of = match (rules_mutant, op.handler) {
+        (None, Handler::Document(_)) => Some(String::new()),
+        (None, Handler::Read(_)) => params.first().map(|p| p.to_string()),
+        _ => None,
+    };
     let answer = match (rules_mutant, op.handler) {
         (_, Handler::Document(name)) => Ok(Answer::Schema(name)),
         (None, Handler::Read(f)) => f(&model, &call(who)),

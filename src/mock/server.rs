@@ -136,24 +136,11 @@ fn open_state(dir: &std::path::Path, model: &mut Model) -> Result<(Store, bool),
     let Some(saved) = opened.state else {
         return Ok((opened.store, true));
     };
-    // `name[N]…` names a record by its place; the store knows its key.
-    let keys: std::collections::HashMap<String, Vec<String>> = saved
-        .iter()
-        .map(|(name, records)| {
-            (
-                name.clone(),
-                records.iter().map(|(k, _)| k.clone()).collect(),
-            )
-        })
-        .collect();
-    let texts = saved
-        .into_iter()
-        .map(|(name, records)| (name, records.into_iter().map(|(_, t)| t).collect()))
-        .collect();
-    model.restore_stored(texts).map_err(|e| {
+    model.restore_stored(&saved).map_err(|e| {
+        // `name[N]…` names a record by its place; the store knows its key.
         let key = e.at.split_once('[').and_then(|(name, rest)| {
             let i: usize = rest.split(']').next()?.parse().ok()?;
-            Some((name, keys.get(name)?.get(i)?))
+            Some((name, &saved.get(name)?.get(i)?.0))
         });
         let at = match key {
             Some((name, key)) => format!("{name} record {key}: {}", e.at),

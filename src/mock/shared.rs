@@ -71,8 +71,14 @@ impl Shared {
 
     /// Waits until every change made so far is on disk (at once without a store).
     pub(crate) async fn settled(&self) -> Result<(), String> {
+        self.settled_for(None).await
+    }
+
+    /// Waits until what an answer may show is on disk: every change made so far, or with
+    /// `scope`, those to the records filed under that key (a read that looked at no others).
+    pub(crate) async fn settled_for(&self, scope: Option<&str>) -> Result<(), String> {
         match &self.store {
-            Some(store) => store.settled().await,
+            Some(store) => store.settled(scope).await,
             None => Ok(()),
         }
     }

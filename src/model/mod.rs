@@ -255,10 +255,10 @@ impl Model {
     }
 
     /// Replaces the whole state with the records a store kept: per collection, each record
-    /// as JSON text, in the collection's order; on an error nothing changes.
+    /// as (key, JSON text), in the collection's order; on an error nothing changes.
     pub(crate) fn restore_stored(
         &mut self,
-        mut stored: std::collections::HashMap<String, Vec<String>>,
+        stored: &std::collections::HashMap<String, Vec<(String, String)>>,
     ) -> Result<(), SnapshotError> {
         if let Some(name) = stored.keys().find(|k| collections::declared(k).is_none()) {
             return Err(collections::refuse(
@@ -268,7 +268,7 @@ impl Model {
         }
         let mut restored = State::default();
         for d in collections::COLLECTIONS {
-            let texts = stored.remove(d.name).unwrap_or_default();
+            let texts = stored.get(d.name).map_or(&[][..], Vec::as_slice);
             (d.load_texts)(&mut restored, texts)?;
         }
         self.replace_state(restored);

@@ -709,12 +709,15 @@ fn every_collection_round_trips_through_snapshots_and_stored_records() {
     back.restore(&snap).unwrap();
     assert_eq!(back.snapshot(), snap);
     // As a store keeps them: JSON text per record, parents first.
-    let mut stored: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for (collection, _, text) in m.records() {
-        stored.entry(collection.into()).or_default().push(text);
+    let mut stored: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    for (collection, key, text) in m.records() {
+        stored
+            .entry(collection.into())
+            .or_default()
+            .push((key, text));
     }
     let mut again = model(-1);
-    again.restore_stored(stored).unwrap();
+    again.restore_stored(&stored).unwrap();
     assert_eq!(again.snapshot(), snap);
 }
 
@@ -725,7 +728,10 @@ fn every_write_names_a_declared_collection_and_deleting_an_image_files_its_rows(
     let id = shared_with_member(&mut m);
     let owner = who(&m, "owner-token");
     for w in m.take_writes() {
-        let Write::Put { collection, key, .. } = w else {
+        let Write::Put {
+            collection, key, ..
+        } = w
+        else {
             panic!("a replace without a restore");
         };
         let d = collections::declared(collection).expect("declared");

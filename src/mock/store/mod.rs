@@ -7,8 +7,10 @@
 //! numbers them and queues them for the writer thread, so the queue is in the order the model
 //! changed. The writer appends whatever has queued up to the log table in one transaction
 //! (group commit) and publishes the last number committed. Before any answer leaves,
-//! [`Store::settled`] waits until everything submitted so far is committed: an answer never
-//! shows what a crash could still lose, and an acknowledged write is on disk.
+//! [`Store::settled`] waits until what it may show is committed: for a change, everything
+//! submitted so far; for a read of the records filed under one key, the last submission
+//! that touched that key (`Touched`), so a read does not wait behind unrelated writes. An
+//! answer never shows what a crash could still lose, and an acknowledged write is on disk.
 //!
 //! The log knows no collection: each entry is (collection, key, record as JSON text, or
 //! none for a deletion), for whatever the model declares (`Model::collections`). It only
@@ -56,6 +58,7 @@ pub(crate) struct Store {
     path: PathBuf,
     queue: Mutex<Option<mpsc::Sender<Batch>>>,
     submitted: AtomicU64,
+    touched: Mutex<Touched>,
     committed: tokio::sync::watch::Receiver<u64>,
     failed: Arc<OnceLock<String>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -64,6 +67,43 @@ pub(crate) struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// The last submission that touched each key, for reads that wait only for their own.
+#[derive(Default)]
+struct Touched {
+    by_key: std::collections::HashMap<String, u64>,
+    /// The last submission that replaced everything.
+    all: u64,
+}
+
+impl Touched {
+    /// Notes submission `seq`: the keys its writes are filed under (a record of a filed
+    /// collection counts for its parent's key). Past 4,096 keys, those committed go.
+    fn note(&mut self, writes: &[Write], seq: u64, committed: u64) {
+        for w in writes {
+            match w {
+                Write::Put { key, .. } => {
+                    let owner = key.split_once('/').map_or(key.as_str(), |(p, _)| p);
+                    match self.by_key.get_mut(owner) {
+                        Some(s) => *s = seq,
+                        None => {
+                            self.by_key.insert(owner.to_string(), seq);
+                        }
+                    }
+                }
+                Write::Replace { .. } => self.all = seq,
+            }
+        }
+        if self.by_key.len() > 4096 {
+            self.by_key.retain(|_, s| *s > committed);
+        }
+    }
+
+    /// The submission a read of `key` must see committed.
+    fn last(&self, key: &str) -> u64 {
+        self.by_key.get(key).copied().unwrap_or(0).max(self.all)
     }
 }
 
@@ -107,6 +147,7 @@ impl Store {
             path,
             queue: Mutex::new(Some(queue)),
             submitted: AtomicU64::new(0),
+            touched: Mutex::default(),
             committed,
             failed,
             writer: Mutex::new(Some(writer)),
@@ -121,6 +162,10 @@ impl Store {
             return;
         }
         let seq = self.submitted.fetch_add(1, Ordering::AcqRel) + 1;
+        self.touched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .note(&writes, seq, *self.committed.borrow());
         let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(queue) = &*queue {
             // A writer that stopped on a failure left it in `failed`, which `settled` reports.
@@ -128,10 +173,18 @@ impl Store {
         }
     }
 
-    /// Waits until everything submitted so far is committed; the failure that stopped the
+    /// Waits until everything submitted so far is committed (`scope` `None`), or what was
+    /// submitted for records filed under the key `scope`; the failure that stopped the
     /// writer, if one did.
-    pub(crate) async fn settled(&self) -> Result<(), String> {
-        let target = self.submitted.load(Ordering::Acquire);
+    pub(crate) async fn settled(&self, scope: Option<&str>) -> Result<(), String> {
+        let target = match scope {
+            None => self.submitted.load(Ordering::Acquire),
+            Some(key) => self
+                .touched
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .last(key),
+        };
         if *self.committed.borrow() < target {
             let mut committed = self.committed.clone();
             // The sender lives as long as the writer; a stopped writer leaves `failed` set.
@@ -402,4 +455,40 @@ fn insert(
     tx.prepare_cached("INSERT INTO log (collection, key, value) VALUES (?1, ?2, ?3)")?
         .execute(params![collection, key, value])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(collection: &'static str, key: &str) -> Write {
+        Write::Put {
+            collection,
+            key: key.into(),
+            value: None,
+        }
+    }
+
+    #[test]
+    fn a_read_waits_only_for_submissions_that_touched_its_key() {
+        let mut t = Touched::default();
+        t.note(&[put("images", "i1")], 1, 0);
+        t.note(&[put("members", "i2/p"), put("tasks", "t")], 2, 0);
+        assert_eq!(t.last("i1"), 1);
+        assert_eq!(t.last("i2"), 2, "a member row counts for its image");
+        assert_eq!(t.last("t"), 2);
+        assert_eq!(t.last("i3"), 0, "an untouched key waits for nothing");
+        t.note(&[Write::Replace { records: vec![] }], 3, 0);
+        assert_eq!(t.last("i3"), 3, "a replace touches every key");
+    }
+
+    #[test]
+    fn touched_keys_already_committed_are_forgotten_past_the_bound() {
+        let mut t = Touched::default();
+        for i in 0..5000u64 {
+            t.note(&[put("images", &format!("i{i}"))], i + 1, 4000);
+        }
+        assert!(t.by_key.len() <= 4096, "{}", t.by_key.len());
+        assert_eq!(t.last("i4999"), 5000);
+    }
 }

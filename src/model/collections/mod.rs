@@ -72,8 +72,8 @@ pub(crate) struct Declared {
     pub(crate) values: fn(&State) -> Vec<Value>,
     /// Loads records given as JSON values (a snapshot).
     pub(crate) load_values: fn(&mut State, Vec<Value>) -> Result<(), SnapshotError>,
-    /// Loads records given as JSON text (a store).
-    pub(crate) load_texts: fn(&mut State, Vec<String>) -> Result<(), SnapshotError>,
+    /// Loads records given as (key, JSON text) (a store).
+    pub(crate) load_texts: fn(&mut State, &[(String, String)]) -> Result<(), SnapshotError>,
 }
 
 const fn declare<C: Collection>() -> Declared {
@@ -141,12 +141,15 @@ fn load_values<C: Collection>(state: &mut State, values: Vec<Value>) -> Result<(
     C::load(state, records, &at)
 }
 
-fn load_texts<C: Collection>(state: &mut State, texts: Vec<String>) -> Result<(), SnapshotError> {
+fn load_texts<C: Collection>(
+    state: &mut State,
+    texts: &[(String, String)],
+) -> Result<(), SnapshotError> {
     let at = at_of(C::NAME);
     let records = texts
         .iter()
         .enumerate()
-        .map(|(i, t)| serde_json::from_str(t).map_err(|e| refuse(at(i), e.to_string())))
+        .map(|(i, (_, t))| serde_json::from_str(t).map_err(|e| refuse(at(i), e.to_string())))
         .collect::<Result<Vec<C::Record>, _>>()?;
     C::load(state, records, &at)
 }
