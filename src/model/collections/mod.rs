@@ -60,6 +60,9 @@ pub(crate) fn refuse(at: impl Into<String>, message: impl Into<String>) -> Snaps
     }
 }
 
+/// A record as a store keeps it: its key and its JSON text.
+pub(crate) type Text = (String, String);
+
 /// A collection with its type erased: what stores and snapshots call.
 pub(crate) struct Declared {
     pub(crate) name: &'static str,
@@ -73,7 +76,7 @@ pub(crate) struct Declared {
     /// Loads records given as JSON values (a snapshot).
     pub(crate) load_values: fn(&mut State, Vec<Value>) -> Result<(), SnapshotError>,
     /// Loads records given as (key, JSON text) (a store).
-    pub(crate) load_texts: fn(&mut State, &[(String, String)]) -> Result<(), SnapshotError>,
+    pub(crate) load_texts: fn(&mut State, &[Text]) -> Result<(), SnapshotError>,
 }
 
 const fn declare<C: Collection>() -> Declared {
@@ -141,10 +144,7 @@ fn load_values<C: Collection>(state: &mut State, values: Vec<Value>) -> Result<(
     C::load(state, records, &at)
 }
 
-fn load_texts<C: Collection>(
-    state: &mut State,
-    texts: &[(String, String)],
-) -> Result<(), SnapshotError> {
+fn load_texts<C: Collection>(state: &mut State, texts: &[Text]) -> Result<(), SnapshotError> {
     let at = at_of(C::NAME);
     let records = texts
         .iter()
