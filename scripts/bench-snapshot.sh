@@ -41,19 +41,23 @@ python3 - "$IMAGES" "$WORK/snap.json" <<'EOF'
 import json, sys, uuid
 n, out = int(sys.argv[1]), sys.argv[2]
 t = "2026-01-01T00:00:00Z"
-images = []
+images, members = [], []
 for i in range(n):
+    image = str(uuid.UUID(int=i + 1))
     images.append({
-        "id": str(uuid.UUID(int=i + 1)), "name": f"bench-{i:05d}", "owner": "proj-owner",
+        "id": image, "name": f"bench-{i:05d}", "owner": "proj-owner",
         "visibility": "shared", "protected": False, "os_hidden": False,
         "disk_format": "raw", "container_format": "bare", "min_ram": 0, "min_disk": 0,
         "tags": ["bench"], "properties": {"sharecheck_note": f"n{i}"},
         "created_at": t, "updated_at": t, "created_order": i + 1, "updated_order": i + 1,
-        "members": [{"member_id": m, "status": "pending", "created_at": t, "updated_at": t}
-                    for m in ("proj-member", "proj-other-member", "proj-stranger")],
     })
-json.dump({"format": "sharecheck-snapshot", "version": 1, "images": images, "tokens": []},
-          open(out, "w"))
+    members += [{"image_id": image, "member_id": m, "status": "pending", "created_at": t,
+                 "updated_at": t, "added_order": k}
+                for k, m in enumerate(("proj-member", "proj-other-member", "proj-stranger"))]
+# Every collection, as the mock writes them (the empty ones too).
+json.dump({"format": "sharecheck-snapshot", "version": 2, "images": images, "members": members,
+           "former_members": [], "tokens": [], "tasks": [], "namespaces": [],
+           "resource_types": []}, open(out, "w"))
 EOF
 
 # start ARGS...: the mock on a free port; sets BASE.
