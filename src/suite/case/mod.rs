@@ -213,13 +213,16 @@ pub struct Request {
     pub raw_body: Option<String>,
     /// Send the request again until a status comes back (e.g. a rate limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Repeat")]
     pub repeat: Option<Repeat>,
     /// Send the request again until the whole expectation holds (an answer that a server
     /// reaches a moment later, like an import finishing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Poll")]
     pub poll: Option<Poll>,
     /// Send the persona's token in this header instead of `X-Auth-Token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "TokenIn")]
     pub token_in: Option<TokenIn>,
 }
 

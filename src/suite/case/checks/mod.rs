@@ -32,6 +32,7 @@ pub struct Expect {
     pub status: u16,
     /// Checks of the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "BodyExpect")]
     pub body: Option<BodyExpect>,
     /// Checks of headers, by case-insensitive name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

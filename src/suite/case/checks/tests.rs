@@ -228,6 +228,12 @@ fn each_check_kind_passes_a_fitting_answer_and_words_a_failing_one() {
             "body /a: expected 2 items, got 1",
         ),
         (
+            "{status: 200, body: {kind: json, lengths: {/a: 2}}}",
+            json(r#"{"a": [1, 2]}"#),
+            json(r#"{"a": [1, 2, 3]}"#),
+            "body /a: expected 2 items, got 3",
+        ),
+        (
             "{status: 200, body: {kind: json, contains: {/a: {id: \"{member}\"}}}}",
             json(r#"{"a": [{"id": "x"}, {"id": "MEMBER", "y": 1}]}"#),
             json(r#"{"a": [{"id": "x"}]}"#),
