@@ -335,6 +335,12 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         let case: CaseFile = serde_yaml::from_str(&yaml).expect("a case file");
+        let schema = jsonschema::validator_for(&crate::suite::case_schema()).unwrap();
+        let value: Value = serde_yaml::from_str(&yaml).unwrap();
+        assert!(
+            schema.is_valid(&value),
+            "not valid by the case schema:\n{yaml}"
+        );
         assert_eq!(case.request.caller, "owner");
         let t = case.request.token_in.expect("token_in");
         assert_eq!(

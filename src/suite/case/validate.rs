@@ -62,7 +62,7 @@ impl<'a> Validation<'a> {
         });
     }
 
-    pub(crate) fn need_persona(&mut self, p: &str) {
+    fn need_persona(&mut self, p: &str) {
         if !REQUIRED_PERSONAS.contains(&p) {
             self.needs.insert(p.to_string());
         }
