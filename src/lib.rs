@@ -66,6 +66,6 @@ pub use model::{
 };
 pub use suite::{
     Driver, Expectations, MATRIX_COLUMNS, PREFIX as IMAGE_PREFIX, RunOptions, RunSummary, Suite,
-    diff, interrupt, interrupted, run as run_suite,
+    case_schema, diff, interrupt, interrupted, run as run_suite,
 };
 pub use target::{Caller, Req, SendError, Session, Stage, Target, TargetFile};

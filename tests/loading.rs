@@ -302,12 +302,26 @@ fn target_files_are_validated() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `docs/case.schema.json`, compiled.
+/// The schema of case files, generated from the case types (`sharecheck::case_schema`).
 fn case_schema() -> jsonschema::Validator {
+    jsonschema::validator_for(&sharecheck::case_schema()).expect("a valid JSON schema")
+}
+
+/// `docs/case.schema.json` is the generated schema; `SHARECHECK_BLESS=1` rewrites it.
+#[test]
+fn the_published_case_schema_is_the_generated_one() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/case.schema.json");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    jsonschema::validator_for(&schema).expect("docs/case.schema.json is a valid JSON schema")
+    let generated = serde_json::to_string_pretty(&sharecheck::case_schema()).unwrap() + "\n";
+    if std::env::var_os("SHARECHECK_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "{} is stale: the case types changed. Regenerate it with\n  \
+         SHARECHECK_BLESS=1 cargo test --test loading the_published_case_schema\nand commit it.",
+        path.display()
+    );
 }
 
 fn violations(schema: &jsonschema::Validator, yaml: &str) -> Vec<String> {
@@ -330,7 +344,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn every_case_file_validates_against_the_published_schema() {
+fn every_case_file_validates_against_the_generated_schema() {
     let schema = case_schema();
     let mut files = Vec::new();
     yaml_files(
@@ -352,20 +366,44 @@ fn every_case_file_validates_against_the_published_schema() {
 #[test]
 fn a_broken_case_fails_the_published_schema() {
     let schema = case_schema();
+    let body = |b: &str| format!("  status: 404\n  body: {b}\n");
     for (from, to) in [
-        ("  status: 404\n", "  status: 404\n  bodyy: {kind: empty}\n"),
-        ("  method: DELETE\n", "  method: FETCH\n"),
-        ("  as: stranger\n", "  as: nobody\n"),
-        ("code: 404\n", "code: four\n"),
-        ("purpose: A test case.\n", ""),
+        (
+            "  status: 404\n",
+            "  status: 404\n  bodyy: {kind: empty}\n".to_string(),
+        ),
+        ("  method: DELETE\n", "  method: FETCH\n".into()),
+        ("  as: stranger\n", "  as: nobody\n".into()),
+        ("code: 404\n", "code: four\n".into()),
+        ("purpose: A test case.\n", String::new()),
+        ("  status: 404\n", body("{kind: jason}")),
+        ("  status: 404\n", body("{kind: json, keyz: [id]}")),
+        ("  status: 404\n", body("{kind: empty, keys: [id]}")),
+        ("  status: 404\n", body("{kind: data}")),
+        ("  status: 404\n", body("{kind: error, equals: x}")),
+        (
+            "  status: 404\n",
+            body("{kind: json, lengths: {/images: many}}"),
+        ),
+        (
+            "  status: 404\n",
+            body("{kind: json, contains: {/images: 3}}"),
+        ),
+        ("  status: 404\n", body("{kind: json, values: {images: 3}}")),
+        (
+            "  status: 404\n",
+            "  status: 404\n  headers: {Allow: {present: true, equals: x}}\n".into(),
+        ),
     ] {
-        let broken = GOOD.replace(from, to);
+        let broken = GOOD.replace(from, &to);
         assert_ne!(broken, GOOD);
         assert!(
             !violations(&schema, &broken).is_empty(),
             "{to:?} should fail the schema"
         );
     }
+    let fine = GOOD.replace("  status: 404\n", &body("{kind: error, schema: image}"));
+    assert_eq!(violations(&schema, &fine), Vec::<String>::new());
 }
 
 #[test]

@@ -13,7 +13,8 @@ use super::stateful::{
 };
 use crate::operations::Compare;
 use crate::suite::{
-    BodyExpect, BodyKind, CaseFile, Expect, ImageSetup, Request, Setup, Step as CaseStep, TokenIn,
+    BodyExpect, BodyKind, CaseFile, Expect, ImageSetup, Lengths, Request, Setup, Step as CaseStep,
+    TokenIn, Values,
 };
 use crate::target::Target;
 
@@ -137,20 +138,12 @@ fn request(step: &Step, image: &dyn Fn(usize) -> String) -> Request {
 /// What the last step's answer must hold, from its row's comparison.
 fn expect_body(step: &Step, status: u16, value: &Value) -> Option<BodyExpect> {
     let json = |values: BTreeMap<String, Value>, lengths: BTreeMap<String, usize>| BodyExpect {
-        kind: BodyKind::Json,
-        keys: Vec::new(),
-        only_keys: false,
-        values,
-        lengths,
-        contains: BTreeMap::new(),
-        schema: None,
-        equals: None,
+        values: Values(values),
+        lengths: Lengths(lengths),
+        ..BodyExpect::new(BodyKind::Json)
     };
     if status == 204 {
-        return Some(BodyExpect {
-            kind: BodyKind::Empty,
-            ..json(BTreeMap::new(), BTreeMap::new())
-        });
+        return Some(BodyExpect::new(BodyKind::Empty));
     }
     if status != step.op.success {
         return None;
@@ -342,6 +335,12 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         let case: CaseFile = serde_yaml::from_str(&yaml).expect("a case file");
+        let schema = jsonschema::validator_for(&crate::suite::case_schema()).unwrap();
+        let value: Value = serde_yaml::from_str(&yaml).unwrap();
+        assert!(
+            schema.is_valid(&value),
+            "not valid by the case schema:\n{yaml}"
+        );
         assert_eq!(case.request.caller, "owner");
         let t = case.request.token_in.expect("token_in");
         assert_eq!(

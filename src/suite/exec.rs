@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::case::{BodyExpect, BodyKind, Case, Expect, ImageSetup, Request};
+use super::case::checks::Vars;
+use super::case::{Case, Expect, ImageSetup, Request};
 use super::schema::Schema;
 use crate::target::{Answer, Caller, CleanupError, Req, SendError, Sent, Session, excerpt};
 pub use crate::target::{Exchange, Stage};
@@ -231,14 +232,14 @@ impl Run<'_> {
             }
         };
         self.track_created(req, &answer);
-        let mut problems = self.check(exp, &answer);
+        let mut problems = exp.problems(self, &answer);
         let (mut sent, mut answer) = (sent, answer);
         if let Some(p) = &req.poll {
             let mut tries = 1;
             while !problems.is_empty() && tries < p.max {
                 tokio::time::sleep(std::time::Duration::from_millis(p.pause_ms)).await;
                 (sent, answer) = self.send(req).await?;
-                problems = self.check(exp, &answer);
+                problems = exp.problems(self, &answer);
                 tries += 1;
             }
         }
@@ -531,175 +532,18 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
 
-    fn check(&self, exp: &Expect, a: &Answer) -> Vec<String> {
-        let mut problems = Vec::new();
-        if a.status != exp.status {
-            problems.push(format!("expected status {}, got {}", exp.status, a.status));
-        }
-        for (name, h) in &exp.headers {
-            let got = a
-                .headers
-                .get(name.as_str())
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            let shown = got.clone().unwrap_or_else(|| "(absent)".into());
-            if let Some(want) = h.present
-                && got.is_some() != want
-            {
-                let w = if want { "present" } else { "absent" };
-                problems.push(format!("header {name}: expected {w}, got {shown}"));
-            }
-            if let Some(want) = &h.equals {
-                let want = self.expand(want);
-                if got.as_deref() != Some(want.as_str()) {
-                    problems.push(format!("header {name}: expected `{want}`, got {shown}"));
-                }
-            }
-            if let Some(prefix) = &h.starts_with
-                && !got
-                    .as_deref()
-                    .is_some_and(|g| g.starts_with(prefix.as_str()))
-            {
-                problems.push(format!(
-                    "header {name}: expected a value starting with `{prefix}`, got {shown}"
-                ));
-            }
-            if let Some(want) = &h.tokens {
-                let mut w: Vec<String> =
-                    want.iter().map(|t| t.trim().to_ascii_uppercase()).collect();
-                w.sort();
-                let mut g: Vec<String> = got
-                    .as_deref()
-                    .unwrap_or("")
-                    .split(',')
-                    .map(|t| t.trim().to_ascii_uppercase())
-                    .filter(|t| !t.is_empty())
-                    .collect();
-                g.sort();
-                if g != w {
-                    problems.push(format!(
-                        "header {name}: expected exactly [{}], got {shown}",
-                        want.join(", ")
-                    ));
-                }
-            }
-        }
-        if let Some(b) = &exp.body {
-            self.check_body(b, a, &mut problems);
-        }
-        problems
+impl Vars for Run<'_> {
+    fn expand(&self, s: &str) -> String {
+        Run::expand(self, s)
     }
 
-    fn check_body(&self, b: &BodyExpect, a: &Answer, problems: &mut Vec<String>) {
-        if let Some(want) = &b.equals {
-            let want = self.expand(want);
-            if a.body != want.as_bytes() {
-                problems.push(format!(
-                    "expected the {} bytes {}, got {} bytes: {}",
-                    want.len(),
-                    excerpt(want.as_bytes()),
-                    a.body.len(),
-                    excerpt(&a.body)
-                ));
-            }
-            return;
-        }
-        if b.kind == BodyKind::Empty {
-            if !a.body.is_empty() {
-                problems.push(format!(
-                    "expected an empty body, got {} bytes",
-                    a.body.len()
-                ));
-            }
-            return;
-        }
-        let json = match serde_json::from_slice::<Value>(&a.body) {
-            Ok(Value::Object(o)) => o,
-            Ok(_) => return problems.push("expected a JSON object body, got other JSON".into()),
-            Err(_) => {
-                return problems.push("expected a JSON object body, got something else".into());
-            }
-        };
-        if let Some(name) = &b.schema {
-            match self.env.schemas.get(name) {
-                Some(schema) => {
-                    let doc = Value::Object(json.clone());
-                    for v in schema.violations(&doc, 5) {
-                        problems.push(format!("body does not match schema `{name}`: {v}"));
-                    }
-                }
-                None => problems.push(format!("schema `{name}` is not loaded")),
-            }
-        }
-        if b.kind == BodyKind::Error {
-            for k in ["message", "code", "title"] {
-                if !json.contains_key(k) {
-                    problems.push(format!("error body lacks `{k}`"));
-                }
-            }
-            let code = json.get("code").and_then(Value::as_str).unwrap_or("");
-            if json.contains_key("code") && !code.starts_with(&a.status.to_string()) {
-                problems.push(format!(
-                    "error `code` is `{code}`, which does not start with the status {}",
-                    a.status
-                ));
-            }
-            return;
-        }
-        for k in &b.keys {
-            if !json.contains_key(k) {
-                problems.push(format!("body lacks key `{k}`"));
-            }
-        }
-        if b.only_keys {
-            let extra: Vec<&String> = json.keys().filter(|k| !b.keys.contains(k)).collect();
-            if !extra.is_empty() {
-                problems.push(format!(
-                    "body has unexpected keys: {}",
-                    extra
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-        let root = Value::Object(json);
-        for (ptr, want) in &b.values {
-            let want = self.expand_json(want);
-            match root.pointer(ptr) {
-                Some(got) if *got == want => {}
-                Some(got) => problems.push(format!("body {ptr}: expected {want}, got {got}")),
-                None => problems.push(format!("body {ptr}: expected {want}, got nothing")),
-            }
-        }
-        for (ptr, want) in &b.contains {
-            let want = self.expand_json(want);
-            let has = |item: &Value| {
-                want.as_object()
-                    .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
-            };
-            match root.pointer(ptr).and_then(Value::as_array) {
-                Some(items) if items.iter().any(has) => {}
-                Some(items) => {
-                    problems.push(format!("body {ptr}: no item of {} has {want}", items.len()))
-                }
-                None => problems.push(format!(
-                    "body {ptr}: expected a list holding {want}, got none"
-                )),
-            }
-        }
-        for (ptr, want) in &b.lengths {
-            match root.pointer(ptr).and_then(Value::as_array) {
-                Some(a) if a.len() == *want => {}
-                Some(a) => problems.push(format!(
-                    "body {ptr}: expected {want} items, got {}",
-                    a.len()
-                )),
-                None => problems.push(format!(
-                    "body {ptr}: expected a list of {want} items, got none"
-                )),
-            }
-        }
+    fn expand_json(&self, v: &Value) -> Value {
+        Run::expand_json(self, v)
+    }
+
+    fn schema(&self, name: &str) -> Option<&Schema> {
+        self.env.schemas.get(name).map(|s| &**s)
     }
 }

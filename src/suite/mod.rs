@@ -24,7 +24,8 @@ use std::sync::Arc;
 
 pub use crate::target::{Persona, Target};
 pub use case::{
-    BodyExpect, BodyKind, Case, CaseFile, Expect, ImageSetup, Request, Setup, Step, TokenIn,
+    BodyExpect, BodyKind, Case, CaseFile, Expect, ImageSetup, Lengths, Request, Setup, Step,
+    TokenIn, Values, case_schema,
 };
 pub use cleanup::{Cleaned, PREFIX};
 pub use diff::diff;

@@ -46,6 +46,13 @@ impl Node {
         n
     }
 
+    /// The key of this node itself, not its value.
+    pub(crate) fn key_itself(&self) -> Node {
+        let mut n = self.clone();
+        n.key = matches!(n.segs.last(), Some(Seg::Key(_)));
+        n
+    }
+
     /// The key `key` itself (in the mapping here).
     pub(crate) fn key(&self, key: &str) -> Node {
         let mut n = self.at(key);

@@ -4,13 +4,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-mod check;
+pub(crate) mod checks;
 mod locate;
+mod schema;
+mod validate;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use check::Checks;
+pub use checks::body::{Lengths, Values};
+pub use checks::{BodyExpect, BodyKind, Expect};
 use locate::Node;
+pub use schema::case_schema;
+use validate::Validation;
 
 use super::spec::Operation;
 use crate::error::DataError;
@@ -32,19 +38,25 @@ pub struct Case {
 }
 
 /// The YAML form of a case.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "sharecheck case")]
 pub struct CaseFile {
     /// Stable id, unique in the suite (kebab-case).
+    #[schemars(regex(pattern = r"^[a-z0-9-]+$"))]
     pub id: String,
-    /// The spec operation this case cites.
+    /// The spec operation this case cites (the first folder of its path).
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
     pub operation: String,
-    /// The row of that operation's table this case checks.
+    /// The row of that operation's table this case checks (the second folder).
+    #[schemars(range(min = 100, max = 599))]
     pub code: u16,
     /// One line: what the case shows.
+    #[schemars(regex(pattern = r"^[^\n]*\S[^\n]*$"))]
     pub purpose: String,
     /// Capabilities the target must declare (e.g. `fault-injection`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::capabilities")]
     pub requires: Vec<String>,
     /// What must exist before the request.
     #[serde(default, skip_serializing_if = "Setup::is_empty")]
@@ -62,28 +74,32 @@ pub struct CaseFile {
 }
 
 /// Images to create before the request, by placeholder name.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Setup {
     /// Name → image. The name is usable as `{name}` in paths and bodies.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = schema::image_names()))]
     pub images: BTreeMap<String, ImageSetup>,
     /// Name → task body (placeholders allowed), created by the admin after the images; the
     /// name is usable as `{name}`, the task's id. Tasks cannot be deleted: they expire.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = schema::snake()))]
     pub tasks: BTreeMap<String, serde_json::Value>,
     /// Name → metadata definition namespace, created by the admin after the tasks; the name
     /// is usable as `{name}`, the namespace's name (`sharecheck-<run id>-<random>`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = schema::snake()))]
     pub namespaces: BTreeMap<String, NamespaceSetup>,
 }
 
 /// A metadata definition namespace to create (and delete at the end).
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamespaceSetup {
     /// `public` (default) or `private`.
     #[serde(default = "public")]
+    #[schemars(schema_with = "schema::namespace_visibility")]
     pub visibility: String,
     /// The persona whose project owns it (default: the admin's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,20 +126,23 @@ fn public() -> String {
 }
 
 /// An image to create.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSetup {
     /// The image's name (placeholders allowed); by default
     /// `sharecheck-<run id>-<case id>-<image>`. Give several images one name, unique to the
     /// run (e.g. `sharecheck-{run_id}-{random_uuid}`), to find exactly them with `?name=`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^sharecheck-\{run_id\}-"))]
     pub name: Option<String>,
     /// `private`, `shared` (default), `community` or `public`. Public images are created by
     /// the admin on behalf of the owner (only admins may publish).
     #[serde(default = "shared")]
+    #[schemars(schema_with = "schema::image_visibility")]
     pub visibility: String,
     /// Members to add (persona → status reached: pending, accepted or rejected).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "schema::members")]
     pub members: BTreeMap<String, String>,
     /// Add placeholder projects until the member quota is reached.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -169,15 +188,19 @@ impl Setup {
 }
 
 /// One HTTP request.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("not" = {"required": ["body", "raw_body"]}))]
 pub struct Request {
     /// Who sends it: a persona, `anonymous` (no token), `empty_token` or `bad_token`.
     #[serde(rename = "as")]
+    #[schemars(schema_with = "schema::callers")]
     pub caller: String,
     /// HTTP method.
+    #[schemars(schema_with = "schema::methods")]
     pub method: String,
     /// Path with `{placeholders}`.
+    #[schemars(regex(pattern = "^/"))]
     pub path: String,
     /// Extra headers (placeholders allowed in values).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -190,18 +213,21 @@ pub struct Request {
     pub raw_body: Option<String>,
     /// Send the request again until a status comes back (e.g. a rate limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Repeat")]
     pub repeat: Option<Repeat>,
     /// Send the request again until the whole expectation holds (an answer that a server
     /// reaches a moment later, like an import finishing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Poll")]
     pub poll: Option<Poll>,
     /// Send the persona's token in this header instead of `X-Auth-Token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "TokenIn")]
     pub token_in: Option<TokenIn>,
 }
 
 /// Where a persona's token goes instead of `X-Auth-Token`, e.g. `Authorization: Bearer …`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenIn {
     /// The header name.
@@ -212,104 +238,31 @@ pub struct TokenIn {
 }
 
 /// Repetition of a request until a status appears.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
-    /// The status that stops the repetition.
+    /// The status that stops the repetition (`expect.status`).
+    #[schemars(range(min = 100, max = 599))]
     pub until: u16,
     /// At most this many attempts.
+    #[schemars(range(min = 1, max = 10_000))]
     pub max: u32,
 }
 
 /// Repetition of a request until its expectation holds, with a pause between attempts.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Poll {
     /// At most this many attempts.
+    #[schemars(range(min = 1, max = 600))]
     pub max: u32,
     /// Milliseconds between two attempts.
+    #[schemars(range(max = 1000))]
     pub pause_ms: u64,
 }
 
-/// What a response must look like.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expect {
-    /// Exact status code.
-    pub status: u16,
-    /// Body checks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<BodyExpect>,
-    /// Header checks, by case-insensitive name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, HeaderExpect>,
-}
-
-/// What kind of body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BodyKind {
-    /// Zero bytes.
-    Empty,
-    /// A JSON object.
-    Json,
-    /// An error in the reference's JSON format: `message`, `code` (`"<status> <reason>"`),
-    /// `title`.
-    Error,
-    /// Image data: exactly the bytes of `equals`.
-    Data,
-}
-
-/// Body checks.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct BodyExpect {
-    /// The kind of body.
-    pub kind: BodyKind,
-    /// Top-level keys that must be present (json).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub keys: Vec<String>,
-    /// No top-level keys other than `keys` (json).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub only_keys: bool,
-    /// JSON pointer → exact value (strings may hold placeholders).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub values: BTreeMap<String, serde_json::Value>,
-    /// JSON pointer → length of the array there.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub lengths: BTreeMap<String, usize>,
-    /// JSON pointer → an object some item of the array there has all the keys and values of
-    /// (strings may hold placeholders): for lists a shared server also fills.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub contains: BTreeMap<String, serde_json::Value>,
-    /// The body must validate against `specs/schemas/<schema>.yaml` (json or error).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// The exact bytes of the body, as text (data; placeholders allowed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals: Option<String>,
-}
-
-/// A header check.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeaderExpect {
-    /// Must be present (`true`) or absent (`false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub present: Option<bool>,
-    /// Exact value (placeholders allowed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals: Option<String>,
-    /// A comma-separated list holding exactly these tokens, in any order (e.g. `Allow`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<Vec<String>>,
-    /// Value starts with this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub starts_with: Option<String>,
-}
-
 /// A follow-up request.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The request.
@@ -357,13 +310,13 @@ impl Case {
     ) -> Result<Case, Vec<DataError>> {
         let file: CaseFile =
             serde_yaml::from_str(src).map_err(|e| vec![DataError::yaml(path, &e)])?;
-        let mut checks = Checks::new(path, src);
+        let mut checks = Validation::new(path, src, schemas);
         let stem = checks.place(&file, rel);
         checks.header(&file, ops);
         checks.requires(&file);
         checks.setup(&file);
         for (node, step) in file.steps() {
-            checks.step(&file, &node, step, schemas);
+            checks.step(&file, &node, step);
         }
         if !checks.errs.is_empty() {
             return Err(checks.errs);
@@ -401,15 +354,14 @@ mod tests {
     use super::*;
     use crate::suite::Suite;
 
-    /// Every bundled case, serialized, fits docs/case.schema.json and loads back the same.
+    /// Every bundled case (matrix cells too), serialized, fits the generated schema and loads
+    /// back the same.
     #[test]
     fn a_serialized_case_loads_back_equal() {
         let suite = Suite::bundled().expect("bundled suite loads");
         let schemas: Vec<String> = suite.schemas.keys().cloned().collect();
         assert!(!suite.cases.is_empty());
-        let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../../../docs/case.schema.json")).unwrap();
-        let schema = jsonschema::validator_for(&schema).unwrap();
+        let schema = jsonschema::validator_for(&case_schema()).unwrap();
         for case in &suite.cases {
             let yaml = serde_yaml::to_string(&case.file).expect("serializes");
             let value: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();

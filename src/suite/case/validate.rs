@@ -1,43 +1,55 @@
-//! Load-time checks of a case file, each problem pointing at the YAML node it is about.
+//! Load-time checks of a case file, each problem pointing at the YAML node it is about. The
+//! checks of expectations are validated by their own modules (`checks/`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::locate::{Node, locate};
 use super::{
-    BodyExpect, BodyKind, CaseFile, Expect, ImageSetup, METHODS, PERSONAS, PSEUDO_CALLERS,
-    REQUIRED_PERSONAS, RUN_PREFIX, Request, SPECIAL_PLACEHOLDERS, STATUSES, VISIBILITIES,
-    placeholders,
+    CaseFile, Expect, ImageSetup, METHODS, PERSONAS, PSEUDO_CALLERS, REQUIRED_PERSONAS, RUN_PREFIX,
+    Request, SPECIAL_PLACEHOLDERS, STATUSES, VISIBILITIES, placeholders,
 };
 use crate::error::DataError;
 use crate::suite::spec::{CAPABILITIES, Operation, is_snake};
 
 /// The problems found so far, and what the case needs from a target.
-pub(super) struct Checks<'a> {
+pub(crate) struct Validation<'a> {
     path: &'a Path,
     src: &'a str,
+    /// The names of the response schemas (`specs/schemas/`).
+    pub(crate) schemas: &'a [String],
     pub(super) errs: Vec<DataError>,
     pub(super) needs: BTreeSet<String>,
 }
 
 /// A string of the case that may hold placeholders, and where it is.
-struct Text {
+pub(crate) struct Text {
     node: Node,
     text: String,
 }
 
-impl<'a> Checks<'a> {
-    pub(super) fn new(path: &'a Path, src: &'a str) -> Self {
-        Checks {
+impl Text {
+    pub(crate) fn new(node: Node, text: &str) -> Text {
+        Text {
+            node,
+            text: text.to_string(),
+        }
+    }
+}
+
+impl<'a> Validation<'a> {
+    pub(super) fn new(path: &'a Path, src: &'a str, schemas: &'a [String]) -> Self {
+        Validation {
             path,
             src,
+            schemas,
             errs: Vec::new(),
             needs: BTreeSet::new(),
         }
     }
 
     /// A problem at `node` (line and column of the node, or of its nearest ancestor).
-    fn bad(&mut self, node: &Node, msg: String) {
+    pub(crate) fn bad(&mut self, node: &Node, msg: String) {
         let (line, column) = match locate(self.src, node) {
             Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
@@ -257,11 +269,7 @@ impl<'a> Checks<'a> {
                     format!("image name `{n}` must start with `{RUN_PREFIX}` so clean-up finds it"),
                 );
             }
-            let text = Text {
-                node: node.at("name"),
-                text: n.clone(),
-            };
-            self.known_placeholders(file, &[text]);
+            self.known_placeholders(file, &[Text::new(node.at("name"), n)]);
         }
         if !VISIBILITIES.contains(&img.visibility.as_str()) {
             self.bad(
@@ -325,20 +333,12 @@ impl<'a> Checks<'a> {
 
     /// One request and its expected answer; `node` is the step (holding `request` and
     /// `expect`), or the root for the request under test.
-    pub(super) fn step(
-        &mut self,
-        file: &CaseFile,
-        node: &Node,
-        (req, exp): (&Request, &Expect),
-        schemas: &[String],
-    ) {
+    pub(super) fn step(&mut self, file: &CaseFile, node: &Node, (req, exp): (&Request, &Expect)) {
         let (rn, en) = (node.at("request"), node.at("expect"));
         self.request(req, exp, &rn);
-        self.headers(exp, &en);
-        if let Some(b) = &exp.body {
-            self.body(b, &en.at("body"), schemas);
-        }
-        let texts = step_texts(req, exp, &rn, &en);
+        exp.validate(self, &en);
+        let mut texts = request_texts(req, &rn);
+        texts.extend(exp.texts(&en));
         self.known_placeholders(file, &texts);
     }
 
@@ -424,78 +424,6 @@ impl<'a> Checks<'a> {
         }
     }
 
-    fn headers(&mut self, exp: &Expect, en: &Node) {
-        for (k, h) in &exp.headers {
-            let n = [
-                h.present.is_some(),
-                h.equals.is_some(),
-                h.tokens.is_some(),
-                h.starts_with.is_some(),
-            ]
-            .iter()
-            .filter(|x| **x)
-            .count();
-            if n != 1 {
-                self.bad(
-                    &en.at("headers").key(k),
-                    format!(
-                        "header check `{k}` needs exactly one of present, equals, tokens, starts_with"
-                    ),
-                );
-            }
-        }
-    }
-
-    fn body(&mut self, b: &BodyExpect, bn: &Node, schemas: &[String]) {
-        if b.kind != BodyKind::Json
-            && (!b.keys.is_empty()
-                || b.only_keys
-                || !b.values.is_empty()
-                || !b.lengths.is_empty()
-                || !b.contains.is_empty())
-        {
-            self.bad(
-                &bn.at("kind"),
-                "keys, only_keys, values, lengths and contains need kind: json".into(),
-            );
-        }
-        for (p, want) in &b.contains {
-            if !want.is_object() {
-                self.bad(
-                    &bn.at("contains").key(p),
-                    format!("contains `{p}`: expected an object of keys and values an item has"),
-                );
-            }
-        }
-        if (b.kind == BodyKind::Data) != b.equals.is_some() {
-            self.bad(
-                &bn.at("kind"),
-                "kind: data takes `equals` (the exact bytes), and only it does".into(),
-            );
-        }
-        if let Some(s) = &b.schema {
-            if matches!(b.kind, BodyKind::Empty | BodyKind::Data) {
-                self.bad(&bn.at("schema"), "an empty body has no schema".into());
-            } else if !schemas.contains(s) {
-                self.bad(
-                    &bn.at("schema"),
-                    format!("unknown schema `{s}`; known: {}", schemas.join(", ")),
-                );
-            }
-        }
-        let pointers = (b.values.keys().map(|p| ("values", p)))
-            .chain(b.lengths.keys().map(|p| ("lengths", p)))
-            .chain(b.contains.keys().map(|p| ("contains", p)));
-        for (map, p) in pointers {
-            if !p.starts_with('/') {
-                self.bad(
-                    &bn.at(map).key(p),
-                    format!("`{p}` is not a JSON pointer (it must start with /)"),
-                );
-            }
-        }
-    }
-
     /// Every placeholder is a set-up image, a persona (then needed) or a special one.
     fn known_placeholders(&mut self, file: &CaseFile, texts: &[Text]) {
         for t in texts {
@@ -526,39 +454,20 @@ impl<'a> Checks<'a> {
     }
 }
 
-/// The strings of a step that may hold placeholders, each with its node.
-fn step_texts(req: &Request, exp: &Expect, rn: &Node, en: &Node) -> Vec<Text> {
-    let mut texts = vec![Text {
-        node: rn.at("path"),
-        text: req.path.clone(),
-    }];
+/// The strings of a request that may hold placeholders, each with its node.
+fn request_texts(req: &Request, rn: &Node) -> Vec<Text> {
+    let mut texts = vec![Text::new(rn.at("path"), &req.path)];
     for (k, v) in &req.headers {
-        texts.push(Text {
-            node: rn.at("headers").at(k),
-            text: v.clone(),
-        });
+        texts.push(Text::new(rn.at("headers").at(k), v));
     }
     if let Some(b) = &req.body {
         json_texts(b, &rn.at("body"), &mut texts);
-    }
-    for (k, h) in &exp.headers {
-        if let Some(v) = &h.equals {
-            texts.push(Text {
-                node: en.at("headers").at(k).at("equals"),
-                text: v.clone(),
-            });
-        }
-    }
-    if let Some(b) = &exp.body {
-        for (p, v) in &b.values {
-            json_texts(v, &en.at("body").at("values").at(p), &mut texts);
-        }
     }
     texts
 }
 
 /// Every string inside a JSON value (keys included), with its node.
-fn json_texts(v: &serde_json::Value, node: &Node, out: &mut Vec<Text>) {
+pub(crate) fn json_texts(v: &serde_json::Value, node: &Node, out: &mut Vec<Text>) {
     match v {
         serde_json::Value::String(s) => out.push(Text {
             node: node.clone(),
