@@ -53,23 +53,35 @@ fn a_known_defect_is_counted_not_reported() {
     )
     .unwrap();
     let known = sharecheck::KnownDefects::load(&file).unwrap();
-    let (_mock, target) = rt
-        .block_on(sharecheck::embedded::start_with(mock_config(Some(
-            Mutant::MemberCanDeleteSelf,
-        ))))
-        .unwrap();
-    let opts = StatefulOptions {
-        cases: 3000,
-        seed: 7,
-        max_steps: 12,
-        known: known.clone(),
-    };
-    let report = sharecheck::run_stateful(rt.handle(), &target, &opts).expect("fuzz runs");
+    // 3000 sequences as two runs of 1500 at once (seeds 7 and 8, a mock each): one run waits
+    // on its mock between requests, so two keep both cores busy. The clones share the tally.
+    let reports: Vec<StatefulReport> = std::thread::scope(|s| {
+        let runs: Vec<_> = [7, 8]
+            .map(|seed| {
+                let (rt, known) = (&rt, known.clone());
+                s.spawn(move || {
+                    let (_mock, target) = rt
+                        .block_on(sharecheck::embedded::start_with(mock_config(Some(
+                            Mutant::MemberCanDeleteSelf,
+                        ))))
+                        .unwrap();
+                    let opts = StatefulOptions {
+                        cases: 1500,
+                        seed,
+                        max_steps: 12,
+                        known,
+                    };
+                    sharecheck::run_stateful(rt.handle(), &target, &opts).expect("fuzz runs")
+                })
+            })
+            .into();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
     let tally = known.tally();
     assert!(tally[0].2 > 0, "the defect was never seen: {tally:?}");
     // Later steps may still differ (the member is gone on the target), but the known
     // difference itself is never the finding.
-    if let Some(f) = report.finding {
+    for f in reports.into_iter().filter_map(|r| r.finding) {
         assert!(
             !f.message
                 .contains("the model says 403, the target answered 204"),
