@@ -674,22 +674,22 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     info_row(declared::GET_STORES_INFO, |_, _| {
         Ok(Answer::json(&stores_info()))
     }),
-    schema_row(declared::GET_IMAGE_MEMBER_SCHEMA, "member"),
-    schema_row(declared::GET_IMAGE_MEMBERS_SCHEMA, "members"),
-    schema_row(declared::GET_IMAGE_SCHEMA, "image"),
-    schema_row(declared::GET_IMAGES_SCHEMA, "images"),
-    schema_row(declared::GET_TASK_SCHEMA, "task"),
-    schema_row(declared::GET_TASKS_SCHEMA, "tasks"),
-    metadefs::NAMESPACE_SCHEMA,
-    metadefs::NAMESPACES_SCHEMA,
-    metadefs::OBJECT_SCHEMA,
-    metadefs::OBJECTS_SCHEMA,
-    metadefs::PROPERTY_SCHEMA,
-    metadefs::PROPERTIES_SCHEMA,
-    metadefs::RESOURCE_TYPE_SCHEMA,
-    metadefs::RESOURCE_TYPES_SCHEMA,
-    metadefs::TAG_SCHEMA,
-    metadefs::TAGS_SCHEMA,
+    schema_row(declared::GET_IMAGE_MEMBER_SCHEMA),
+    schema_row(declared::GET_IMAGE_MEMBERS_SCHEMA),
+    schema_row(declared::GET_IMAGE_SCHEMA),
+    schema_row(declared::GET_IMAGES_SCHEMA),
+    schema_row(declared::GET_TASK_SCHEMA),
+    schema_row(declared::GET_TASKS_SCHEMA),
+    schema_row(declared::GET_METADEF_NAMESPACE_SCHEMA),
+    schema_row(declared::GET_METADEF_NAMESPACES_SCHEMA),
+    schema_row(declared::GET_METADEF_OBJECT_SCHEMA),
+    schema_row(declared::GET_METADEF_OBJECTS_SCHEMA),
+    schema_row(declared::GET_METADEF_PROPERTY_SCHEMA),
+    schema_row(declared::GET_METADEF_PROPERTIES_SCHEMA),
+    schema_row(declared::GET_METADEF_RESOURCE_TYPE_SCHEMA),
+    schema_row(declared::GET_METADEF_RESOURCE_TYPES_SCHEMA),
+    schema_row(declared::GET_METADEF_TAG_SCHEMA),
+    schema_row(declared::GET_METADEF_TAGS_SCHEMA),
 ];
 
 /// What a task create body holds.
@@ -700,24 +700,42 @@ const TASK_FIELDS: &[Field] = &[
 
 /// A discovery document of `/v2/info`: anyone with a valid token may read it.
 const fn info_row(declared: Declared, doc: fn(&Model, &Call) -> Outcome<Answer>) -> Operation {
-    let mut row = schema_row(declared, "");
-    row.handler = Handler::Read(doc);
-    row.fuzz.says = "reads what the service offers";
-    row
+    document_row(
+        declared,
+        Handler::Read(doc),
+        "reads what the service offers",
+    )
 }
 
-/// A fixed schema document: anyone with a valid token may read it.
-pub(super) const fn schema_row(declared: Declared, doc: &'static str) -> Operation {
+/// A fixed schema document, named by its path after `/v2/schemas/`: anyone with a valid token
+/// may read it.
+const fn schema_row(declared: Declared) -> Operation {
+    const PREFIX: &[u8] = b"/v2/schemas/";
+    let path = declared.path.as_bytes();
+    let mut i = 0;
+    while i < PREFIX.len() {
+        assert!(
+            i < path.len() && path[i] == PREFIX[i],
+            "a schema row's path starts with /v2/schemas/"
+        );
+        i += 1;
+    }
+    let (_, name) = declared.path.split_at(PREFIX.len());
+    document_row(declared, Handler::Document(name), "reads the schema")
+}
+
+/// A row any authenticated caller may read, never fuzzed.
+const fn document_row(declared: Declared, handler: Handler, says: &'static str) -> Operation {
     Operation {
         declared,
-        handler: Handler::Document(doc),
+        handler,
         takes: Takes::Nothing,
         fuzz: Fuzz {
             weight: 0,
             bodies: &[],
             queries: &[],
             compare: Compare::Status,
-            says: "reads the schema",
+            says,
         },
     }
 }

@@ -1,5 +1,6 @@
 //! The rows of the metadata definition calls (`/v2/metadefs`): namespaces, their objects,
-//! tags and properties, resource types, and the ten metadef schemas. Admins change them; the fuzzer does not generate them yet (weight 0).
+//! tags and properties, and resource types (the ten metadef schemas are `schema_row`s in
+//! `operations.rs`). Admins change them; the fuzzer does not generate them yet (weight 0).
 
 use super::*;
 
@@ -412,43 +413,3 @@ pub(super) const DELETE_ASSOCIATION: Operation = row(
     }),
     Takes::Nothing,
 );
-
-// The metadef schemas: fixed documents anyone with a valid token may read.
-
-pub(super) const NAMESPACE_SCHEMA: Operation =
-    schema_row(declared::GET_METADEF_NAMESPACE_SCHEMA, "metadefs/namespace");
-
-pub(super) const NAMESPACES_SCHEMA: Operation = schema_row(
-    declared::GET_METADEF_NAMESPACES_SCHEMA,
-    "metadefs/namespaces",
-);
-
-pub(super) const OBJECT_SCHEMA: Operation =
-    schema_row(declared::GET_METADEF_OBJECT_SCHEMA, "metadefs/object");
-
-pub(super) const OBJECTS_SCHEMA: Operation =
-    schema_row(declared::GET_METADEF_OBJECTS_SCHEMA, "metadefs/objects");
-
-pub(super) const PROPERTY_SCHEMA: Operation =
-    schema_row(declared::GET_METADEF_PROPERTY_SCHEMA, "metadefs/property");
-
-pub(super) const PROPERTIES_SCHEMA: Operation = schema_row(
-    declared::GET_METADEF_PROPERTIES_SCHEMA,
-    "metadefs/properties",
-);
-
-pub(super) const RESOURCE_TYPE_SCHEMA: Operation = schema_row(
-    declared::GET_METADEF_RESOURCE_TYPE_SCHEMA,
-    "metadefs/resource_type",
-);
-
-pub(super) const RESOURCE_TYPES_SCHEMA: Operation = schema_row(
-    declared::GET_METADEF_RESOURCE_TYPES_SCHEMA,
-    "metadefs/resource_types",
-);
-
-pub(super) const TAG_SCHEMA: Operation =
-    schema_row(declared::GET_METADEF_TAG_SCHEMA, "metadefs/tag");
-
-pub(super) const TAGS_SCHEMA: Operation =
-    schema_row(declared::GET_METADEF_TAGS_SCHEMA, "metadefs/tags");
