@@ -413,31 +413,43 @@ fn a_broken_case_fails_the_published_schema() {
 #[test]
 fn every_matrix_cell_is_a_case_or_has_a_reason() {
     use sharecheck::MATRIX_COLUMNS;
+    use std::collections::{BTreeMap, BTreeSet};
     let suite = Suite::bundled().unwrap();
-    let image_ops = suite
-        .matrix
-        .iter()
-        .filter(|c| c.visibility != "any")
-        .map(|c| c.operation.as_str())
-        .collect::<std::collections::BTreeSet<_>>();
-    let schema_ops = suite
-        .matrix
-        .iter()
-        .filter(|c| c.visibility == "any")
-        .map(|c| c.operation.as_str())
-        .collect::<std::collections::BTreeSet<_>>();
-    // Every operation on images has its rows in the matrix.
-    let on_images: std::collections::BTreeSet<&str> = suite
+    // Operation → visibility → cells: one per column.
+    let mut rows: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for c in &suite.matrix {
+        *rows
+            .entry(c.operation.as_str())
+            .or_default()
+            .entry(c.visibility.as_str())
+            .or_default() += 1;
+    }
+    let on_images: BTreeSet<&str> = suite
         .operations
         .iter()
         .filter(|o| o.path.starts_with("/v2/images"))
         .map(|o| o.operation.as_str())
         .collect();
+    let image_ops: BTreeSet<&str> = rows
+        .iter()
+        .filter(|(_, r)| !r.contains_key("any"))
+        .map(|(op, _)| *op)
+        .collect();
+    // Every operation on images has its rows in the matrix, one per visibility; every other
+    // operation in it has the one row `any`.
     assert_eq!(image_ops, on_images);
-    assert_eq!(image_ops.len(), 19, "{image_ops:?}");
-    assert_eq!(schema_ops.len(), 22, "{schema_ops:?}");
-    let expected = (image_ops.len() * 4 + schema_ops.len()) * MATRIX_COLUMNS.len();
-    assert_eq!(suite.matrix.len(), expected);
+    for (op, r) in &rows {
+        let want: Vec<&str> = if image_ops.contains(op) {
+            vec!["community", "private", "public", "shared"]
+        } else {
+            vec!["any"]
+        };
+        assert_eq!(r.keys().copied().collect::<Vec<_>>(), want, "{op}");
+        assert!(
+            r.values().all(|n| *n == MATRIX_COLUMNS.len()),
+            "{op}: {r:?}"
+        );
+    }
     let mut cases = 0;
     for cell in &suite.matrix {
         match (&cell.case, &cell.reason) {
@@ -466,57 +478,88 @@ fn every_matrix_cell_is_a_case_or_has_a_reason() {
 
 #[test]
 fn bad_matrix_entries_name_file_and_line() {
-    let src =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/matrix.yaml"))
-            .unwrap();
+    let spec = "specs/show_image.yaml";
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(spec)).unwrap();
     let line_of = |needle: &str| src.lines().position(|l| l.contains(needle)).unwrap() + 1;
     let show_private = "    private:   [200, no-members, no-members, no-members, no-members, 404, 200, 200, 401, 401]";
+    // (text, its replacement, what the error says, the line it names).
+    let private = "    private:";
     let checks = [
         // A code that is not in the operation's table.
         (
             show_private,
             show_private.replace("404, 200", "418, 200"),
             "code 418 is not in the table",
+            private,
         ),
         // A word that is neither a reason nor a list code.
         (
             show_private,
             show_private.replace("no-members, 404", "no-such, 404"),
             "`no-such`",
+            private,
+        ),
+        // A list code where the probe has no unlisted_check.
+        (
+            show_private,
+            show_private.replace("[200,", "[200+,"),
+            "`200+`",
+            private,
         ),
         // A row with a missing column.
         (
             show_private,
             show_private.replace(", 401]", "]"),
             "has 9 entries",
+            private,
+        ),
+        // A row of no visibility.
+        (
+            show_private,
+            show_private.replace("private:", "secret: "),
+            "needs exactly the rows private, shared, community, public",
+            "  rows:",
+        ),
+        // A probe key the matrix does not know.
+        (
+            "  image: {}",
+            "  imag: {}".to_string(),
+            "unknown field `imag`",
+            "  image: {}",
+        ),
+        // A check in the case format that is not one: named at each row it breaks.
+        (
+            "  check: {kind: json",
+            "  check: {kind: jsn".to_string(),
+            "unknown variant `jsn`",
+            private,
+        ),
+        // A path parameter without a value.
+        (
+            "  image: {}",
+            "  params: {}".to_string(),
+            "`image_id` needs a value under `params`",
+            "matrix:",
         ),
     ];
-    for (old, new, want) in checks {
+    for (old, new, want, at) in checks {
         let s = Scratch::new("matrix");
-        let line = line_of(old);
-        let p = s.write("cases/matrix.yaml", &src.replacen(old, &new, 1));
+        let line = line_of(at);
+        let p = s.write(spec, &src.replacen(old, &new, 1));
         let err = s.errors();
         assert!(
             err.contains(&format!("{}:{line}", p.display())) && err.contains(want),
             "{want}: {err}"
         );
     }
-    let s = Scratch::new("matrix-op");
+    let matrix =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/matrix.yaml"))
+            .unwrap();
+    let s = Scratch::new("matrix-yaml");
     let p = s.write(
         "cases/matrix.yaml",
-        &src.replacen("  show_image:", "  show_imag:", 1),
+        &matrix.replacen("columns:", "colums:", 1),
     );
-    let err = s.errors();
-    let line = line_of("  show_image:");
-    assert!(
-        err.contains(&format!(
-            "{}:{line}: operation `show_imag` is not in specs/",
-            p.display()
-        )),
-        "{err}"
-    );
-    let s = Scratch::new("matrix-yaml");
-    let p = s.write("cases/matrix.yaml", &src.replacen("columns:", "colums:", 1));
     let err = s.errors();
     assert!(
         err.contains(&format!("{}:", p.display())) && err.contains("colums"),

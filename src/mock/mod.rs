@@ -275,9 +275,10 @@ mod tests {
     }
 }
 
-/// A row added to the operation table alone (the test-only `probe_image`, see
-/// `operations::tests::PROBE`) is routed, listed in `Allow`, predicted by the fuzzer and
-/// named in emitted cases, with no other file touched.
+/// An operation declared once (the test-only `probe_image`: its spec `PROBE_SPEC`, a model
+/// method and a row, all in `operations/tests.rs`) is routed, listed in `Allow`, predicted by
+/// the fuzzer, named in emitted cases, expanded into matrix cases that pass on the mock, and
+/// shown in the reports, with no other file touched.
 #[cfg(test)]
 mod one_row {
     use warp::http::{HeaderMap, HeaderValue, Method};
@@ -346,5 +347,63 @@ mod one_row {
         assert!(file.starts_with("probe_image/200"), "{}", file.display());
         assert!(text.contains("owner probes image #0"), "{text}");
         assert!(text.contains("path: /v2/images/{img0}/probe"), "{text}");
+    }
+
+    /// The test-only spec alone gives the matrix its rows; its cells run on the mock (which
+    /// serves the test-only row) and the reports show them.
+    #[test]
+    fn a_test_only_spec_reaches_the_matrix_and_the_reports() {
+        use std::sync::Arc;
+
+        use crate::operations::PROBE_SPEC;
+        use crate::suite::{Driver, MATRIX_COLUMNS, RunOptions, Suite, run};
+
+        let suite = Suite::bundled_with(&[("specs/probe_image.yaml", PROBE_SPEC)])
+            .expect("the suite loads with the test-only spec");
+        let cells: Vec<_> = suite
+            .matrix
+            .iter()
+            .filter(|c| c.operation == "probe_image")
+            .collect();
+        assert_eq!(cells.len(), 4 * MATRIX_COLUMNS.len());
+        let cases = cells.iter().filter(|c| c.case.is_some()).count();
+        assert_eq!(cases, 28);
+        let case = suite
+            .case("probe_image::404::matrix_stranger_private")
+            .expect("a stranger's cell is a case");
+        assert_eq!(case.file.request.path, "/v2/images/{img}/probe");
+        assert_eq!(case.file.request.method, "GET");
+
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let (_mock, target) = rt
+            .block_on(crate::embedded::start(None))
+            .expect("the mock starts");
+        let suite = Arc::new(suite);
+        let driver = Arc::new(Driver::new(target, &suite).expect("client"));
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let opts = RunOptions {
+            args: libtest_mimic::Arguments {
+                filter: Some("probe_image::".into()),
+                test_threads: Some(4),
+                quiet: true,
+                ..Default::default()
+            },
+            report: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let summary = run(&suite, driver, rt.handle().clone(), opts).expect("the run");
+        assert_eq!(
+            (summary.conclusion.num_passed, summary.conclusion.num_failed),
+            (28, 0)
+        );
+        let md = std::fs::read_to_string(dir.path().join("report.md")).expect("report.md");
+        let table = md
+            .split("### `probe_image`")
+            .nth(1)
+            .expect("the matrix section has the test-only operation");
+        assert!(
+            table.contains("| private | 200 ✓ | n/p | n/p | n/p | n/p | 404 ✓ | 200 ✓ |"),
+            "{table}"
+        );
     }
 }

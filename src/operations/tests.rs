@@ -1,9 +1,6 @@
-//! The table against the specs, and the test-only row.
+//! The table against the specs, and the test-only operation (its spec and row).
 
 use super::*;
-
-/// Rows without a spec: only the test-only row below.
-const WITHOUT_SPEC: &[&str] = &["probe_image"];
 
 /// Specs without a row of their own: their page documents another body on a route a
 /// row serves (the export task is a `POST /v2/tasks`, which the import task's row
@@ -25,22 +22,63 @@ impl Model {
     }
 }
 
-/// A test-only operation: one model method (above) and this row, nothing else.
-pub(super) const PROBE: Operation = Operation {
-    name: "probe_image",
-    method: "GET",
-    path: "/v2/images/{image_id}/probe",
-    success: 200,
-    handler: Handler::Read(|m, c| Ok(Answer::json(&m.probe_image(c.who, c.param(0))?))),
-    takes: Takes::Nothing,
-    fuzz: Fuzz {
-        weight: 2,
-        bodies: &[],
-        queries: &[],
-        compare: Compare::Status,
-        says: "probes image {image}",
-    },
-};
+/// The spec of a test-only operation, its one declaration: the row below reads its name,
+/// method, path and success from it, and the suite its codes and matrix rows (`mock::one_row`).
+pub(crate) const PROBE_SPEC: &str = r#"operation: probe_image
+title: Probe an image
+source: reference-behaviour
+method: GET
+path: /v2/images/{image_id}/probe
+parameters:
+  - {name: image_id, in: path, type: uuid, description: The image to probe.}
+request_body: none
+response_body:
+  json:
+    fields:
+      - {name: probed, required: true, description: Always true.}
+responses:
+  - {code: 200, name: OK, meaning: The image was probed.}
+  - {code: 401, name: Unauthorized, meaning: No token or a bad one.}
+  - {code: 404, name: Not Found, meaning: The caller may not see the image.}
+matrix:
+  image: {}
+  check: {kind: json, values: {/id: "{img}", /probed: true}}
+  rows:
+    private:   [200, no-members, no-members, no-members, no-members, 404, 200, 200, 401, 401]
+    shared:    [200, 200, 200, 200, 200, 404, 200, 200, 401, 401]
+    community: [200, no-members, no-members, no-members, no-members, 200, 200, 200, 401, 401]
+    public:    [200, no-members, no-members, no-members, no-members, 200, 200, 200, 401, 401]
+"#;
+
+/// `PROBE_SPEC`'s declaration, read as `build.rs` reads `specs/`.
+fn probe_declared() -> Declared {
+    let read = declare::read(PROBE_SPEC).expect("the test spec declares its operation");
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    assert_eq!(read.body, "None");
+    Declared {
+        name: leak(read.name),
+        method: leak(read.method),
+        path: leak(read.path),
+        success: read.success,
+        body: Body::None,
+    }
+}
+
+/// A test-only operation: its spec (above), one model method and this row, nothing else.
+pub(super) fn probe() -> Operation {
+    Operation {
+        declared: probe_declared(),
+        handler: Handler::Read(|m, c| Ok(Answer::json(&m.probe_image(c.who, c.param(0))?))),
+        takes: Takes::Nothing,
+        fuzz: Fuzz {
+            weight: 2,
+            bodies: &[],
+            queries: &[],
+            compare: Compare::Status,
+            says: "probes image {image}",
+        },
+    }
+}
 
 fn specs() -> Vec<serde_yaml::Value> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
@@ -55,36 +93,82 @@ fn specs() -> Vec<serde_yaml::Value> {
     out
 }
 
+/// The generated declarations say what the suite's loader reads from the same files.
 #[test]
-fn the_table_and_the_specs_agree() {
-    let specs = specs();
-    for spec in &specs {
-        let name = spec["operation"].as_str().expect("operation");
-        let row = row_of(name).unwrap_or_else(|| panic!("no row for spec {name}"));
-        assert_eq!(spec["method"].as_str(), Some(row.method), "{name}: method");
-        assert_eq!(spec["path"].as_str(), Some(row.path), "{name}: path");
-        let codes: Vec<u64> = spec["responses"]
-            .as_sequence()
-            .expect("responses")
+fn the_declarations_are_the_specs() {
+    let suite = crate::suite::Suite::bundled().expect("bundled suite");
+    assert_eq!(declared::DECLARED.len(), suite.operations.len());
+    for spec in &suite.operations {
+        let name = spec.operation.as_str();
+        let d = declared::DECLARED
             .iter()
-            .filter_map(|r| r["code"].as_u64())
-            .collect();
-        assert!(
-            codes.contains(&u64::from(row.success)),
-            "{name}: success {} is not in its table {codes:?}",
-            row.success
-        );
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no declaration of {name}"));
+        assert_eq!(d.method, spec.method, "{name}: method");
+        assert_eq!(d.path, spec.path, "{name}: path");
+        let first_success = spec
+            .responses
+            .iter()
+            .map(|r| r.code)
+            .find(|c| (200..300).contains(c));
+        assert_eq!(Some(d.success), first_success, "{name}: success");
+        let body = match &spec.request_body {
+            crate::suite::spec::BodyShape::Keyword(k) if k == "none" => Body::None,
+            crate::suite::spec::BodyShape::Keyword(_) => Body::Data,
+            crate::suite::spec::BodyShape::Json { .. } => Body::Json,
+        };
+        assert_eq!(d.body, body, "{name}: request body");
     }
+}
+
+/// Every declaration has its row (or shares one) and every row is declared: the table
+/// holds each declaration once, as it is.
+#[test]
+fn every_declaration_has_a_row_and_every_row_a_declaration() {
+    for d in declared::DECLARED {
+        let row = row_of(d.name).unwrap_or_else(|| panic!("no row for spec {}", d.name));
+        if row.name == d.name {
+            assert_eq!(row.declared, *d, "{}", d.name);
+        }
+    }
+    let probe = probe_declared();
     for row in table() {
-        let has_spec = specs
-            .iter()
-            .any(|s| s["operation"].as_str() == Some(row.name));
         assert!(
-            has_spec || WITHOUT_SPEC.contains(&row.name),
-            "row {} has no spec",
+            declared::DECLARED.contains(&row.declared) || row.declared == probe,
+            "row {} has no declaration",
             row.name
         );
     }
+}
+
+/// A row's documented body is of the kind its spec declares.
+#[test]
+fn a_rows_body_is_of_its_declared_kind() {
+    for row in table() {
+        let kind = match row.takes {
+            Takes::Nothing => Body::None,
+            Takes::Data => Body::Data,
+            Takes::Patch | Takes::Object { .. } => Body::Json,
+        };
+        assert_eq!(kind, row.body, "{}", row.name);
+    }
+}
+
+/// A spec without its declaration keys is refused with what is missing.
+#[test]
+fn a_spec_missing_a_declaration_key_is_refused() {
+    let without_path = PROBE_SPEC.replace("path: /v2/images/{image_id}/probe\n", "");
+    assert_eq!(declare::read(&without_path), Err("no path".into()));
+    let no_success = PROBE_SPEC.replace("code: 200", "code: 409");
+    assert_eq!(
+        declare::read(&no_success),
+        Err("no a 2xx code under responses".into())
+    );
+    let odd_body = PROBE_SPEC.replace("request_body: none", "request_body: bytes");
+    assert_eq!(
+        declare::read(&odd_body),
+        Err("line 8: request_body `bytes`".into())
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ mod record;
 mod report;
 mod runner;
 mod schema;
-mod spec;
+pub(crate) mod spec;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -75,7 +75,8 @@ pub struct Suite {
     pub cases: Vec<Case>,
     /// Response schemas under `specs/schemas/`, by name.
     pub schemas: BTreeMap<String, Arc<Schema>>,
-    /// The cells of the authorization matrix (`cases/matrix.yaml`), each a case or a reason.
+    /// The cells of the authorization matrix (the specs' `matrix:` sections, the columns and
+    /// reasons of `cases/matrix.yaml`), each a case or a reason.
     pub matrix: Vec<Cell>,
 }
 
@@ -84,6 +85,17 @@ impl Suite {
     pub fn bundled() -> Result<Suite, LoadErrors> {
         let files = bundled::BUNDLED
             .iter()
+            .map(|(p, s)| (PathBuf::from(p), (*s).to_string()));
+        Suite::from_files(files)
+    }
+
+    /// The bundled specs and cases and `extra` files (relative path, text): a test-only
+    /// operation's spec beside the real ones.
+    #[cfg(test)]
+    pub(crate) fn bundled_with(extra: &[(&str, &str)]) -> Result<Suite, LoadErrors> {
+        let files = bundled::BUNDLED
+            .iter()
+            .chain(extra)
             .map(|(p, s)| (PathBuf::from(p), (*s).to_string()));
         Suite::from_files(files)
     }
@@ -162,9 +174,13 @@ impl Suite {
         }
         let schema_names: Vec<String> = schemas.keys().cloned().collect();
         let mut operations = Vec::new();
+        let mut sources = BTreeMap::new();
         for (path, src) in &spec_files {
             match Operation::parse(path, src) {
-                Ok(op) => operations.push(op),
+                Ok(op) => {
+                    sources.insert(op.operation.clone(), (path.as_path(), src.as_str()));
+                    operations.push(op);
+                }
                 Err(e) => errs.extend(e),
             }
         }
@@ -183,7 +199,7 @@ impl Suite {
         for (path, src) in &case_files {
             let rel = path.strip_prefix("cases").unwrap_or(path);
             if rel == Path::new(matrix::FILE) {
-                match matrix::expand(path, src, &operations, &schema_names) {
+                match matrix::expand(path, src, &operations, &sources, &schema_names) {
                     Ok((c, m)) => {
                         cases.extend(c);
                         cells.extend(m);

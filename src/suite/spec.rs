@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::matrix::Probe;
 use crate::error::{DataError, line_of};
 
 /// One operation of the API, as documented (or, for set-up operations, as observed).
@@ -30,6 +31,9 @@ pub struct Operation {
     pub response_body: BodyShape,
     /// The response-code table.
     pub responses: Vec<Response>,
+    /// The authorization matrix's rows of this operation and the request its cells send.
+    #[serde(default)]
+    pub matrix: Option<Probe>,
 }
 
 /// A URI or query parameter.

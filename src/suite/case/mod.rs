@@ -310,6 +310,30 @@ impl Case {
     ) -> Result<Case, Vec<DataError>> {
         let file: CaseFile =
             serde_yaml::from_str(src).map_err(|e| vec![DataError::yaml(path, &e)])?;
+        Case::checked(path, rel, src, file, ops, schemas)
+    }
+
+    /// Validates a case built as a value, not read from a file (the matrix's cells): the
+    /// checks of [`Case::parse`], its problems without a line of their own.
+    pub(crate) fn from_file(
+        path: &Path,
+        rel: &Path,
+        file: CaseFile,
+        ops: &[Operation],
+        schemas: &[String],
+    ) -> Result<Case, Vec<DataError>> {
+        Case::checked(path, rel, "", file, ops, schemas)
+    }
+
+    /// The load-time checks of `file` (text `src`, for the lines of its problems).
+    fn checked(
+        path: &Path,
+        rel: &Path,
+        src: &str,
+        file: CaseFile,
+        ops: &[Operation],
+        schemas: &[String],
+    ) -> Result<Case, Vec<DataError>> {
         let mut checks = Validation::new(path, src, schemas);
         let stem = checks.place(&file, rel);
         checks.header(&file, ops);
