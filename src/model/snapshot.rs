@@ -78,8 +78,8 @@ pub(crate) fn read(snap: &Snapshot) -> Result<State, SnapshotError> {
             ),
         ));
     }
-    let mut collections = snap.collections.clone();
-    if let Some(name) = collections
+    if let Some(name) = snap
+        .collections
         .keys()
         .find(|k| !COLLECTIONS.iter().any(|d| d.name == k.as_str()))
     {
@@ -89,10 +89,24 @@ pub(crate) fn read(snap: &Snapshot) -> Result<State, SnapshotError> {
             format!("not a collection; expected one of {}", known.join(", ")),
         ));
     }
-    let inline = hoist_members(&mut collections)?;
+    // Only a document with members written inline is copied, to move them out.
+    let inline_rows = snap
+        .records("images")
+        .iter()
+        .any(|i| i.get("members").is_some() || i.get("former_members").is_some());
+    let (collections, inline) = if inline_rows {
+        let mut owned = snap.collections.clone();
+        let inline = hoist_members(&mut owned)?;
+        (std::borrow::Cow::Owned(owned), inline)
+    } else {
+        (
+            std::borrow::Cow::Borrowed(&snap.collections),
+            Inline::default(),
+        )
+    };
     let mut state = State::default();
     for d in COLLECTIONS {
-        let records = collections.remove(d.name).unwrap_or_default();
+        let records = collections.get(d.name).map_or(&[][..], Vec::as_slice);
         (d.load_values)(&mut state, records).map_err(|e| inline.name(e))?;
     }
     Ok(state)

@@ -321,34 +321,38 @@ impl Collection for Members {
         records: Vec<MemberRecord>,
         at: &dyn Fn(usize) -> String,
     ) -> Result<(), SnapshotError> {
-        let mut rows: HashMap<String, Vec<(u64, Member)>> = HashMap::new();
-        let mut seen = HashSet::with_capacity(records.len());
+        // By image: the rows, and the members seen.
+        let mut rows: HashMap<String, (Vec<(u64, Member)>, HashSet<String>)> = HashMap::new();
         for (i, m) in records.into_iter().enumerate() {
-            let at = at(i);
-            if state.image(&m.image_id).is_none() {
-                return Err(refuse(
-                    format!("{at}.image_id"),
-                    format!("no image `{}`", m.image_id),
-                ));
-            }
             let status = MemberStatus::parse(&m.status).ok_or_else(|| {
                 refuse(
-                    format!("{at}.status"),
+                    format!("{}.status", at(i)),
                     format!("`{}`: expected pending, accepted or rejected", m.status),
                 )
             })?;
-            if m.member_id.is_empty() || !seen.insert(filed(&m.image_id, &m.member_id)) {
+            let (image_rows, seen) = match rows.get_mut(&m.image_id) {
+                Some(found) => found,
+                None if state.image(&m.image_id).is_some() => {
+                    rows.entry(m.image_id.clone()).or_default()
+                }
+                None => {
+                    return Err(refuse(
+                        format!("{}.image_id", at(i)),
+                        format!("no image `{}`", m.image_id),
+                    ));
+                }
+            };
+            if m.member_id.is_empty() || !seen.insert(m.member_id.clone()) {
                 return Err(refuse(
-                    format!("{at}.member_id"),
+                    format!("{}.member_id", at(i)),
                     format!("`{}` is empty or appears twice", m.member_id),
                 ));
             }
-            let image_rows = rows.entry(m.image_id.clone()).or_default();
             let next = image_rows.last().map_or(0, |(o, _)| o + 1);
             let order = m.added_order.unwrap_or(next);
             if order < next {
                 return Err(refuse(
-                    format!("{at}.added_order"),
+                    format!("{}.added_order", at(i)),
                     format!(
                         "{order} is not after the image's row before it ({})",
                         next - 1
@@ -364,7 +368,7 @@ impl Collection for Members {
             };
             image_rows.push((order, member));
         }
-        for (image, image_rows) in rows {
+        for (image, (image_rows, _)) in rows {
             state.restore_members(&image, image_rows);
         }
         Ok(())

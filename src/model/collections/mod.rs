@@ -11,8 +11,8 @@ mod metadefs;
 mod tasks;
 mod tokens;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub(crate) use super::changes::filed;
@@ -74,7 +74,7 @@ pub(crate) struct Declared {
     /// Every record as a JSON value, in order.
     pub(crate) values: fn(&State) -> Vec<Value>,
     /// Loads records given as JSON values (a snapshot).
-    pub(crate) load_values: fn(&mut State, Vec<Value>) -> Result<(), SnapshotError>,
+    pub(crate) load_values: fn(&mut State, &[Value]) -> Result<(), SnapshotError>,
     /// Loads records given as (key, JSON text) (a store).
     pub(crate) load_texts: fn(&mut State, &[Text]) -> Result<(), SnapshotError>,
 }
@@ -134,12 +134,12 @@ fn at_of(name: &'static str) -> impl Fn(usize) -> String {
     move |i| format!("{name}[{i}]")
 }
 
-fn load_values<C: Collection>(state: &mut State, values: Vec<Value>) -> Result<(), SnapshotError> {
+fn load_values<C: Collection>(state: &mut State, values: &[Value]) -> Result<(), SnapshotError> {
     let at = at_of(C::NAME);
     let records = values
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(i, v)| serde_json::from_value(v).map_err(|e| refuse(at(i), e.to_string())))
+        .map(|(i, v)| C::Record::deserialize(v).map_err(|e| refuse(at(i), e.to_string())))
         .collect::<Result<Vec<C::Record>, _>>()?;
     C::load(state, records, &at)
 }
