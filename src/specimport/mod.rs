@@ -150,6 +150,15 @@ pub struct Code {
     pub line: usize,
 }
 
+/// Which part of a page a line is in: before the Request heading, or under the Request or
+/// Response heading. `read` finds the parts; `rows` reads a part's tables and body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Section {
+    Preamble,
+    Request,
+    Response,
+}
+
 /// An imported page: what was read, the YAML written for it, and that YAML as the suite's
 /// loader reads it.
 #[derive(Clone, Debug)]
