@@ -719,3 +719,117 @@ fn the_cycle_check_follows_re_exports_and_skips_a_module_and_its_children() {
         "a glob, a renamed `self` and a re-export each make an edge"
     );
 }
+
+/// The `#[error]` messages of `text` that print their own source (a field named `source`,
+/// or marked `#[source]` or `#[from]`), as `Type::Variant`: a printer walking the chain of
+/// causes (`main`, `error::chain`) would show that cause twice.
+fn messages_printing_their_source(text: &str) -> Vec<String> {
+    fn check(name: String, attrs: &[syn::Attribute], fields: &syn::Fields, out: &mut Vec<String>) {
+        let Some(message) = attrs.iter().find(|a| a.path().is_ident("error")) else {
+            return;
+        };
+        let Ok(list) = message.meta.require_list() else {
+            return;
+        };
+        let tokens = list.tokens.to_string();
+        if tokens == "transparent" {
+            return;
+        }
+        let marked = |f: &syn::Field| {
+            f.attrs
+                .iter()
+                .any(|a| a.path().is_ident("source") || a.path().is_ident("from"))
+        };
+        let source = fields.iter().enumerate().find_map(|(i, f)| match &f.ident {
+            Some(id) if id == "source" || marked(f) => Some(id.to_string()),
+            None if marked(f) => Some(i.to_string()),
+            _ => None,
+        });
+        let Some(source) = source else { return };
+        // The format string, then the arguments (`"…{}", path.display()`).
+        let (format, args) = match tokens.strip_prefix('"').and_then(|t| t.split_once('"')) {
+            Some((f, a)) => (f.to_string(), a.to_string()),
+            None => (String::new(), tokens.clone()),
+        };
+        let in_format =
+            format.contains(&format!("{{{source}}}")) || format.contains(&format!("{{{source}:"));
+        let words: Vec<&str> = args
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .collect();
+        if in_format || words.contains(&source.as_str()) {
+            out.push(name);
+        }
+    }
+    fn walk(items: &[syn::Item], out: &mut Vec<String>) {
+        let derives_error = |attrs: &[syn::Attribute]| {
+            attrs.iter().any(|a| {
+                a.path().is_ident("derive")
+                    && a.meta
+                        .require_list()
+                        .is_ok_and(|l| l.tokens.to_string().contains("Error"))
+            })
+        };
+        for item in items {
+            match item {
+                syn::Item::Struct(s) if derives_error(&s.attrs) => {
+                    check(s.ident.to_string(), &s.attrs, &s.fields, out);
+                }
+                syn::Item::Enum(e) if derives_error(&e.attrs) => {
+                    for v in &e.variants {
+                        let name = format!("{}::{}", e.ident, v.ident);
+                        check(name, &v.attrs, &v.fields, out);
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &m.content {
+                        walk(inner, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &syn::parse_file(text).expect("the source parses").items,
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn the_message_check_sees_each_way_of_printing_a_source() {
+    let found = messages_printing_their_source(
+        "#[derive(Debug, thiserror::Error)]
+         enum E {
+             #[error(\"cannot read {path}: {source}\")] Named { path: String, source: Io },
+             #[error(\"{0}\")] Tuple(#[from] Io),
+             #[error(\"no answer: {}\", chain(cause))] Call { #[source] cause: Io },
+             #[error(\"at {}: {why:?}\", path.display())] Debug { path: P, #[source] why: Io },
+             #[error(\"cannot read {path}\")] Fine { path: String, source: Io },
+             #[error(transparent)] Through(Io),
+             #[error(\"resource {sourced}\")] Word { sourced: String, #[source] source: Io },
+         }
+         mod inner {
+             #[derive(thiserror::Error)]
+             #[error(\"{0}\")] struct S(#[source] Io);
+         }",
+    );
+    assert_eq!(found, ["E::Named", "E::Tuple", "E::Call", "E::Debug", "S"]);
+}
+
+#[test]
+fn no_error_message_prints_its_own_source() {
+    let mut found = Vec::new();
+    for (path, text) in sources("src") {
+        for name in messages_printing_their_source(&text) {
+            found.push(format!("{path}: {name}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "these #[error] messages print their source, so a chain of causes shows it twice; \
+         drop it from the message (callers show the chain with error::chain):\n  {}",
+        found.join("\n  ")
+    );
+}

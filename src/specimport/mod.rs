@@ -217,7 +217,7 @@ pub fn import(file: &Path, src: &str, operation: Option<&str>) -> Result<Importe
     // And it must load with the suite's loader.
     let spec_path = PathBuf::from("specs").join(format!("{}.yaml", page.operation));
     let spec = Operation::parse(&spec_path, &yaml).map_err(|errs| {
-        let all: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        let all: Vec<String> = errs.iter().map(|e| crate::error::chain(e)).collect();
         internal(format!("does not load: {}", all.join("; ")))
     })?;
     Ok(Imported { page, yaml, spec })
@@ -300,7 +300,7 @@ pub fn import_pages(
                     imported.push((page, i));
                 }
             }
-            Err(e) => problems.extend(e.iter().map(|d| d.to_string())),
+            Err(e) => problems.extend(e.iter().map(|d| crate::error::chain(d))),
         }
     }
     if !problems.is_empty() {

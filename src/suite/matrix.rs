@@ -639,7 +639,7 @@ pub(crate) fn expand(
                     Err(e) => errs.extend(e.into_iter().map(|d| {
                         let msg = match d {
                             DataError::Parse { message, .. } => message,
-                            other => other.to_string(),
+                            other => crate::error::chain(&other),
                         };
                         DataError::invalid(path, Some(line), format!("{op} {vis} {persona}: {msg}"))
                     })),
