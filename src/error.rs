@@ -320,3 +320,27 @@ pub enum RunError {
         source: std::io::Error,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_shows_each_cause_once() {
+        let inner = DataError::Read {
+            path: "specs/x.yaml".into(),
+            source: std::io::Error::other("disk on fire"),
+        };
+        assert_eq!(chain(&inner), "specs/x.yaml: cannot read: disk on fire");
+        let outer = RunError::Preflight(PreflightError::NoEndpoint);
+        assert_eq!(
+            chain(&outer),
+            "preflight: no image endpoint: set `endpoint` or authenticate a persona with Keystone"
+        );
+        let all = LoadErrors(vec![inner, DataError::invalid("a.yaml", Some(3), "bad")]);
+        assert_eq!(
+            all.to_string(),
+            "specs/x.yaml: cannot read: disk on fire\na.yaml:3: bad"
+        );
+    }
+}

@@ -258,7 +258,12 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail_usage(format!("cannot start the async runtime: {e}")),
+        Err(e) => {
+            return fail(&While {
+                doing: "cannot start the async runtime".into(),
+                source: e,
+            });
+        }
     };
     match cli.command {
         Command::Run {
@@ -343,7 +348,10 @@ fn main() -> ExitCode {
             };
             match built {
                 Ok(mock_rt) => mock_rt.block_on(serve(config)),
-                Err(e) => fail_usage(format!("cannot start the async runtime: {e}")),
+                Err(e) => fail(&While {
+                    doing: "cannot start the async runtime".into(),
+                    source: e,
+                }),
             }
         }
         Command::Spec { command } => spec(command),
@@ -413,7 +421,10 @@ fn spec(command: SpecCommand) -> ExitCode {
                 .and_then(|()| stdout.flush())
             {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail_usage(format!("cannot write to stdout: {e}")),
+                Err(e) => fail(&While {
+                    doing: "cannot write to stdout".into(),
+                    source: e,
+                }),
             }
         }
         Some(dir) => {
@@ -482,7 +493,10 @@ async fn serve(config: MockConfig) -> ExitCode {
     };
     println!("listening on {}", server.uri());
     if let Err(e) = tokio::signal::ctrl_c().await {
-        return fail_usage(format!("cannot wait for Ctrl-C: {e}"));
+        return fail(&While {
+            doing: "cannot wait for Ctrl-C".into(),
+            source: e,
+        });
     }
     server.stop();
     eprintln!("sharecheck: mock stopped");
