@@ -7,11 +7,25 @@ use std::path::PathBuf;
 use crate::target::clouds::CloudsError;
 use crate::target::keystone::{CredentialsError, KeystoneError};
 
+/// An error and each of its causes once, `: `-separated (`cannot write r.xml: Permission
+/// denied`): the one form in which a message line shows an error (test failures, reports,
+/// notes). No `#[error]` message prints its own source, so nothing repeats.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}
+
 /// A problem with one data file (spec, case, target or identities file).
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Read {
         /// The file.
         path: PathBuf,
@@ -95,7 +109,7 @@ impl fmt::Display for LoadErrors {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{e}")?;
+            f.write_str(&chain(e))?;
         }
         Ok(())
     }
@@ -113,7 +127,7 @@ impl From<DataError> for LoadErrors {
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -122,17 +136,16 @@ pub enum MockError {
         source: std::io::Error,
     },
     /// The fixtures cannot be loaded.
-    #[error("fixtures: {source}")]
+    #[error("the fixtures are not a usable snapshot")]
     Fixtures {
         /// What is wrong with them.
         #[source]
         source: crate::model::SnapshotError,
     },
     /// The state directory cannot be used.
-    #[error("{source}")]
+    #[error(transparent)]
     State {
         /// Why.
-        #[source]
         source: StoreError,
     },
 }
@@ -142,7 +155,7 @@ pub enum MockError {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The directory cannot be created or the store opened.
-    #[error("state {path}: cannot {doing}: {source}")]
+    #[error("state {path}: cannot {doing}")]
     Io {
         /// The directory or file.
         path: std::path::PathBuf,
@@ -196,7 +209,7 @@ pub enum StoreError {
 #[derive(Debug, thiserror::Error)]
 pub enum PreflightError {
     /// A persona's password credentials are incomplete.
-    #[error("persona `{persona}`: {source}")]
+    #[error("persona `{persona}`")]
     Credentials {
         /// The persona.
         persona: String,
@@ -205,7 +218,7 @@ pub enum PreflightError {
         source: CredentialsError,
     },
     /// A persona's cloud of `clouds.yaml` cannot be used.
-    #[error("persona `{persona}`: {source}")]
+    #[error("persona `{persona}`")]
     Cloud {
         /// The persona.
         persona: String,
@@ -214,7 +227,7 @@ pub enum PreflightError {
         source: CloudsError,
     },
     /// Keystone issued no token for a persona.
-    #[error("persona `{persona}`: {source}")]
+    #[error("persona `{persona}`")]
     Keystone {
         /// The persona.
         persona: String,
@@ -269,16 +282,16 @@ pub enum PreflightError {
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// The file cannot be read.
-    #[error("{0}")]
+    #[error("cannot read")]
     Read(#[source] std::io::Error),
     /// Not PEM certificates.
-    #[error("not a PEM certificate bundle: {0}")]
+    #[error("not a PEM certificate bundle")]
     NotBundle(#[source] reqwest::Error),
     /// PEM without a certificate.
     #[error("no certificate in the file")]
     NoCertificate,
     /// Not a PEM certificate with its key.
-    #[error("not a PEM certificate and key: {0}")]
+    #[error("not a PEM certificate and key")]
     NotIdentity(#[source] reqwest::Error),
 }
 
@@ -286,10 +299,10 @@ pub enum TlsError {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client: {0}")]
+    #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
     /// A TLS file could not be used.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot use TLS file {}", path.display())]
     Tls {
         /// The CA, certificate or key file.
         path: PathBuf,
@@ -298,7 +311,7 @@ pub enum RunError {
         source: TlsError,
     },
     /// The proxy setting is not usable.
-    #[error("proxy `{proxy}`: {source}")]
+    #[error("proxy `{proxy}`")]
     Proxy {
         /// As configured.
         proxy: String,
@@ -307,10 +320,10 @@ pub enum RunError {
         source: reqwest::Error,
     },
     /// The target is not usable: credentials, endpoint or personas.
-    #[error("preflight: {0}")]
+    #[error("preflight")]
     Preflight(#[from] PreflightError),
     /// A report could not be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Report {
         /// The report file.
         path: PathBuf,
@@ -318,4 +331,28 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_shows_each_cause_once() {
+        let inner = DataError::Read {
+            path: "specs/x.yaml".into(),
+            source: std::io::Error::other("disk on fire"),
+        };
+        assert_eq!(chain(&inner), "specs/x.yaml: cannot read: disk on fire");
+        let outer = RunError::Preflight(PreflightError::NoEndpoint);
+        assert_eq!(
+            chain(&outer),
+            "preflight: no image endpoint: set `endpoint` or authenticate a persona with Keystone"
+        );
+        let all = LoadErrors(vec![inner, DataError::invalid("a.yaml", Some(3), "bad")]);
+        assert_eq!(
+            all.to_string(),
+            "specs/x.yaml: cannot read: disk on fire\na.yaml:3: bad"
+        );
+    }
 }

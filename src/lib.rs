@@ -54,7 +54,7 @@ pub use fuzz::hostile::{
 pub use fuzz::security::{
     Property as SecurityProperty, SecurityReport, run as run_security_probes,
 };
-pub use fuzz::stateful::{StatefulOptions, StatefulReport, run as run_stateful};
+pub use fuzz::stateful::{StatefulError, StatefulOptions, StatefulReport, run as run_stateful};
 pub use fuzz::{FuzzError, FuzzOptions, FuzzReport, KnownDefects, run as fuzz};
 pub use mock::{
     CONTROL_PREFIX, MAX_BODY_BYTES, MockConfig, MockServer, MockServerBuilder, Mutant,

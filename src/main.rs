@@ -258,7 +258,12 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+        Err(e) => {
+            return fail(&While {
+                doing: "cannot start the async runtime".into(),
+                source: e,
+            });
+        }
     };
     match cli.command {
         Command::Run {
@@ -300,12 +305,12 @@ fn main() -> ExitCode {
         } => {
             let fixtures = match fixtures.map(|p| sharecheck::load_fixtures(&p)).transpose() {
                 Ok(f) => f,
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             };
             let identities = match identities {
                 Some(path) => match load_identities(&path) {
                     Ok(i) => i,
-                    Err(e) => return fail(e),
+                    Err(e) => return fail(&e),
                 },
                 None => Identities::builtin(),
             };
@@ -343,7 +348,10 @@ fn main() -> ExitCode {
             };
             match built {
                 Ok(mock_rt) => mock_rt.block_on(serve(config)),
-                Err(e) => fail(format!("cannot start the async runtime: {e}")),
+                Err(e) => fail(&While {
+                    doing: "cannot start the async runtime".into(),
+                    source: e,
+                }),
             }
         }
         Command::Spec { command } => spec(command),
@@ -362,7 +370,7 @@ fn main() -> ExitCode {
             let known = match known_defects.as_deref().map(sharecheck::KnownDefects::load) {
                 None => sharecheck::KnownDefects::default(),
                 Some(Ok(k)) => k,
-                Some(Err(e)) => return fail(e),
+                Some(Err(e)) => return fail(&e),
             };
             fuzz(
                 &rt,
@@ -413,7 +421,10 @@ fn spec(command: SpecCommand) -> ExitCode {
                 .and_then(|()| stdout.flush())
             {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(format!("cannot write to stdout: {e}")),
+                Err(e) => fail(&While {
+                    doing: "cannot write to stdout".into(),
+                    source: e,
+                }),
             }
         }
         Some(dir) => {
@@ -436,19 +447,56 @@ fn fail_each(e: &sharecheck::specimport::SpecImportError) -> ExitCode {
     ExitCode::from(USAGE)
 }
 
-fn fail(msg: impl std::fmt::Display) -> ExitCode {
+/// Prints an error and each of its causes once, one per line; exit code 2.
+fn fail(e: &dyn std::error::Error) -> ExitCode {
+    eprintln!("sharecheck: error: {e}");
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        eprintln!("  caused by: {c}");
+        cause = c.source();
+    }
+    ExitCode::from(USAGE)
+}
+
+/// Prints a usage problem found by the CLI itself; exit code 2.
+fn fail_usage(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("sharecheck: error: {msg}");
     ExitCode::from(USAGE)
+}
+
+/// An error with what was being done when it happened (`targets/a.yaml: preflight`).
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}")]
+struct While<E: std::error::Error + 'static> {
+    doing: String,
+    #[source]
+    source: E,
+}
+
+/// Why a target file gave no session.
+#[derive(Debug, thiserror::Error)]
+enum OpenError {
+    #[error(transparent)]
+    File(#[from] sharecheck::DataError),
+    #[error("target file {}", path.display())]
+    Session {
+        path: PathBuf,
+        #[source]
+        source: Box<sharecheck::RunError>,
+    },
 }
 
 async fn serve(config: MockConfig) -> ExitCode {
     let server = match MockServer::start(config).await {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(&e),
     };
     println!("listening on {}", server.uri());
     if let Err(e) = tokio::signal::ctrl_c().await {
-        return fail(format!("cannot wait for Ctrl-C: {e}"));
+        return fail(&While {
+            doing: "cannot wait for Ctrl-C".into(),
+            source: e,
+        });
     }
     server.stop();
     eprintln!("sharecheck: mock stopped");
@@ -478,12 +526,12 @@ fn fuzz(
         clients,
     } = extras;
     if mutant.is_some() && target.is_some() {
-        return fail("--mutant applies to the bundled mock only (no --target)");
+        return fail_usage("--mutant applies to the bundled mock only (no --target)");
     }
     let (_mock, target) = match target {
         Some(path) => match open_target(rt, path) {
             Ok(session) => (None, session.target().clone()),
-            Err(e) => return fail(e),
+            Err(e) => return fail(&e),
         },
         None => {
             // Fuzzing compares every answer with the model: no rate limit in the way.
@@ -491,7 +539,7 @@ fn fuzz(
             config.rate_limit = None;
             match rt.block_on(sharecheck::embedded::start_with(config)) {
                 Ok((server, t)) => (Some(server), t),
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             }
         }
     };
@@ -511,7 +559,7 @@ fn fuzz(
                 ExitCode::from(1)
             }
         }
-        Err(e) => fail(e),
+        Err(e) => fail(&e),
     }
 }
 
@@ -522,14 +570,14 @@ fn diff(
     parallel: usize,
 ) -> ExitCode {
     let [a, b] = targets else {
-        return fail(format!(
+        return fail_usage(format!(
             "diff needs exactly two --target, got {}",
             targets.len()
         ));
     };
     let suite = match Suite::bundled() {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(&e),
     };
     let mut mocks = Vec::new();
     let mut drivers = Vec::new();
@@ -540,20 +588,23 @@ fn diff(
                     mocks.push(server);
                     match Session::new(t) {
                         Ok(s) => s,
-                        Err(e) => return fail(e),
+                        Err(e) => return fail(&e),
                     }
                 }
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             }
         } else {
             match open_target(rt, path) {
                 Ok(s) => s,
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             }
         };
         let driver = Arc::new(Driver::with_session(session, &suite));
         if let Err(e) = rt.block_on(driver.preflight()) {
-            return fail(format!("{}: preflight: {e}", path.display()));
+            return fail(&While {
+                doing: format!("{}: preflight", path.display()),
+                source: e,
+            });
         }
         drivers.push(driver);
     }
@@ -594,11 +645,11 @@ fn diff(
 fn cleanup(rt: &tokio::runtime::Runtime, path: &std::path::Path, run_id: Option<&str>) -> ExitCode {
     let suite = match Suite::bundled() {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(&e),
     };
     let driver = match open_target(rt, path) {
         Ok(session) => Driver::with_session(session, &suite),
-        Err(e) => return fail(e),
+        Err(e) => return fail(&e),
     };
     let prefix = match run_id {
         Some(id) => format!("{}{id}-", sharecheck::IMAGE_PREFIX),
@@ -668,10 +719,13 @@ fn on_interrupt(rt: &tokio::runtime::Runtime, driver: Arc<Driver>) {
 
 /// Reads a target file and resolves its personas (Keystone, clouds.yaml) into tokens.
 /// One client serves Keystone and then the whole session.
-fn open_target(rt: &tokio::runtime::Runtime, path: &std::path::Path) -> Result<Session, String> {
-    let file = TargetFile::load(path).map_err(|e| e.to_string())?;
+fn open_target(rt: &tokio::runtime::Runtime, path: &std::path::Path) -> Result<Session, OpenError> {
+    let file = TargetFile::load(path)?;
     rt.block_on(Session::open(&file))
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|source| OpenError::Session {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })
 }
 
 /// What `run` writes and how it judges, besides libtest's options.
@@ -700,33 +754,36 @@ fn run(
         None => Ok(s),
     }) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(&e),
     };
     // The embedded mock lives until the run ends.
     let (_mock, session): (Option<MockServer>, Session) = match target {
         Some(path) => match open_target(rt, &path) {
             Ok(s) => (None, s),
-            Err(e) => return fail(e),
+            Err(e) => return fail(&e),
         },
         None => match rt.block_on(sharecheck::embedded::start(None)) {
             Ok((server, t)) => match Session::new(t) {
                 Ok(s) => (Some(server), s),
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             },
-            Err(e) => return fail(e),
+            Err(e) => return fail(&e),
         },
     };
     let driver = Arc::new(Driver::with_session(session, &suite));
     if !args.list
         && let Err(e) = rt.block_on(driver.preflight())
     {
-        return fail(format!("preflight: {e}"));
+        return fail(&While {
+            doing: "preflight".into(),
+            source: e,
+        });
     }
     on_interrupt(rt, driver.clone());
     let expectations = match &out.expect {
         Some(path) => match Expectations::load(path, &suite) {
             Ok(e) => e,
-            Err(e) => return fail(e),
+            Err(e) => return fail(&e),
         },
         None => Expectations::default(),
     };
@@ -744,6 +801,6 @@ fn run(
     }
     match result {
         Ok(summary) => ExitCode::from(summary.exit_code()),
-        Err(e) => fail(e),
+        Err(e) => fail(&e),
     }
 }

@@ -139,7 +139,14 @@ fn bad_input_exits_2_with_the_file() {
     let out = sharecheck(&["run", "--target", "/nonexistent/target.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("/nonexistent/target.yaml: cannot read"),
+        text(&out).contains("error: /nonexistent/target.yaml: cannot read\n  caused by: "),
+        "{}",
+        text(&out)
+    );
+    // The cause (the OS's words) is printed once, on its own line.
+    assert_eq!(
+        text(&out).matches("No such file").count(),
+        1,
         "{}",
         text(&out)
     );

@@ -113,7 +113,12 @@ fn bad_credentials_stop_the_run_in_preflight() {
     let (out, _) = run_json(&target, Some(&clouds_path), &dir.join("x.json"));
     let t = text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
-    assert!(t.contains("persona `member`: Keystone at"), "{t}");
+    // One cause a line, each once: the persona, then what Keystone said.
+    assert!(
+        t.contains("caused by: persona `member`\n  caused by: Keystone at"),
+        "{t}"
+    );
+    assert_eq!(t.matches("refused the credentials").count(), 1, "{t}");
     assert!(t.contains("refused the credentials (401"), "{t}");
     assert!(!t.contains("nope"), "the password must not be printed: {t}");
     assert!(!t.contains("running "), "{t}");

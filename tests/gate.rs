@@ -169,7 +169,7 @@ fn preflight_stops_bad_targets_before_any_case() {
                 .unwrap()
                 .to_string(),
             Some(("member-token", "member-token-revoked")),
-            "preflight: persona `member`: the image service refuses its token (401)",
+            "error: preflight\n  caused by: persona `member`: the image service refuses its token (401)",
         ),
         (
             target_file(&format!("{}/v2", mock.uri), "pf-path", "")
@@ -201,9 +201,11 @@ fn preflight_stops_bad_targets_before_any_case() {
         assert!(t.contains(want), "{t}");
         assert!(!t.contains("running "), "no trial may run: {t}");
         assert_eq!(
-            t.lines().filter(|l| l.contains("error")).count(),
+            t.lines()
+                .filter(|l| l.starts_with("sharecheck: error"))
+                .count(),
             1,
-            "one error line: {t}"
+            "one error (its causes follow, one a line): {t}"
         );
     }
 }

@@ -152,7 +152,8 @@ fn private_ca_insecure_and_client_certificates() {
     let out = sharecheck(&["run", "--target", t.to_str().unwrap(), FILTER]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("bad.pem: no certificate in the file"),
+        text(&out).contains("cannot use TLS file ")
+            && text(&out).contains("bad.pem\n  caused by: no certificate in the file"),
         "{}",
         text(&out)
     );

@@ -128,7 +128,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("known.yaml");
         std::fs::write(&path, text).unwrap();
-        KnownDefects::load(&path).map_err(|e| e.to_string())
+        KnownDefects::load(&path).map_err(|e| crate::error::chain(&e))
     }
 
     #[test]

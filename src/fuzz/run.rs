@@ -10,7 +10,7 @@ use super::concurrency::{self, ConcurrencyOptions, ConcurrencyReport};
 use super::emit;
 use super::hostile::{self, HostileOptions, HostileReport};
 use super::security::{self, SecurityReport};
-use super::stateful::{self, StatefulOptions, StatefulReport};
+use super::stateful::{self, StatefulError, StatefulOptions, StatefulReport};
 use crate::error::RunError;
 use crate::target::{Session, Target};
 
@@ -38,14 +38,14 @@ pub enum FuzzError {
     /// No session with the target (its TLS or network settings).
     #[error("cannot open a session with the target")]
     Session(#[source] RunError),
-    /// The security probes could not run.
-    #[error("{0}")]
-    Security(String),
-    /// The stateful run could not run.
-    #[error("{0}")]
-    Stateful(String),
+    /// The security probes could not start.
+    #[error("the security probes cannot start")]
+    Security(#[source] StatefulError),
+    /// The stateful sequences could not start.
+    #[error("the stateful sequences cannot start")]
+    Stateful(#[source] StatefulError),
     /// The finding could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Emit {
         /// The case file.
         path: PathBuf,

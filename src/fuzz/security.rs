@@ -8,7 +8,7 @@
 //! - *token hygiene*: no token, an unknown token, or a token in the wrong header → 401; and
 //!   a token the target's Keystone revoked, or that expired, → 401 (`tokens.rs`).
 
-use super::stateful::{Step, Who, Whom, run_script};
+use super::stateful::{StatefulError, Step, Who, Whom, run_script};
 use crate::operations::table;
 use crate::target::Target;
 
@@ -272,7 +272,7 @@ fn script() -> Vec<(Property, Step)> {
 
 /// Runs every probe against `target` (which must have all five personas and a
 /// member_quota).
-pub async fn run(target: &Target) -> Result<SecurityReport, String> {
+pub async fn run(target: &Target) -> Result<SecurityReport, StatefulError> {
     let probes = script();
     let steps: Vec<Step> = probes.iter().map(|(_, s)| s.clone()).collect();
     let (requests, mismatches) = run_script(target, &steps).await?;
@@ -293,7 +293,7 @@ pub async fn run(target: &Target) -> Result<SecurityReport, String> {
     for (i, message) in mismatches {
         report.violations.push((probes[i].0, message));
     }
-    let session = crate::target::Session::new(target.clone()).map_err(|e| e.to_string())?;
+    let session = crate::target::Session::new(target.clone()).map_err(StatefulError::Session)?;
     let life = super::tokens::probe(&session).await;
     report.requests += life.requests;
     for (p, n) in &mut report.probes {

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
+use crate::error::chain;
 use crate::target::Session;
 
 /// The longest wait for an issued token to expire.
@@ -59,8 +60,10 @@ pub(crate) async fn probe(session: &Session) -> TokenLife {
             return life;
         }
         Err(e) => {
-            life.notes
-                .push(format!("revoked and expired tokens not probed: {e}"));
+            life.notes.push(format!(
+                "revoked and expired tokens not probed: {}",
+                chain(&e)
+            ));
             return life;
         }
     };
@@ -88,7 +91,9 @@ pub(crate) async fn probe(session: &Session) -> TokenLife {
             "revoked tokens not probed: DELETE answered {}",
             r.status()
         )),
-        Err(e) => life.notes.push(format!("revoked tokens not probed: {e}")),
+        Err(e) => life
+            .notes
+            .push(format!("revoked tokens not probed: {}", chain(&e))),
     }
     expired(session, &mut issue, expires, &mut life).await;
     life
@@ -179,7 +184,7 @@ async fn dead(session: &Session, token: &str, how: &str, life: &mut TokenLife) {
             )),
             Err(e) => life
                 .violations
-                .push(format!("GET {path} with a {how} token: {e}")),
+                .push(format!("GET {path} with a {how} token: {}", chain(&e))),
         }
     }
 }

@@ -150,6 +150,15 @@ pub struct Code {
     pub line: usize,
 }
 
+/// Which part of a page a line is in: before the Request heading, or under the Request or
+/// Response heading. `read` finds the parts; `rows` reads a part's tables and body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Section {
+    Preamble,
+    Request,
+    Response,
+}
+
 /// An imported page: what was read, the YAML written for it, and that YAML as the suite's
 /// loader reads it.
 #[derive(Clone, Debug)]
@@ -208,7 +217,7 @@ pub fn import(file: &Path, src: &str, operation: Option<&str>) -> Result<Importe
     // And it must load with the suite's loader.
     let spec_path = PathBuf::from("specs").join(format!("{}.yaml", page.operation));
     let spec = Operation::parse(&spec_path, &yaml).map_err(|errs| {
-        let all: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        let all: Vec<String> = errs.iter().map(|e| crate::error::chain(e)).collect();
         internal(format!("does not load: {}", all.join("; ")))
     })?;
     Ok(Imported { page, yaml, spec })
@@ -291,7 +300,7 @@ pub fn import_pages(
                     imported.push((page, i));
                 }
             }
-            Err(e) => problems.extend(e.iter().map(|d| d.to_string())),
+            Err(e) => problems.extend(e.iter().map(|d| crate::error::chain(d))),
         }
     }
     if !problems.is_empty() {

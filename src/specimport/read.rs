@@ -4,16 +4,8 @@ use std::path::Path;
 
 use super::rows::{body_of, read_codes, read_fields, read_params};
 use super::rst::{Reader, Table, code_mask, header_is, is_table_line, is_underline, parse_table};
-use super::{Body, Code, Field, Location, METHODS, Page, Param, is_snake, snake_case};
+use super::{Body, Code, Field, Location, METHODS, Page, Param, Section, is_snake, snake_case};
 use crate::error::DataError;
-
-/// Which part of the page a line is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Section {
-    Preamble,
-    Request,
-    Response,
-}
 
 /// What a parameter table describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

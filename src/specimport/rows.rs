@@ -1,9 +1,8 @@
 //! What the rows of each kind of table say: response codes, parameters, body fields, and
 //! what a section says about its body.
 
-use super::read::Section;
 use super::rst::{Reader, Table};
-use super::{Body, Code, Field, Location, Param};
+use super::{Body, Code, Field, Location, Param, Section};
 use crate::error::DataError;
 
 pub(super) fn read_codes(r: &Reader<'_>, table: &Table, errs: &mut Vec<DataError>) -> Vec<Code> {

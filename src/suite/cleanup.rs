@@ -21,9 +21,9 @@ pub struct Cleaned {
 fn why(e: &SendError) -> String {
     match e {
         SendError::NoAnswer { source, .. } | SendError::CutShort { source, .. } => {
-            source.to_string()
+            crate::error::chain(source)
         }
-        other => other.to_string(),
+        other => crate::error::chain(other),
     }
 }
 

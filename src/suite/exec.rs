@@ -113,7 +113,7 @@ fn step_text(
 
 fn cleanup_text(e: &CleanupError) -> String {
     match e {
-        CleanupError::Send(e) => e.to_string(),
+        CleanupError::Send(e) => crate::error::chain(e),
         CleanupError::Refused { image, .. } => {
             format!("{} failed: cleaning up image {image}: {e}", Phase::Cleanup)
         }

@@ -272,7 +272,7 @@ impl Expansion<'_> {
             Err(e) => self.errs.extend(e.into_iter().map(|d| {
                 let msg = match d {
                     DataError::Parse { message, .. } => message,
-                    other => other.to_string(),
+                    other => crate::error::chain(&other),
                 };
                 bad(format!("{name} {vis} {persona}: {msg}"))
             })),

@@ -36,16 +36,15 @@ pub use runner::{RunOptions, RunSummary, run};
 pub use schema::Schema;
 pub use spec::Operation;
 
+use crate::error::chain;
 use crate::error::{DataError, LoadErrors, PreflightError, RunError};
-use crate::target::{Caller, Req, SendError, Session, error_chain};
+use crate::target::{Caller, Req, SendError, Session};
 
 /// Why a request had no answer, without repeating the request.
 fn no_answer(e: &SendError) -> String {
     match e {
-        SendError::NoAnswer { source, .. } | SendError::CutShort { source, .. } => {
-            error_chain(source)
-        }
-        other => other.to_string(),
+        SendError::NoAnswer { source, .. } | SendError::CutShort { source, .. } => chain(source),
+        other => chain(other),
     }
 }
 

@@ -9,7 +9,7 @@ use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 use super::expect::{Expectations, Expected};
 use super::record::{Record, Verdict};
 use super::{Case, Driver, Suite, json, junit, report};
-use crate::error::RunError;
+use crate::error::{RunError, chain};
 
 /// How to run.
 #[derive(Debug, Default)]
@@ -110,14 +110,14 @@ fn judge(
                     }
                 }
                 (Err(f), Some(e)) => {
-                    record.verdict = Verdict::ExpectedFail(e.reason.clone(), f.to_string());
+                    record.verdict = Verdict::ExpectedFail(e.reason.clone(), chain(&f));
                     Ok(Completion::ignored_with(format!(
                         "expected failure: {}",
                         e.reason
                     )))
                 }
                 (Err(f), None) => {
-                    let msg = format!("[{}] {}\n{}", case.file.id, case.file.purpose, f);
+                    let msg = format!("[{}] {}\n{}", case.file.id, case.file.purpose, chain(&f));
                     record.verdict = Verdict::Failed(msg.clone());
                     Err(Failed::from(msg))
                 }

@@ -20,7 +20,7 @@ pub enum CloudsError {
         tried: Vec<PathBuf>,
     },
     /// The file exists but cannot be read.
-    #[error("cloud `{name}`: cannot read {}: {source}", path.display())]
+    #[error("cloud `{name}`: cannot read {}", path.display())]
     Read {
         /// The cloud.
         name: String,
@@ -31,7 +31,7 @@ pub enum CloudsError {
         source: std::io::Error,
     },
     /// The file is not YAML.
-    #[error("cloud `{name}`: {} is not valid YAML: {source}", path.display())]
+    #[error("cloud `{name}`: {} is not valid YAML", path.display())]
     Yaml {
         /// The cloud.
         name: String,
@@ -68,7 +68,7 @@ pub enum CloudsError {
         path: PathBuf,
     },
     /// Incomplete credentials.
-    #[error("cloud `{name}` in {}: {source}", path.display())]
+    #[error("cloud `{name}` in {}", path.display())]
     Credentials {
         /// The cloud.
         name: String,

@@ -24,7 +24,7 @@ pub enum CredentialsError {
 #[derive(Debug, thiserror::Error)]
 pub enum KeystoneError {
     /// No answer.
-    #[error("cannot reach Keystone at {url}: {source}")]
+    #[error("cannot reach Keystone at {url}")]
     Unreachable {
         /// The tokens URL.
         url: String,

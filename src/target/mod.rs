@@ -26,6 +26,5 @@ pub use config::{CAPABILITIES, PERSONAS, REQUIRED_PERSONAS, TargetFile};
 pub use raw::RawConn;
 pub use resolve::{Persona, Target};
 pub use session::{
-    Answer, Caller, CleanupError, Exchange, Req, SendError, Sent, Session, Stage, error_chain,
-    excerpt,
+    Answer, Caller, CleanupError, Exchange, Req, SendError, Sent, Session, Stage, excerpt,
 };

@@ -2,7 +2,6 @@
 //! exchange, and the images to delete at the end. Every request of the suite and the fuzzers
 //! goes through [`Session::send`], which is the one place that sets credentials.
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -86,17 +85,6 @@ pub fn excerpt(body: &[u8]) -> String {
         out.push('…');
     }
     out
-}
-
-/// An error and its sources, `: `-separated.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let _ = write!(s, ": {c}");
-        cur = c.source();
-    }
-    s
 }
 
 /// Who sends a request, and so which credentials it carries.
@@ -298,7 +286,7 @@ pub enum SendError {
         name: String,
     },
     /// No answer (connection, TLS, timeout).
-    #[error("{sent}: no answer: {}", error_chain(source))]
+    #[error("{sent}: no answer")]
     NoAnswer {
         /// The request.
         sent: Sent,
@@ -307,7 +295,7 @@ pub enum SendError {
         source: reqwest::Error,
     },
     /// The answer's body could not be read.
-    #[error("{sent}: answer cut short: {}", error_chain(source))]
+    #[error("{sent}: answer cut short")]
     CutShort {
         /// The request.
         sent: Sent,
@@ -321,7 +309,7 @@ pub enum SendError {
 #[derive(Debug, thiserror::Error)]
 pub enum CleanupError {
     /// The delete was not sent or not answered.
-    #[error("{0}")]
+    #[error(transparent)]
     Send(#[from] SendError),
     /// The delete answered neither 204 nor 404.
     #[error(

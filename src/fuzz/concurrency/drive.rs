@@ -11,8 +11,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use super::check::{Answer, Class, Op, OpKind, Verdict, check, check_answers};
+use crate::error::chain;
 use crate::model::MemberStatus;
-use crate::target::{CleanupError, Req, Session, Stage, Target};
+use crate::target::{CleanupError, Req, SendError, Session, Stage, Target};
 
 /// How many clients, how many operations each, and the seed of their choices.
 #[derive(Clone, Debug)]
@@ -169,6 +170,34 @@ const MAX_ATTEMPTS: usize = 10;
 /// Longest wait honoured from `Retry-After`.
 const MAX_WAIT: Duration = Duration::from_secs(5);
 
+/// Why the workload could not run: the report says so as undecided.
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error("the target has no `owner` persona")]
+    NoOwner,
+    #[error("the member quota {0:?} leaves no room for members that never meet it")]
+    Quota(Option<u32>),
+    #[error("set-up: creating the image")]
+    Create(#[source] SendError),
+    #[error("set-up: creating the image answered {0}")]
+    Created(u16),
+}
+
+/// Why the final member list was not read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("reading the final member list")]
+    Send(#[source] SendError),
+    #[error("reading the final member list answered {0}")]
+    Status(u16),
+    #[error("the final member list is no JSON")]
+    Json(#[source] serde_json::Error),
+    #[error("the final member list has no `members` array")]
+    NoArray,
+    #[error("a final member entry lacks member_id or status: {0}")]
+    Entry(Value),
+}
+
 /// A member id the clients choose from; persona members also set their own status.
 #[derive(Clone, Debug)]
 struct PoolMember {
@@ -179,16 +208,13 @@ struct PoolMember {
 
 /// The member ids: the personas' projects (not the owner's), then `sharecheck-cc-<n>`, at most
 /// `member_quota - 1` of them so that no add meets the quota (which would couple the ids).
-fn pool(target: &Target, owner_project: &str) -> Result<Vec<PoolMember>, String> {
+fn pool(target: &Target, owner_project: &str) -> Result<Vec<PoolMember>, SetupError> {
     let size = match target.member_quota {
         Some(q) if (q as usize) <= POOL => (q as usize).saturating_sub(1),
         _ => POOL,
     };
     if size == 0 {
-        return Err(format!(
-            "the member quota {:?} leaves no room for members that never meet it",
-            target.member_quota
-        ));
+        return Err(SetupError::Quota(target.member_quota));
     }
     const ORDER: [&str; 4] = ["member", "other_member", "stranger", "admin"];
     let mut personas: Vec<_> = target
@@ -300,7 +326,7 @@ async fn send(ctx: &Ctx, client: usize, kind: OpKind, member: &PoolMember) -> (O
                 wait,
             )
         }
-        Err(e) => (Answer::Transport(e.to_string()), None),
+        Err(e) => (Answer::Transport(chain(&e)), None),
     };
     let op = Op {
         client,
@@ -366,7 +392,7 @@ pub async fn run(target: &Target, opts: &ConcurrencyOptions) -> ConcurrencyRepor
         Ok(session) => run_in(&session, opts).await,
         Err(e) => {
             let mut report = ConcurrencyReport::new(opts);
-            report.verdict = Verdict::Undecided(e.to_string());
+            report.verdict = Verdict::Undecided(chain(&e));
             report
         }
     }
@@ -376,8 +402,8 @@ pub async fn run(target: &Target, opts: &ConcurrencyOptions) -> ConcurrencyRepor
 pub async fn run_in(session: &Session, opts: &ConcurrencyOptions) -> ConcurrencyReport {
     let started = Instant::now();
     let mut report = ConcurrencyReport::new(opts);
-    if let Err(why) = drive(Arc::new(session.fork()), opts, &mut report).await {
-        report.verdict = Verdict::Undecided(why);
+    if let Err(e) = drive(Arc::new(session.fork()), opts, &mut report).await {
+        report.verdict = Verdict::Undecided(chain(&e));
     }
     report.elapsed = started.elapsed();
     report
@@ -387,12 +413,9 @@ async fn drive(
     session: Arc<Session>,
     opts: &ConcurrencyOptions,
     report: &mut ConcurrencyReport,
-) -> Result<(), String> {
+) -> Result<(), SetupError> {
     let target = session.target();
-    let owner = target
-        .personas
-        .get("owner")
-        .ok_or("the target has no `owner` persona")?;
+    let owner = target.personas.get("owner").ok_or(SetupError::NoOwner)?;
     let pool = pool(target, &owner.project_id)?;
     report.pool = pool.iter().map(|m| m.id.clone()).collect();
 
@@ -408,16 +431,11 @@ async fn drive(
                 .stage(Stage::Setup),
         )
         .await
-        .map_err(|e| format!("set-up: creating the image: {e}"))?;
+        .map_err(SetupError::Create)?;
     let doc: Value = created.json().unwrap_or_default();
     let image = match doc.get("id").and_then(Value::as_str) {
         Some(id) if (200..300).contains(&created.status) => id.to_string(),
-        _ => {
-            return Err(format!(
-                "set-up: creating the image answered {}",
-                created.status
-            ));
-        }
+        _ => return Err(SetupError::Created(created.status)),
     };
     report.image_id = Some(image.clone());
     session.register_cleanup(&image, "owner");
@@ -462,7 +480,7 @@ async fn drive(
             Err(CleanupError::Refused { status, .. }) => {
                 Err(format!("deleting image {image} answered {status}"))
             }
-            Err(CleanupError::Send(e)) => Err(format!("deleting image {image}: {e}")),
+            Err(CleanupError::Send(e)) => Err(format!("deleting image {image}: {}", chain(&e))),
         };
         if cleanup.is_ok() {
             break;
@@ -508,13 +526,15 @@ async fn drive(
             report.final_members = Some(listed.members);
             verdict
         }
-        (None, Err(why)) => match check_answers(&report.history) {
+        (None, Err(e)) => match check_answers(&report.history) {
             Verdict::Unexplained(mut lines) => {
+                let why = chain(&e);
                 lines.push(format!("(the final member list was not read: {why})"));
                 Verdict::Unexplained(lines)
             }
             _ => Verdict::Undecided(format!(
-                "{why}; the answers alone are explained by a serial order"
+                "{}; the answers alone are explained by a serial order",
+                chain(&e)
             )),
         },
     };
@@ -529,7 +549,7 @@ struct Listed {
 
 /// `GET …/members` as the owner: member id → status. Retried while throttled, and on
 /// transport errors up to `retries` times.
-async fn read_members(ctx: &Ctx, retries: u32) -> Result<Listed, String> {
+async fn read_members(ctx: &Ctx, retries: u32) -> Result<Listed, ReadError> {
     let mut failures = 0;
     let mut throttled = 0;
     loop {
@@ -539,8 +559,7 @@ async fn read_members(ctx: &Ctx, retries: u32) -> Result<Listed, String> {
             .await;
         let why = match r {
             Ok(r) if (200..300).contains(&r.status) => {
-                let doc: Value = serde_json::from_slice(&r.body)
-                    .map_err(|e| format!("the final member list is no JSON: {e}"))?;
+                let doc: Value = serde_json::from_slice(&r.body).map_err(ReadError::Json)?;
                 let mut out = Listed {
                     members: BTreeMap::new(),
                     duplicates: Vec::new(),
@@ -548,14 +567,12 @@ async fn read_members(ctx: &Ctx, retries: u32) -> Result<Listed, String> {
                 for m in doc
                     .get("members")
                     .and_then(Value::as_array)
-                    .ok_or("the final member list has no `members` array")?
+                    .ok_or(ReadError::NoArray)?
                 {
                     let id = m.get("member_id").and_then(Value::as_str);
                     let status = m.get("status").and_then(Value::as_str);
                     let (Some(id), Some(status)) = (id, status) else {
-                        return Err(format!(
-                            "a final member entry lacks member_id or status: {m}"
-                        ));
+                        return Err(ReadError::Entry(m.clone()));
                     };
                     if out
                         .members
@@ -578,13 +595,8 @@ async fn read_members(ctx: &Ctx, retries: u32) -> Result<Listed, String> {
                 tokio::time::sleep(Duration::from_secs(wait).min(MAX_WAIT)).await;
                 continue;
             }
-            Ok(r) => {
-                return Err(format!(
-                    "reading the final member list answered {}",
-                    r.status
-                ));
-            }
-            Err(e) => format!("reading the final member list: {e}"),
+            Ok(r) => return Err(ReadError::Status(r.status)),
+            Err(e) => ReadError::Send(e),
         };
         failures += 1;
         if failures > retries {

@@ -18,7 +18,8 @@ use super::generate::generate;
 use super::request::{Ctx, Images, Req};
 use super::send::{Failure, Sender};
 use super::{HostileOptions, HostileReport, KEPT, Property, Violation};
-use crate::target::{Req as SessionReq, Session, Stage};
+use crate::error::chain;
+use crate::target::{Req as SessionReq, SendError, Session, Stage};
 
 /// Sends `opts.requests` generated requests from `opts.parallel` workers. Request `i` is
 /// generated from `(seed, i)`; one that cannot be sent is replaced by the next index, so
@@ -190,7 +191,7 @@ pub(super) async fn set_up(session: &Session, run_id: &str, report: &mut Hostile
         match create_image(session, "owner", run_id, visibility).await {
             Ok(id) if visibility == "shared" => images.shared = id,
             Ok(id) => images.private = id,
-            Err(e) => report.housekeeping.push(e),
+            Err(e) => report.housekeeping.push(chain(&e)),
         }
     }
     if let Some(member) = personas.get("member") {
@@ -207,18 +208,32 @@ pub(super) async fn set_up(session: &Session, run_id: &str, report: &mut Hostile
                 "set-up: sharing with the member persona answered {}",
                 a.status
             )),
-            Err(e) => report
-                .housekeeping
-                .push(format!("set-up: sharing with the member persona: {e}")),
+            Err(e) => report.housekeeping.push(format!(
+                "set-up: sharing with the member persona: {}",
+                chain(&e)
+            )),
         }
     }
     if personas.contains_key("admin") {
         match create_image(session, "admin", run_id, "public").await {
             Ok(id) => images.public = Some(id),
-            Err(e) => report.housekeeping.push(e),
+            Err(e) => report.housekeeping.push(chain(&e)),
         }
     }
     images
+}
+
+/// Why a set-up image was not created.
+#[derive(Debug, thiserror::Error)]
+enum CreateError {
+    #[error("set-up: creating the {visibility} image")]
+    Send {
+        visibility: String,
+        #[source]
+        source: SendError,
+    },
+    #[error("set-up: creating the {visibility} image answered {status}")]
+    Status { visibility: String, status: u16 },
 }
 
 /// `POST /v2/images` as `persona`, named `sharecheck-<run id>-hostile-<visibility>`.
@@ -227,16 +242,18 @@ async fn create_image(
     persona: &str,
     run_id: &str,
     visibility: &str,
-) -> Result<String, String> {
+) -> Result<String, CreateError> {
     let name = format!("sharecheck-{run_id}-hostile-{visibility}");
     let req = SessionReq::by(persona, "POST", "/v2/images")
         .json(&serde_json::json!({ "name": name, "visibility": visibility }))
         .stage(Stage::Setup);
-    let what = format!("set-up: creating the {visibility} image");
     let a = session
         .send(req)
         .await
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(|source| CreateError::Send {
+            visibility: visibility.to_string(),
+            source,
+        })?;
     match a
         .json()
         .as_ref()
@@ -247,7 +264,10 @@ async fn create_image(
             session.register_cleanup(id, persona);
             Ok(id.to_string())
         }
-        _ => Err(format!("{what}: answered {}", a.status)),
+        _ => Err(CreateError::Status {
+            visibility: visibility.to_string(),
+            status: a.status,
+        }),
     }
 }
 
@@ -255,7 +275,8 @@ async fn create_image(
 pub(super) async fn clean_up(session: &Session, report: &mut HostileReport) {
     for e in session.cleanup().await {
         report.housekeeping.push(format!(
-            "clean-up: {e} (`sharecheck cleanup --run-id {}` retries)",
+            "clean-up: {} (`sharecheck cleanup --run-id {}` retries)",
+            chain(&e),
             report.run_id
         ));
     }

@@ -8,7 +8,8 @@ use reqwest::header::{ALLOW, CONTENT_TYPE, HeaderMap};
 
 use super::check::Answer;
 use super::request::{Body, Req, big_body};
-use crate::target::{RawConn, Session, error_chain};
+use crate::error::chain as error_chain;
+use crate::target::{RawConn, Session};
 
 /// How much of an answer's body is read; the rest is dropped with the connection.
 pub(super) const READ_CAP: usize = 1 << 20;

@@ -21,6 +21,7 @@ use sequence::Sequence;
 pub(crate) use sequence::{FUZZ_TAG, Fill, Http, Payload, http_of};
 pub use step::{Sequences, Step, Who, Whom};
 
+use crate::error::{RunError, chain};
 use crate::model::{Identities, Identity, Model, Rules};
 use crate::target::{PERSONAS, Session, Target};
 
@@ -71,6 +72,23 @@ pub struct StatefulReport {
     pub finding: Option<Finding>,
 }
 
+/// Why sequences cannot be sent to a target (a mismatch is a [`Finding`], not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum StatefulError {
+    /// The target file lacks personas the sequences use.
+    #[error("fuzzing needs every persona; the target lacks {}", .0.join(", "))]
+    Personas(Vec<String>),
+    /// The target file has no member quota, so 413 cannot be predicted.
+    #[error("fuzzing needs the target's member_quota to predict 413")]
+    NoQuota,
+    /// No session with the target (its TLS or network settings).
+    #[error("cannot open a session with the target")]
+    Session(#[source] RunError),
+    /// proptest gave up (too many rejected sequences), with its reason.
+    #[error("fuzz aborted: {0}")]
+    Aborted(String),
+}
+
 /// Everything a sequence needs.
 struct Ctx {
     rt: tokio::runtime::Handle,
@@ -87,22 +105,21 @@ struct Ctx {
 
 impl Ctx {
     /// The context for `target`; it needs all five personas and the member quota.
-    fn new(rt: tokio::runtime::Handle, target: &Target, prefix: String) -> Result<Ctx, String> {
-        let missing: Vec<&str> = PERSONAS
+    fn new(
+        rt: tokio::runtime::Handle,
+        target: &Target,
+        prefix: String,
+    ) -> Result<Ctx, StatefulError> {
+        let missing: Vec<String> = PERSONAS
             .iter()
-            .copied()
-            .filter(|p| !target.personas.contains_key(*p))
+            .filter(|p| !target.personas.contains_key(**p))
+            .map(|p| p.to_string())
             .collect();
         if !missing.is_empty() {
-            return Err(format!(
-                "fuzzing needs every persona; the target lacks {}",
-                missing.join(", ")
-            ));
+            return Err(StatefulError::Personas(missing));
         }
-        let Some(quota) = target.member_quota else {
-            return Err("fuzzing needs the target's member_quota to predict 413".into());
-        };
-        let session = Session::new(target.clone()).map_err(|e| e.to_string())?;
+        let quota = target.member_quota.ok_or(StatefulError::NoQuota)?;
+        let session = Session::new(target.clone()).map_err(StatefulError::Session)?;
         Ok(Ctx {
             rt,
             session,
@@ -151,7 +168,7 @@ pub fn run(
     rt: &tokio::runtime::Handle,
     target: &Target,
     opts: &StatefulOptions,
-) -> Result<StatefulReport, String> {
+) -> Result<StatefulReport, StatefulError> {
     let mut ctx = Ctx::new(
         rt.clone(),
         target,
@@ -185,7 +202,7 @@ pub fn run(
             message: reason.message().to_string(),
             seed: opts.seed,
         }),
-        Err(TestError::Abort(why)) => return Err(format!("fuzz aborted: {why}")),
+        Err(TestError::Abort(why)) => return Err(StatefulError::Aborted(why.to_string())),
     };
     Ok(StatefulReport {
         sequences: sequences.load(Ordering::SeqCst),
@@ -209,11 +226,12 @@ fn run_sequence(
             if let Some(s) = &seen {
                 s.fetch_add(1, Ordering::SeqCst);
             }
-            if let Err(msg) = seq.step(step).await {
+            if let Err(e) = seq.step(step).await {
                 outcome = Err(TestCaseError::fail(format!(
-                    "step {} ({}): {msg}",
+                    "step {} ({}): {}",
                     i + 1,
-                    step.op.name
+                    step.op.name,
+                    chain(&e)
                 )));
                 break;
             }
@@ -264,7 +282,7 @@ pub fn predictions(
 pub async fn run_script(
     target: &Target,
     steps: &[Step],
-) -> Result<(usize, Vec<(usize, String)>), String> {
+) -> Result<(usize, Vec<(usize, String)>), StatefulError> {
     let ctx = Ctx::new(tokio::runtime::Handle::current(), target, String::new())?;
     let name = format!(
         "sharecheck-{}-security",
@@ -273,8 +291,8 @@ pub async fn run_script(
     let mut seq = Sequence::new(&ctx, name);
     let mut mismatches = Vec::new();
     for (i, step) in steps.iter().enumerate() {
-        if let Err(m) = seq.step(step).await {
-            mismatches.push((i, m));
+        if let Err(e) = seq.step(step).await {
+            mismatches.push((i, chain(&e)));
         }
     }
     seq.teardown().await;

@@ -11,10 +11,55 @@ use super::Ctx;
 use super::step::{Step, Who, Whom};
 use crate::model::Model;
 use crate::operations::{Answer, Call, Compare, Handler};
-use crate::target::{Caller, Req, Session, Target};
+use crate::target::{Caller, Req, SendError, Session, Target};
 
 /// A fixed id that names no image on either side.
 pub(crate) const UNKNOWN_IMAGE: &str = "00000000-0000-4000-8000-00000000f022";
+
+/// Why a step failed: no answer, or an answer other than the model's (a mismatch).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StepError {
+    /// The request was not sent or not answered.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// Another status than the model's.
+    #[error("{request}: the model says {want}, the target answered {got}: {excerpt}")]
+    Status {
+        request: String,
+        want: u16,
+        got: u16,
+        excerpt: String,
+    },
+    /// An error answer without the fields every error has.
+    #[error("{request}: error {status} is not JSON with message, code, title: {excerpt}")]
+    ErrorBody {
+        request: String,
+        status: u16,
+        excerpt: String,
+    },
+    /// The status agrees, the body does not.
+    #[error("{request}: {difference}: {excerpt}")]
+    Body {
+        request: String,
+        difference: Difference,
+        excerpt: String,
+    },
+}
+
+/// How a successful answer's body differs from the model's.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Difference {
+    /// A create answered without the new image's id.
+    #[error("201 without an image id")]
+    NoId,
+    /// A compared value differs.
+    #[error("expected {what} {want}, got {have}")]
+    Value {
+        what: &'static str,
+        want: String,
+        have: String,
+    },
+}
 
 /// A request body: JSON text, or bytes that are not JSON on purpose.
 pub(crate) enum Payload {
@@ -210,7 +255,7 @@ impl<'a> Sequence<'a> {
     }
 
     /// Sends one step and compares the answer with the model's prediction.
-    pub(crate) async fn step(&mut self, step: &Step) -> Result<(), String> {
+    pub(crate) async fn step(&mut self, step: &Step) -> Result<(), StepError> {
         if self.diverged {
             return Ok(());
         }
@@ -235,7 +280,7 @@ impl<'a> Sequence<'a> {
             req = req.header("content-type", crate::operations::media_type(step.op));
         }
         ctx.requests.fetch_add(1, Ordering::SeqCst);
-        let answer = session.send(req).await.map_err(|e| e.to_string())?;
+        let answer = session.send(req).await?;
         let (status, raw) = (answer.status, answer.body);
         let got: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
         let excerpt: String = String::from_utf8_lossy(&raw).chars().take(200).collect();
@@ -263,9 +308,12 @@ impl<'a> Sequence<'a> {
             return Ok(());
         }
         if status != want {
-            return Err(format!(
-                "{method} {path} as {caller}: the model says {want}, the target answered {status}: {excerpt}"
-            ));
+            return Err(StepError::Status {
+                request: format!("{method} {path} as {caller}"),
+                want,
+                got: status,
+                excerpt,
+            });
         }
         let Ok((_, expected)) = predicted else {
             if status >= 400
@@ -273,17 +321,23 @@ impl<'a> Sequence<'a> {
                     .iter()
                     .all(|k| got.get(k).is_some())
             {
-                return Err(format!(
-                    "{method} {path}: error {status} is not JSON with message, code, title: {excerpt}"
-                ));
+                return Err(StepError::ErrorBody {
+                    request: format!("{method} {path}"),
+                    status,
+                    excerpt,
+                });
             }
             return Ok(());
         };
         self.compare(step, &expected, &got)
-            .map_err(|m| format!("{method} {path} as {caller}: {m}: {excerpt}"))
+            .map_err(|difference| StepError::Body {
+                request: format!("{method} {path} as {caller}"),
+                difference,
+                excerpt,
+            })
     }
 
-    fn compare(&mut self, step: &Step, expected: &Value, got: &Value) -> Result<(), String> {
+    fn compare(&mut self, step: &Step, expected: &Value, got: &Value) -> Result<(), Difference> {
         match step.op.fuzz.compare {
             Compare::Status => Ok(()),
             Compare::Created => {
@@ -291,7 +345,7 @@ impl<'a> Sequence<'a> {
                     expected.get("id").and_then(Value::as_str),
                     got.get("id").and_then(Value::as_str),
                 ) else {
-                    return Err("201 without an image id".into());
+                    return Err(Difference::NoId);
                 };
                 self.images
                     .push((model_id.to_string(), target_id.to_string()));
@@ -308,7 +362,7 @@ impl<'a> Sequence<'a> {
         }
     }
 
-    fn compare_page(&self, expected: &Value, got: &Value) -> Result<(), String> {
+    fn compare_page(&self, expected: &Value, got: &Value) -> Result<(), Difference> {
         let to_target: BTreeMap<&str, &str> = self
             .images
             .iter()
@@ -351,10 +405,18 @@ fn member_of(v: &Value) -> (String, String) {
     (s("member_id"), s("status"))
 }
 
-fn same<T: PartialEq + std::fmt::Debug>(want: &T, have: &T, what: &str) -> Result<(), String> {
+fn same<T: PartialEq + std::fmt::Debug>(
+    want: &T,
+    have: &T,
+    what: &'static str,
+) -> Result<(), Difference> {
     if want == have {
         Ok(())
     } else {
-        Err(format!("expected {what} {want:?}, got {have:?}"))
+        Err(Difference::Value {
+            what,
+            want: format!("{want:?}"),
+            have: format!("{have:?}"),
+        })
     }
 }

@@ -1,14 +1,15 @@
-//! Broken rules as wrappers around the honest model. A mutant changes what one call of the
-//! table sees (who asks, the body, the query, a quota, the image) or what it answers; the
-//! model knows nothing of mutants, so its rules read as the reference's alone.
+//! The seam of the rules mutants: `route` asks here instead of the row's handler, and the
+//! call goes to the wrappers of its kind of row (`images`, `members`, `metadefs`). A mutant
+//! changes what one call of the table sees (who asks, the body, the query, a quota, the
+//! image) or what it answers; the model knows nothing of mutants, so its rules read as the
+//! reference's alone.
 
 use std::sync::LazyLock;
 
-use serde_json::Value;
-
+use super::ctx::Ctx;
 use super::{Mutant, images, members, metadefs};
-use crate::model::{ErrorKind, Identity, Image, Model, Outcome, Rules};
-use crate::operations::{Answer, Call, Handler, Operation};
+use crate::model::{Identity, Model, Outcome};
+use crate::operations::{Answer, Call, Operation};
 
 /// Who a request without a token is taken for under `anonymous-is-stranger`.
 static ANONYMOUS: LazyLock<Identity> = LazyLock::new(|| Identity {
@@ -34,14 +35,7 @@ pub(crate) fn authenticate<'m>(
 
 /// The answer of `op` to `call` under the rule-breaking mutant `m`.
 pub(crate) fn answer(m: Mutant, op: &Operation, model: &mut Model, call: &Call) -> Outcome<Answer> {
-    let image = image_of(op, model, call);
-    let sees = image.as_ref().is_some_and(|i| model.can_see(call.who, i));
-    let ctx = Ctx {
-        op,
-        call,
-        image,
-        sees,
-    };
+    let ctx = Ctx::new(op, model, call);
     if let Some(out) = images::any_row(m, &ctx, model) {
         return out;
     }
@@ -54,113 +48,4 @@ pub(crate) fn answer(m: Mutant, op: &Operation, model: &mut Model, call: &Call) 
         _ if op.path.starts_with("/v2/metadefs/") => metadefs::answer(m, &ctx, model),
         _ => images::answer(m, &ctx, model),
     }
-}
-
-/// One call under a mutant: the row, the request, and the image it names as the model has it
-/// before the call (and whether the caller can see it).
-pub(super) struct Ctx<'a> {
-    pub(super) op: &'a Operation,
-    pub(super) call: &'a Call<'a>,
-    pub(super) image: Option<Image>,
-    pub(super) sees: bool,
-}
-
-impl Ctx<'_> {
-    /// The row's honest answer to the request.
-    pub(super) fn honest(&self, model: &mut Model) -> Outcome<Answer> {
-        self.honest_to(model, self.call)
-    }
-
-    /// The row's honest answer to another request.
-    pub(super) fn honest_to(&self, model: &mut Model, call: &Call) -> Outcome<Answer> {
-        match self.op.handler {
-            Handler::Read(f) => f(model, call),
-            Handler::Write(f) => f(model, call),
-            Handler::Document(name) => Ok(Answer::Schema(name)),
-        }
-    }
-
-    /// The honest answer to the request sent by `who`.
-    pub(super) fn honest_as(&self, model: &mut Model, who: &Identity) -> Outcome<Answer> {
-        self.honest_to(model, &Call { who, ..*self.call })
-    }
-
-    /// The honest answer to the request with `body`.
-    pub(super) fn honest_with(&self, model: &mut Model, body: &[u8]) -> Outcome<Answer> {
-        self.honest_to(model, &Call { body, ..*self.call })
-    }
-
-    /// Someone of the image's owning project with `role` (the caller when there is no image).
-    pub(super) fn owner_as(&self, role: &str) -> Identity {
-        Identity {
-            project_id: self
-                .image
-                .as_ref()
-                .map_or_else(|| self.call.who.project_id.clone(), |i| i.owner.clone()),
-            user_id: self.call.who.user_id.clone(),
-            roles: vec![role.into()],
-        }
-    }
-
-    /// The caller with `role` besides its own.
-    pub(super) fn caller_with(&self, role: &str) -> Identity {
-        let mut who = self.call.who.clone();
-        who.roles.push(role.into());
-        who
-    }
-
-    /// The `{member_id}` of the path, if the row has one.
-    pub(super) fn member_param(&self) -> Option<&str> {
-        self.op
-            .names_member()
-            .then(|| self.call.params.get(1).copied())
-            .flatten()
-    }
-}
-
-/// The image the path names, if the row has an `{image_id}` and the image exists.
-fn image_of(op: &Operation, model: &Model, call: &Call) -> Option<Image> {
-    if !op.path.starts_with("/v2/images/{image_id}") {
-        return None;
-    }
-    model.state().image(call.params.first()?).cloned()
-}
-
-/// Whether `outcome` is a refusal of `kind`.
-pub(super) fn refused(outcome: &Outcome<Answer>, kind: ErrorKind) -> bool {
-    matches!(outcome, Err(e) if e.kind == kind)
-}
-
-/// A JSON object body with `key` set to the string `value` (other bodies unchanged).
-pub(super) fn body_with(body: &[u8], key: &str, value: &str) -> Vec<u8> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(mut map)) => {
-            map.insert(key.into(), Value::String(value.into()));
-            serde_json::to_vec(&map).unwrap_or_default()
-        }
-        _ => body.to_vec(),
-    }
-}
-
-/// The field `key` of a JSON object body.
-pub(super) fn body_field(body: &[u8], key: &str) -> Option<Value> {
-    serde_json::from_slice::<Value>(body)
-        .ok()?
-        .get(key)
-        .cloned()
-}
-
-/// Runs `f` with the quota `which` one higher (when it limits at all), then restores it.
-pub(super) fn quota_plus_one(
-    model: &mut Model,
-    which: fn(&mut Rules) -> &mut i64,
-    f: impl FnOnce(&mut Model) -> Outcome<Answer>,
-) -> Outcome<Answer> {
-    let quota = *which(model.rules_mut());
-    if quota >= 0 {
-        *which(model.rules_mut()) = quota + 1;
-    }
-    let out = f(model);
-    *which(model.rules_mut()) = quota;
-    out
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Mutant;
-use super::call::{Ctx, quota_plus_one, refused};
+use super::ctx::{Ctx, quota_plus_one, refused};
 use crate::model::{ApiError, ErrorKind, Model, Outcome, PATCH_MEDIA_TYPES, Visibility};
 use crate::operations::Answer;
 

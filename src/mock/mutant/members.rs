@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Mutant;
-use super::call::{Ctx, body_field, body_with, quota_plus_one, refused};
+use super::ctx::{Ctx, body_field, body_with, quota_plus_one, refused};
 use super::images::as_owner_when_refused;
 use crate::model::{ApiError, ErrorKind, MemberStatus, Model, Outcome, Visibility};
 use crate::operations::{Answer, Call};

@@ -2,7 +2,7 @@
 //! protection guards, how tags are defined and how the namespace list is ordered.
 
 use super::Mutant;
-use super::call::{Ctx, refused};
+use super::ctx::{Ctx, refused};
 use crate::model::{ErrorKind, Identity, Model, Outcome};
 use crate::operations::{Answer, Call};
 

@@ -1,9 +1,10 @@
 //! Deliberately broken rules, so the self-test can prove that some case notices each. A mutant
 //! breaks exactly one rule, of the model or of the mock's HTTP layer, and lives behind one seam:
 //! `call` wraps the honest model's answer to one row of the table (`images`, `members`,
-//! `metadefs`), `http` bends the finished response. Neither the model nor the router names a mutant.
+//! `metadefs`, sharing `ctx`), `http` bends the finished response. Neither the model nor the router names a mutant.
 
 mod call;
+mod ctx;
 mod http;
 mod images;
 mod members;

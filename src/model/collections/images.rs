@@ -322,7 +322,7 @@ impl Collection for Members {
         at: &dyn Fn(usize) -> String,
     ) -> Result<(), SnapshotError> {
         // By image: the rows, and the members seen.
-        let mut rows: HashMap<String, (Vec<(u64, Member)>, HashSet<String>)> = HashMap::new();
+        let mut rows: HashMap<String, ImageRows> = HashMap::new();
         for (i, m) in records.into_iter().enumerate() {
             let status = MemberStatus::parse(&m.status).ok_or_else(|| {
                 refuse(
@@ -374,6 +374,9 @@ impl Collection for Members {
         Ok(())
     }
 }
+
+/// One image's member rows with their places in the order of adds, and the members seen.
+type ImageRows = (Vec<(u64, Member)>, HashSet<String>);
 
 fn member_record(m: &Member, order: u64) -> MemberRecord {
     MemberRecord {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) mod checks;
 mod locate;
+mod problems;
 mod schema;
 mod validate;
 

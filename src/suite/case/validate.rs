@@ -1,67 +1,17 @@
 //! Load-time checks of a case file, each problem pointing at the YAML node it is about. The
 //! checks of expectations are validated by their own modules (`checks/`).
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::locate::{Node, locate};
+use super::locate::Node;
+pub(crate) use super::problems::{Text, Validation, json_texts};
 use super::{
     CaseFile, Expect, ImageSetup, METHODS, PERSONAS, PSEUDO_CALLERS, REQUIRED_PERSONAS, RUN_PREFIX,
     Request, SPECIAL_PLACEHOLDERS, STATUSES, VISIBILITIES, placeholders,
 };
-use crate::error::DataError;
 use crate::suite::spec::{CAPABILITIES, Operation, is_snake};
 
-/// The problems found so far, and what the case needs from a target.
-pub(crate) struct Validation<'a> {
-    path: &'a Path,
-    src: &'a str,
-    /// The names of the response schemas (`specs/schemas/`).
-    pub(crate) schemas: &'a [String],
-    pub(super) errs: Vec<DataError>,
-    pub(super) needs: BTreeSet<String>,
-}
-
-/// A string of the case that may hold placeholders, and where it is.
-pub(crate) struct Text {
-    node: Node,
-    text: String,
-}
-
-impl Text {
-    pub(crate) fn new(node: Node, text: &str) -> Text {
-        Text {
-            node,
-            text: text.to_string(),
-        }
-    }
-}
-
-impl<'a> Validation<'a> {
-    pub(super) fn new(path: &'a Path, src: &'a str, schemas: &'a [String]) -> Self {
-        Validation {
-            path,
-            src,
-            schemas,
-            errs: Vec::new(),
-            needs: BTreeSet::new(),
-        }
-    }
-
-    /// A problem at `node` (line and column of the node, or of its nearest ancestor).
-    pub(crate) fn bad(&mut self, node: &Node, msg: String) {
-        let (line, column) = match locate(self.src, node) {
-            Some((l, c)) => (Some(l), Some(c)),
-            None => (None, None),
-        };
-        self.errs.push(DataError::Parse {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            message: msg,
-        });
-    }
-
+impl Validation<'_> {
     fn need_persona(&mut self, p: &str) {
         if !REQUIRED_PERSONAS.contains(&p) {
             self.needs.insert(p.to_string());
@@ -464,29 +414,4 @@ fn request_texts(req: &Request, rn: &Node) -> Vec<Text> {
         json_texts(b, &rn.at("body"), &mut texts);
     }
     texts
-}
-
-/// Every string inside a JSON value (keys included), with its node.
-pub(crate) fn json_texts(v: &serde_json::Value, node: &Node, out: &mut Vec<Text>) {
-    match v {
-        serde_json::Value::String(s) => out.push(Text {
-            node: node.clone(),
-            text: s.clone(),
-        }),
-        serde_json::Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                json_texts(x, &node.item(i), out);
-            }
-        }
-        serde_json::Value::Object(o) => {
-            for (k, x) in o {
-                out.push(Text {
-                    node: node.key(k),
-                    text: k.clone(),
-                });
-                json_texts(x, &node.at(k), out);
-            }
-        }
-        _ => {}
-    }
 }
