@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Mutant, images, members, metadefs};
 use crate::model::{ErrorKind, Identity, Image, Model, Outcome, Rules};
-use crate::operations::{Answer, Call, Handler, Operation};
+use crate::operations::{Answer, Call, Operation};
 
 /// Who a request without a token is taken for under `anonymous-is-stranger`.
 static ANONYMOUS: LazyLock<Identity> = LazyLock::new(|| Identity {
@@ -73,11 +73,7 @@ impl Ctx<'_> {
 
     /// The row's honest answer to another request.
     pub(super) fn honest_to(&self, model: &mut Model, call: &Call) -> Outcome<Answer> {
-        match self.op.handler {
-            Handler::Read(f) => f(model, call),
-            Handler::Write(f) => f(model, call),
-            Handler::Document(name) => Ok(Answer::Schema(name)),
-        }
+        self.op.answer(model, call)
     }
 
     /// The honest answer to the request sent by `who`.
