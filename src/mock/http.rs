@@ -202,13 +202,17 @@ fn fault_reply(out: &Out, action: Action) -> Reply {
 /// Writes the journal entry (and the JSON log line), before the answer leaves.
 fn record(
     app: &App,
-    ctx: &RequestContext<'_>,
+    ctx: &mut RequestContext<'_>,
     reply: &Reply,
     trace: Trace,
     decision: Option<Decision>,
     started: Instant,
 ) {
-    let who = ctx.who();
+    // The caller's ids move into the entry: nothing reads them after it.
+    let (user_id, project_id) = match ctx.caller.take() {
+        Some(Ok(who)) => (Some(who.user_id), Some(who.project_id)),
+        _ => (None, None),
+    };
     let entry = Entry {
         seq: 0,
         time: std::time::SystemTime::now(),
@@ -217,8 +221,8 @@ fn record(
         query: kept(ctx.query),
         request_id: ctx.request_id().to_string(),
         persona: None,
-        user_id: who.map(|w| w.user_id.clone()),
-        project_id: who.map(|w| w.project_id.clone()),
+        user_id,
+        project_id,
         operation: trace.operation,
         status: reply.status().as_u16(),
         documented: trace.problems.is_empty(),
