@@ -1,6 +1,7 @@
 //! One request as the edge reads it, once: the path percent-decoded and split, the rows of
-//! the operation table it matches, the token, the caller (authenticated once, before any
-//! routing), and the response builder with the request's one id (the client's
+//! the operation table it matches, the token, the caller when the fault rules need it
+//! (otherwise the router authenticates it, before routing, under the lock it answers with),
+//! and the response builder with the request's one id (the client's
 //! `x-openstack-request-id`, or one minted here) and the error format `Accept` asks for.
 //! Every answer to the request, the journal entry and the model call take that id from here.
 
@@ -44,7 +45,8 @@ pub(crate) struct RequestContext<'a> {
     pub(crate) token: Option<&'a str>,
     /// The request id and error format every answer to this request is built with.
     pub(crate) out: Out,
-    /// Who the token stands for; `None` until [`RequestContext::authenticate`] ran.
+    /// Who the token stands for, once [`RequestContext::authenticate`] ran (only when a fault
+    /// rule names a persona: the router reuses it).
     pub(crate) caller: Option<Result<Identity, ApiError>>,
 }
 

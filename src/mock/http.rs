@@ -101,9 +101,6 @@ async fn serve(app: &App, ctx: &mut RequestContext<'_>, body: Body) -> warp::rep
     let started = Instant::now();
     let mut trace = Trace::default();
     let refusal = limits(ctx, &body);
-    if refusal.is_none() && ctx.needs_token() {
-        ctx.authenticate(app);
-    }
     let decision = refusal.is_none().then(|| decide(app, ctx)).flatten();
     if let Some(d) = decision
         && !d.latency.is_zero()
@@ -202,17 +199,17 @@ fn fault_reply(out: &Out, action: Action) -> Reply {
 /// Writes the journal entry (and the JSON log line), before the answer leaves.
 fn record(
     app: &App,
-    ctx: &mut RequestContext<'_>,
+    ctx: &RequestContext<'_>,
     reply: &Reply,
     trace: Trace,
     decision: Option<Decision>,
     started: Instant,
 ) {
-    // The caller's ids move into the entry: nothing reads them after it.
-    let (user_id, project_id) = match ctx.caller.take() {
-        Some(Ok(who)) => (Some(who.user_id), Some(who.project_id)),
-        _ => (None, None),
-    };
+    // The router's caller, or the edge's when a fault rule answered before the router ran.
+    let (user_id, project_id) = trace
+        .caller
+        .or_else(|| ctx.who().map(|w| (w.user_id.clone(), w.project_id.clone())))
+        .unzip();
     let entry = Entry {
         seq: 0,
         time: std::time::SystemTime::now(),

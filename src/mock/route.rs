@@ -14,6 +14,7 @@ use super::context::RequestContext;
 use super::keystone;
 use super::mutant::{self, Layer};
 use super::out::{Out, Reply};
+use crate::model::ApiError;
 use crate::operations::{self, Answer, Call, Operation};
 
 /// Methods this server knows; any other is answered 501, as the reference does.
@@ -55,15 +56,16 @@ pub(crate) fn handle(
     body: &[u8],
 ) -> Reply {
     let decoded = super::context::decoded(path);
-    let mut ctx = RequestContext::new(method, None, path, &decoded, query, headers);
-    handle_traced(app, &mut ctx, body, &mut Trace::default())
+    let ctx = RequestContext::new(method, None, path, &decoded, query, headers);
+    handle_traced(app, &ctx, body, &mut Trace::default())
 }
 
-/// What the journal learns while a request is answered: the operation and where the
-/// request departs from the documentation.
+/// What the journal learns while a request is answered: the operation, the caller's user
+/// and project ids, and where the request departs from the documentation.
 #[derive(Debug, Default)]
 pub(crate) struct Trace {
     pub(crate) operation: Option<&'static str>,
+    pub(crate) caller: Option<(String, String)>,
     pub(crate) problems: Vec<String>,
     /// Image data the edge still has to move: an upload to stream in, bytes to send.
     pub(crate) data: Option<DataAction>,
@@ -98,11 +100,11 @@ fn over_rate(app: &App, ctx: &RequestContext<'_>) -> Option<Reply> {
     Some(r)
 }
 
-/// Answers one request, noting in `trace` what the journal records. The caller is
-/// authenticated here for `/v2` paths unless the edge already did.
+/// Answers one request, noting in `trace` what the journal records. The caller of a `/v2`
+/// path is authenticated here, before routing, unless the edge already did.
 pub(crate) fn handle_traced(
     app: &App,
-    ctx: &mut RequestContext<'_>,
+    ctx: &RequestContext<'_>,
     body: &[u8],
     trace: &mut Trace,
 ) -> Reply {
@@ -148,20 +150,31 @@ pub(crate) fn handle_traced(
         .get("content-type")
         .and_then(|v| v.to_str().ok());
     trace.problems = conform::problems(&ctx.rows, ctx.method.as_str(), content_type, body);
-    if ctx.needs_token() {
-        ctx.authenticate(app);
-    }
-    let out = &ctx.out;
-    if let Some(Err(e)) = &ctx.caller {
-        // The auth layer answers before the one that adds request ids.
-        let mut r = out.unmarked().api_error(e);
-        r.headers_mut()
-            .insert("www-authenticate", app.www_authenticate.clone());
-        return r;
-    }
-    let (Some(who), false) = (ctx.who(), ctx.rows.is_empty()) else {
+    if !ctx.needs_token() {
+        // Every row is under `/v2`: nothing else is routed.
         return out.error(StatusCode::NOT_FOUND, "The resource could not be found.");
+    }
+    // The caller, before the path is routed: the edge's when it needed it, else looked up
+    // under the lock the answer is read with (no copy of the identity for a read).
+    let model = app.model.read();
+    let caller = match &ctx.caller {
+        Some(known) => known.as_ref().map_err(ApiError::clone),
+        None => mutant::authenticate(app.mutant, &model, ctx.token),
     };
+    let who = match caller {
+        Ok(who) => who,
+        Err(e) => {
+            // The auth layer answers before the one that adds request ids.
+            let mut r = out.unmarked().api_error(&e);
+            r.headers_mut()
+                .insert("www-authenticate", app.www_authenticate.clone());
+            return r;
+        }
+    };
+    trace.caller = Some((who.user_id.clone(), who.project_id.clone()));
+    if ctx.rows.is_empty() {
+        return out.error(StatusCode::NOT_FOUND, "The resource could not be found.");
+    }
     let Some((op, params)) = ctx.row() else {
         return out.not_allowed(&operations::allow(&ctx.rows));
     };
@@ -176,14 +189,33 @@ pub(crate) fn handle_traced(
         headers: ctx.headers,
         request_id: ctx.request_id(),
     };
-    let answer = match app.mutant.filter(|m| m.layer() == Layer::Rules) {
+    let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
+    let read = match rules_mutant {
+        None => op.answer_read(&model, &call),
+        Some(_) => None,
+    };
+    let answer = match read {
+        Some(answer) => answer,
+        // A row that writes takes the write lock, and so does any row under a rules mutant
+        // (it may bend state); they need their own copy of the identity.
         None => {
-            let read = op.answer_read(&app.model.read(), &call);
-            // A row that writes takes the write lock.
-            read.unwrap_or_else(|| op.answer(&mut app.model.write(), &call))
+            let who = who.clone();
+            drop(model);
+            let mut model = app.model.write();
+            let call = Call {
+                who: &who,
+                params,
+                query: &query,
+                body,
+                content_type,
+                headers: ctx.headers,
+                request_id: ctx.request_id(),
+            };
+            match rules_mutant {
+                Some(m) => mutant::answer(m, op, &mut model, &call),
+                None => op.answer(&mut model, &call),
+            }
         }
-        // Any row under a rules mutant takes the write lock: it may bend state.
-        Some(m) => mutant::answer(m, op, &mut app.model.write(), &call),
     };
     match answer {
         Ok(a) => reply(app, out, op, a, trace),
