@@ -126,6 +126,26 @@ impl Operation {
     pub(crate) fn names_member(&self) -> bool {
         self.path.contains("{member_id}")
     }
+
+    /// The row's answer to `call`: the one entry every caller of a row goes through (the
+    /// mock, its mutants, the fuzzer's predictions).
+    pub(crate) fn answer(&self, model: &mut Model, call: &Call) -> Outcome<Answer> {
+        match self.handler {
+            Handler::Write(f) => f(model, call),
+            Handler::Read(f) => f(model, call),
+            Handler::Document(name) => Ok(Answer::Schema(name)),
+        }
+    }
+
+    /// The answer of a row that only reads, which needs no write lock; `None` for a row
+    /// that writes.
+    pub(crate) fn answer_read(&self, model: &Model, call: &Call) -> Option<Outcome<Answer>> {
+        match self.handler {
+            Handler::Read(f) => Some(f(model, call)),
+            Handler::Document(name) => Some(Ok(Answer::Schema(name))),
+            Handler::Write(_) => None,
+        }
+    }
 }
 
 /// The parameters of `segments` under `template`, or `None` when it does not match.
@@ -222,14 +242,6 @@ pub(crate) fn media_type(op: &Operation) -> &'static str {
         Takes::Data => "application/octet-stream",
         _ => "application/json",
     }
-}
-
-/// Whether a request to `segments` with `method` carries image data, which the mock streams
-/// rather than reads whole.
-pub(crate) fn streams_body(method: &str, segments: &[&str]) -> bool {
-    matching(table(), segments)
-        .iter()
-        .any(|(op, _)| op.method == method && matches!(op.takes, Takes::Data))
 }
 
 /// The declarations of `specs/*.yaml`, one constant per spec (`SHOW_IMAGE` for

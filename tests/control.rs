@@ -759,3 +759,175 @@ async fn every_collection_is_in_snapshots_and_resets() {
         );
     }
 }
+
+/// The journal's entries for `method` on `path`, oldest first.
+async fn journaled(http: &reqwest::Client, base: &str, method: &str, path: &str) -> Vec<Value> {
+    let what = format!("requests?method={method}&path={path}");
+    let (status, seen) = control(http, reqwest::Method::GET, base, &what, None).await;
+    assert_eq!(status, 200, "{seen}");
+    seen["requests"].as_array().unwrap().clone()
+}
+
+/// The request id an answer carries.
+fn id_of(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("x-openstack-request-id")
+        .expect("the answer carries a request id")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Creates an image with `disk_format` and a bare container; its id.
+async fn create_formatted(http: &reqwest::Client, base: &str, disk_format: &str) -> String {
+    let r = http
+        .post(format!("{base}/v2/images"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({"name": "ids", "disk_format": disk_format, "container_format": "bare"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Checks that the answer `r` carries the client's id (or, without one, a minted id) and that
+/// the journal's last entry for `method path` has that id and the answer's status; the id.
+async fn same_id(
+    http: &reqwest::Client,
+    base: &str,
+    (method, path): (&str, &str),
+    client_id: Option<&str>,
+    r: &reqwest::Response,
+) -> String {
+    let answered = id_of(r);
+    match client_id {
+        Some(id) => assert_eq!(answered, id),
+        None => assert!(answered.starts_with("req-"), "{answered}"),
+    }
+    let entries = journaled(http, base, method, path).await;
+    let last = entries.last().expect("a journal entry");
+    assert_eq!(last["request_id"], answered, "{last}");
+    assert_eq!(last["status"], r.status().as_u16(), "{last}");
+    answered
+}
+
+#[tokio::test]
+async fn an_upload_refused_late_carries_the_requests_one_id_as_its_journal_entry_does() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let image = create_formatted(&http, &base, "qcow2").await;
+    let file = format!("/v2/images/{image}/file");
+    // Both refusals come once the body has streamed in: fewer bytes than declared (400), then
+    // bytes that are no qcow2 (415).
+    for (client_id, declared, status) in [
+        (Some("req-client-size"), Some("99"), 400),
+        (None, Some("99"), 400),
+        (Some("req-client-format"), None, 415),
+        (None, None, 415),
+    ] {
+        let mut req = http
+            .put(format!("{base}{file}"))
+            .header("x-auth-token", "owner-token")
+            .header("content-type", "application/octet-stream")
+            .body(vec![7u8; 64]);
+        if let Some(id) = client_id {
+            req = req.header("x-openstack-request-id", id);
+        }
+        if let Some(size) = declared {
+            req = req.header("x-openstack-image-size", size);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), status, "{client_id:?}");
+        same_id(&http, &base, ("PUT", &file), client_id, &r).await;
+    }
+    // An error the router gives, and a 500 a fault rule gives after the answer was made.
+    let missing = "/v2/images/00000000-0000-0000-0000-000000000000";
+    for client_id in [Some("req-client-404"), None] {
+        let mut req = http
+            .get(format!("{base}{missing}"))
+            .header("x-auth-token", "owner-token");
+        if let Some(id) = client_id {
+            req = req.header("x-openstack-request-id", id);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        same_id(&http, &base, ("GET", missing), client_id, &r).await;
+    }
+    let shown = format!("/v2/images/{image}");
+    add_rule(
+        &http,
+        &base,
+        json!({"method": "GET", "path": shown, "status": 500, "when": "after", "times": 1}),
+    )
+    .await;
+    let r = http
+        .get(format!("{base}{shown}"))
+        .header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    same_id(&http, &base, ("GET", &shown), None, &r).await;
+}
+
+#[tokio::test]
+async fn the_model_records_the_id_the_answer_and_the_journal_carry() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    let image = create_formatted(&http, &base, "raw").await;
+    let r = http
+        .put(format!("{base}/v2/images/{image}/stage"))
+        .header("x-auth-token", "owner-token")
+        .header("content-type", "application/octet-stream")
+        .body(vec![1u8; 32])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let import = format!("/v2/images/{image}/import");
+    let r = http
+        .post(format!("{base}{import}"))
+        .header("x-auth-token", "owner-token")
+        .json(&json!({"method": {"name": "glance-direct"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let minted = same_id(&http, &base, ("POST", &import), None, &r).await;
+    let tasks = owner_get(&http, format!("{base}/v2/images/{image}/tasks")).await;
+    assert_eq!(tasks["tasks"][0]["request_id"], minted, "{tasks}");
+}
+
+#[tokio::test]
+async fn a_v2_path_without_a_valid_token_is_refused_before_it_is_routed() {
+    let (mock, http) = start().await;
+    let base = mock.uri();
+    for token in [None, Some("bogus")] {
+        let mut req = http.get(format!("{base}/v2/foo"));
+        if let Some(t) = token {
+            req = req.header("x-auth-token", t);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{token:?}");
+        assert!(r.headers().contains_key("www-authenticate"), "{token:?}");
+    }
+    let r = http
+        .get(format!("{base}/v2/foo"))
+        .header("x-auth-token", "owner-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let entries = journaled(&http, &base, "GET", "/v2/foo").await;
+    let statuses: Vec<u64> = entries
+        .iter()
+        .map(|e| e["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [401, 401, 404]);
+    assert_eq!(entries[2]["persona"], "owner");
+    assert_eq!(entries[0]["persona"], Value::Null);
+}

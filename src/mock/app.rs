@@ -73,6 +73,18 @@ impl App {
         self
     }
 
+    /// A user id to its user name, as the journal's reader names callers (holds the model's
+    /// read lock while it lives).
+    pub(super) fn user_names(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        let model = self.model.read();
+        move |id| {
+            model
+                .identities()
+                .user_by_id(id)
+                .map(|(name, _)| name.to_string())
+        }
+    }
+
     /// Logs every request to stderr as one JSON line (tokens never appear).
     pub(crate) fn with_json_log(mut self, on: bool) -> App {
         self.log_json = on;

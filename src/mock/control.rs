@@ -10,11 +10,11 @@
 //! Answers are JSON; a refusal is `{"error": "..."}` with 400, 403, 404 or 405.
 
 use serde_json::{Value, json};
-use warp::http::{HeaderValue, Method, Response, StatusCode};
+use warp::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
 use super::app::App;
+use super::context::RequestContext;
 use super::faults::RuleSpec;
-use super::http::Request;
 use super::journal::Select;
 use super::out::Reply;
 use crate::model::Snapshot;
@@ -56,22 +56,20 @@ fn not_allowed(allow: &'static str) -> Reply {
 }
 
 /// Loopback callers are trusted; anyone else needs an admin token.
-fn permitted(app: &App, req: &Request<'_>) -> bool {
+fn permitted(app: &App, req: &RequestContext<'_>) -> bool {
     if req.peer.is_some_and(|p| p.ip().is_loopback()) {
         return true;
     }
-    let token = req
-        .headers
-        .get("x-auth-token")
-        .and_then(|v| v.to_str().ok());
     let model = app.model.read();
-    model.authenticate(token).is_ok_and(|who| who.is_admin())
+    model
+        .authenticate(req.token)
+        .is_ok_and(|who| who.is_admin())
 }
 
 /// Answers a control request.
-pub(crate) fn handle(app: &App, req: &Request<'_>, body: &[u8]) -> Reply {
+pub(crate) fn handle(app: &App, req: &RequestContext<'_>, body: &[u8]) -> Reply {
     if req.path == "/healthz" {
-        return match req.method {
+        return match *req.method {
             Method::GET | Method::HEAD => answer(StatusCode::OK, &json!({"status": "ok"})),
             _ => not_allowed("GET, HEAD"),
         };
@@ -83,7 +81,7 @@ pub(crate) fn handle(app: &App, req: &Request<'_>, body: &[u8]) -> Reply {
         );
     }
     let what = &req.path[CONTROL_PREFIX.len()..];
-    match (what, &req.method) {
+    match (what, req.method) {
         ("reset", &Method::POST) => reset(app),
         ("reset", _) => not_allowed("POST"),
         ("snapshot", &Method::GET) => {
@@ -93,7 +91,7 @@ pub(crate) fn handle(app: &App, req: &Request<'_>, body: &[u8]) -> Reply {
                 &serde_json::to_value(snap).unwrap_or_default(),
             )
         }
-        ("snapshot", &Method::PUT) => load_snapshot(app, req, body),
+        ("snapshot", &Method::PUT) => load_snapshot(app, req.headers, body),
         ("snapshot", _) => not_allowed("GET, PUT"),
         ("requests", &Method::GET) => requests(app, req.query),
         ("requests", &Method::DELETE) => {
@@ -127,30 +125,52 @@ fn reset(app: &App) -> Reply {
     }
 }
 
+/// Why a snapshot document sent to `PUT snapshot` cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SnapshotBodyError {
+    #[error("the YAML snapshot is not UTF-8")]
+    NotUtf8(#[source] std::str::Utf8Error),
+    #[error("the snapshot is not a YAML snapshot document")]
+    Yaml(#[source] serde_yaml::Error),
+    #[error("the snapshot is not a JSON snapshot document")]
+    Json(#[source] serde_json::Error),
+}
+
 /// Reads a snapshot document: YAML when the `Content-Type` says so, JSON otherwise.
-pub(crate) fn parse_snapshot(body: &[u8], yaml: bool) -> Result<Snapshot, String> {
+pub(crate) fn parse_snapshot(body: &[u8], yaml: bool) -> Result<Snapshot, SnapshotBodyError> {
     if yaml {
-        let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
-        serde_yaml::from_str(text).map_err(|e| e.to_string())
+        let text = std::str::from_utf8(body).map_err(SnapshotBodyError::NotUtf8)?;
+        serde_yaml::from_str(text).map_err(SnapshotBodyError::Yaml)
     } else {
-        serde_json::from_slice(body).map_err(|e| e.to_string())
+        serde_json::from_slice(body).map_err(SnapshotBodyError::Json)
     }
 }
 
-fn load_snapshot(app: &App, req: &Request<'_>, body: &[u8]) -> Reply {
-    let yaml = req
-        .headers
+/// `e` and its causes, each after a colon: what a client is told.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+fn load_snapshot(app: &App, headers: &HeaderMap, body: &[u8]) -> Reply {
+    let yaml = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.contains("yaml"));
     let snap = match parse_snapshot(body, yaml) {
         Ok(s) => s,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("snapshot: {e}")),
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, chain(&e)),
     };
     let mut model = app.model.write();
     match model.restore(&snap) {
         Ok(()) => done(),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, format!("snapshot: {e}")),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, format!("snapshot: {}", chain(&e))),
     }
 }
 
@@ -170,7 +190,7 @@ fn requests(app: &App, query: &str) -> Reply {
         };
         *slot = Some(v.into_owned());
     }
-    let (entries, dropped) = app.journal.read(&select);
+    let (entries, dropped) = app.journal.read(&select, app.user_names());
     answer(
         StatusCode::OK,
         &json!({"requests": entries, "dropped": dropped}),
@@ -192,9 +212,9 @@ fn add_fault(app: &App, body: &[u8]) -> Reply {
 mod tests {
     use warp::http::{HeaderMap, HeaderValue, Method};
 
-    use super::handle;
+    use super::{SnapshotBodyError, chain, handle, parse_snapshot};
     use crate::mock::app::App;
-    use crate::mock::http::Request;
+    use crate::mock::context::RequestContext;
     use crate::model::{Identities, Model, Rules};
 
     fn ask(app: &App, peer: &str, token: Option<&'static str>) -> u16 {
@@ -202,13 +222,15 @@ mod tests {
         if let Some(t) = token {
             headers.insert("x-auth-token", HeaderValue::from_static(t));
         }
-        let req = Request {
-            method: Method::GET,
-            peer: Some(peer.parse().unwrap()),
-            path: "/_sharecheck/snapshot",
-            query: "",
-            headers: &headers,
-        };
+        let path = "/_sharecheck/snapshot";
+        let req = RequestContext::new(
+            &Method::GET,
+            Some(peer.parse().unwrap()),
+            path,
+            path,
+            "",
+            &headers,
+        );
         handle(app, &req, b"").status().as_u16()
     }
 
@@ -222,5 +244,25 @@ mod tests {
         assert_eq!(ask(&app, "10.1.2.3:5000", Some("owner-token")), 403);
         assert_eq!(ask(&app, "10.1.2.3:5000", Some("bogus")), 403);
         assert_eq!(ask(&app, "10.1.2.3:5000", Some("admin-token")), 200);
+    }
+
+    #[test]
+    fn an_unreadable_snapshot_names_its_format_and_the_cause() {
+        let e = parse_snapshot(b"{", false).unwrap_err();
+        assert!(matches!(e, SnapshotBodyError::Json(_)), "{e:?}");
+        let told = chain(&e);
+        assert!(
+            told.starts_with("the snapshot is not a JSON snapshot document: "),
+            "{told}"
+        );
+        assert!(told.contains("EOF"), "{told}");
+        // The message names no cause itself: the chain adds it once.
+        assert!(!e.to_string().contains("EOF"), "{e}");
+        let e = parse_snapshot(&[0xff, b':'], true).unwrap_err();
+        assert!(matches!(e, SnapshotBodyError::NotUtf8(_)), "{e:?}");
+        assert!(matches!(
+            parse_snapshot(b"images: 3", true),
+            Err(SnapshotBodyError::Yaml(_))
+        ));
     }
 }

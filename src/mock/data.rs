@@ -5,30 +5,30 @@
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use futures_util::stream::BoxStream;
-use warp::http::{HeaderMap, StatusCode};
+use warp::http::StatusCode;
 use warp::reply::Reply as _;
 
 use super::app::App;
 use super::blobs::{BlobWriter, Blobs};
-use super::out::{Out, Reply, out_for};
+use super::out::{Out, Reply};
 use crate::model::{Digester, PARALLEL_BYTES, Upload};
 
 /// Streams an upload's body into blob `up.blob` and ends the upload: `ok` when the model
-/// accepts the data, else its refusal (the image back to `queued`, the blob dropped).
+/// accepts the data, else its refusal (the image back to `queued`, the blob dropped), built by
+/// `out`, the request's, so that a late refusal carries the request's id.
 pub(super) async fn receive(
     app: &App,
-    headers: &HeaderMap,
+    out: &Out,
     up: Upload,
     stream: BoxStream<'static, Result<Bytes, warp::Error>>,
     ok: Reply,
 ) -> Reply {
-    let out = out_for(headers);
     let blobs = app.model.blobs().clone();
     let digest = match take_in(&blobs, &up, stream).await {
         Ok(d) => d,
         Err(refusal) => {
             app.model.write().abort_upload(&up);
-            return refusal(&out);
+            return refusal(out);
         }
     };
     let ended = app.model.write().finish_upload(&up, digest.finish());
@@ -110,7 +110,7 @@ fn storage(e: std::io::Error) -> Refusal {
 /// store has no such blob (as the reference answers when its store lost the data).
 pub(super) fn send(
     app: &App,
-    headers: &HeaderMap,
+    out: &Out,
     head: Reply,
     blob: u64,
     offset: u64,
@@ -124,10 +124,8 @@ pub(super) fn send(
             *r.headers_mut() = parts.headers;
             r
         }
-        Ok(None) => out_for(headers)
-            .empty(StatusCode::NO_CONTENT)
-            .into_response(),
-        Err(e) => out_for(headers)
+        Ok(None) => out.empty(StatusCode::NO_CONTENT).into_response(),
+        Err(e) => out
             .error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &format!("The image data could not be read: {e}"),

@@ -135,45 +135,67 @@ pub(crate) fn path_matches(pattern: &str, path: &str) -> bool {
     }
 }
 
-fn check(spec: &RuleSpec) -> Result<Action, String> {
+/// The longest latency a rule may ask for, in milliseconds.
+const MAX_LATENCY_MS: u64 = 60_000;
+
+/// Why a fault rule is refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub(crate) enum RuleError {
+    #[error("give at most one of status, reset and truncate")]
+    TwoActions,
+    #[error("probability {0} is not between 0 and 1")]
+    Probability(f64),
+    #[error("latency_ms: min {min} is above max {max}")]
+    LatencyRange { min: u64, max: u64 },
+    #[error("latency_ms is at most {MAX_LATENCY_MS}")]
+    LatencyTooLong,
+    #[error("retry_after goes with a status")]
+    RetryAfterAlone,
+    #[error("status {0} is not a 5xx")]
+    NotServerError(u16),
+    #[error("a rule needs a status, reset, truncate or latency_ms")]
+    NoAction,
+}
+
+fn check(spec: &RuleSpec) -> Result<Action, RuleError> {
     let chosen = [spec.status.is_some(), spec.reset, spec.truncate];
     if chosen.iter().filter(|c| **c).count() > 1 {
-        return Err("give at most one of status, reset and truncate".into());
+        return Err(RuleError::TwoActions);
     }
     if let Some(p) = spec.probability
         && !(0.0..=1.0).contains(&p)
     {
-        return Err(format!("probability {p} is not between 0 and 1"));
+        return Err(RuleError::Probability(p));
     }
     if let Some(Latency::Uniform { min, max }) = spec.latency_ms
         && min > max
     {
-        return Err(format!("latency_ms: min {min} is above max {max}"));
+        return Err(RuleError::LatencyRange { min, max });
     }
     if spec.latency_ms.is_some_and(|l| match l {
-        Latency::Fixed(ms) | Latency::Uniform { max: ms, .. } => ms > 60_000,
+        Latency::Fixed(ms) | Latency::Uniform { max: ms, .. } => ms > MAX_LATENCY_MS,
     }) {
-        return Err("latency_ms is at most 60000".into());
+        return Err(RuleError::LatencyTooLong);
     }
     if spec.retry_after.is_some() && spec.status.is_none() {
-        return Err("retry_after goes with a status".into());
+        return Err(RuleError::RetryAfterAlone);
     }
     Ok(match (spec.status, spec.reset, spec.truncate) {
         (Some(code), _, _) if (500..=599).contains(&code) => Action::Status {
             code,
             retry_after: spec.retry_after.or((code == 503).then_some(1)),
         },
-        (Some(code), _, _) => return Err(format!("status {code} is not a 5xx")),
+        (Some(code), _, _) => return Err(RuleError::NotServerError(code)),
         (None, true, _) => Action::Reset,
         (None, _, true) => Action::Truncate,
         (None, false, false) if spec.latency_ms.is_some() => Action::Delay,
-        _ => return Err("a rule needs a status, reset, truncate or latency_ms".into()),
+        _ => return Err(RuleError::NoAction),
     })
 }
 
 impl Faults {
     /// Adds a rule; its id, or what is wrong with it.
-    pub(crate) fn add(&self, spec: RuleSpec) -> Result<u64, String> {
+    pub(crate) fn add(&self, spec: RuleSpec) -> Result<u64, RuleError> {
         let action = check(&spec)?;
         let mut rules = self.rules.lock().expect("fault rules lock");
         rules.0 += 1;
@@ -218,21 +240,16 @@ impl Faults {
         self.count.load(Ordering::Acquire) > 0
     }
 
-    /// Whether some rule names a persona (the caller then has to be known to decide).
-    pub(crate) fn needs_caller(&self) -> bool {
-        self.any()
-            && self
-                .rules
-                .lock()
-                .expect("fault rules lock")
-                .1
-                .iter()
-                .any(|r| r.spec.persona.is_some())
-    }
-
-    /// The first rule matching the request decides (and counts the hit); `names` are the
-    /// caller's user name, user id and project id. A rule whose count runs out retires.
-    pub(crate) fn decide(&self, method: &str, path: &str, names: &[&str]) -> Option<Decision> {
+    /// The first rule matching the request decides (and counts the hit), under one lock
+    /// acquisition; `names_caller` says whether a rule's persona (a user name, user id or
+    /// project id) is the caller, and is asked only of rules that name one. A rule whose
+    /// count runs out retires.
+    pub(crate) fn decide(
+        &self,
+        method: &str,
+        path: &str,
+        names_caller: &mut dyn FnMut(&str) -> bool,
+    ) -> Option<Decision> {
         if !self.any() {
             return None;
         }
@@ -243,7 +260,7 @@ impl Faults {
                 .as_deref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && s.path.as_deref().is_none_or(|p| path_matches(p, path))
-                && s.persona.as_deref().is_none_or(|p| names.contains(&p))
+                && s.persona.as_deref().is_none_or(&mut *names_caller)
                 && s.probability.is_none_or(|p| r.rng.random_bool(p))
         })?;
         let rule = &mut rules.1[i];
@@ -275,6 +292,11 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
+    /// The rules' decision for a caller known by `names`.
+    fn decide(f: &Faults, method: &str, path: &str, names: &[&str]) -> Option<Decision> {
+        f.decide(method, path, &mut |p| names.contains(&p))
+    }
+
     #[test]
     fn patterns_match_by_segment() {
         assert!(path_matches(
@@ -295,7 +317,7 @@ mod tests {
     #[test]
     fn the_first_matching_rule_decides_and_retires_after_times() {
         let f = Faults::default();
-        assert_eq!(f.decide("GET", "/v2/images", &[]), None);
+        assert_eq!(decide(&f, "GET", "/v2/images", &[]), None);
         let a = f
             .add(spec(
                 r#"{"method": "POST", "path": "/v2/images/*/members", "status": 503, "times": 2}"#,
@@ -305,9 +327,7 @@ mod tests {
             r#"{"persona": "member", "reset": true, "when": "after"}"#,
         ))
         .unwrap();
-        let d = f
-            .decide("post", "/v2/images/x/members", &["owner"])
-            .unwrap();
+        let d = decide(&f, "post", "/v2/images/x/members", &["owner"]).unwrap();
         assert_eq!(d.rule, a);
         assert_eq!(
             d.action,
@@ -317,27 +337,39 @@ mod tests {
             }
         );
         assert_eq!(d.when, When::Before);
-        assert!(
-            f.decide("GET", "/v2/images/x/members", &["owner"])
-                .is_none()
-        );
+        assert!(decide(&f, "GET", "/v2/images/x/members", &["owner"]).is_none());
         assert_eq!(
-            f.decide("POST", "/v2/images/x/members", &["owner"])
+            decide(&f, "POST", "/v2/images/x/members", &["owner"])
                 .unwrap()
                 .rule,
             a
         );
         // The first rule has retired; the persona rule is left.
-        assert!(
-            f.decide("POST", "/v2/images/x/members", &["owner"])
-                .is_none()
-        );
-        let d = f
-            .decide("GET", "/v2/images", &["member", "user-member"])
-            .unwrap();
+        assert!(decide(&f, "POST", "/v2/images/x/members", &["owner"]).is_none());
+        let d = decide(&f, "GET", "/v2/images", &["member", "user-member"]).unwrap();
         assert_eq!((d.action, d.when), (Action::Reset, When::After));
         f.clear();
         assert!(!f.any());
+    }
+
+    #[test]
+    fn the_caller_is_asked_about_only_by_rules_naming_a_persona() {
+        let f = Faults::default();
+        f.add(spec(r#"{"path": "/v2/images", "status": 500}"#))
+            .unwrap();
+        let mut asked = Vec::new();
+        let mut names_member = |p: &str| {
+            asked.push(p.to_string());
+            p == "member"
+        };
+        assert!(f.decide("GET", "/v2/images", &mut names_member).is_some());
+        f.add(spec(r#"{"persona": "member", "status": 503}"#))
+            .unwrap();
+        f.add(spec(r#"{"persona": "owner", "status": 502}"#))
+            .unwrap();
+        let d = f.decide("GET", "/v2/other", &mut names_member).unwrap();
+        assert_eq!(d.action.describe(), "status 503");
+        assert_eq!(asked, ["member"]);
     }
 
     #[test]
@@ -349,7 +381,7 @@ mod tests {
             )))
             .unwrap();
             (0..40)
-                .map(|_| f.decide("GET", "/", &[]).map(|d| d.latency))
+                .map(|_| decide(&f, "GET", "/", &[]).map(|d| d.latency))
                 .collect::<Vec<_>>()
         };
         let one = draws(7);
@@ -374,7 +406,7 @@ mod tests {
             (r#"{"status": 500, "probability": 2}"#, "between 0 and 1"),
             (r#"{"reset": true, "retry_after": 3}"#, "goes with a status"),
         ] {
-            let e = f.add(spec(json)).unwrap_err();
+            let e = f.add(spec(json)).unwrap_err().to_string();
             assert!(e.contains(says), "{json}: {e}");
         }
         assert!(serde_json::from_str::<RuleSpec>(r#"{"colour": 1}"#).is_err());

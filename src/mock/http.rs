@@ -14,13 +14,14 @@ use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Reply as _;
 
 use super::app::App;
+use super::context::{RequestContext, decoded};
 use super::control;
 use super::data;
 use super::faults::{Action, Decision, When};
 use super::journal::{Entry, kept};
 use super::mutant::{self, Layer};
-use super::out::{Reply, out_for, plain, text_error};
-use super::route::{DataAction, Trace, carries_data, handle_traced};
+use super::out::{Out, Reply, plain, text_error};
+use super::route::{DataAction, Trace, handle_traced};
 use super::{DRAIN_BYTES, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 
 /// The largest body the control API reads (a snapshot of many images).
@@ -51,30 +52,27 @@ pub(crate) fn filter(
                   body| {
                 let app = Arc::clone(&app);
                 async move {
-                    let control = control::owns(path.as_str());
+                    let path = path.as_str();
+                    let decoded = decoded(path);
+                    let mut ctx =
+                        RequestContext::new(&method, peer, path, &decoded, &query, &headers);
+                    let control = control::owns(path);
                     let cap = if control {
                         CONTROL_BODY_BYTES
                     } else {
                         MAX_BODY_BYTES
                     };
-                    let body = if !control && carries_data(&method, path.as_str()) {
+                    let body = if !control && ctx.carries_data() {
                         Body::Stream(boxed(body))
                     } else {
                         read_body(body, declared_length(&headers), cap).await
                     };
-                    let req = Request {
-                        method,
-                        peer,
-                        path: path.as_str(),
-                        query: &query,
-                        headers: &headers,
-                    };
                     if control {
                         let reply = match &body {
-                            Body::Read(b) => control::handle(&app, &req, b),
-                            _ => limits(req.path, req.query, req.headers, &body).unwrap_or_else(
-                                || plain(StatusCode::BAD_REQUEST, "unreadable request body"),
-                            ),
+                            Body::Read(b) => control::handle(&app, &ctx, b),
+                            _ => limits(&ctx, &body).unwrap_or_else(|| {
+                                plain(StatusCode::BAD_REQUEST, "unreadable request body")
+                            }),
                         };
                         return match app.model.settled().await {
                             Ok(()) => reply.into_response(),
@@ -83,7 +81,7 @@ pub(crate) fn filter(
                             }
                         };
                     }
-                    serve(&app, &req, body).await
+                    serve(&app, &mut ctx, body).await
                 }
             },
         )
@@ -96,22 +94,14 @@ pub(crate) fn filter(
         .unify()
 }
 
-/// A request as the edge sees it, the body aside.
-pub(crate) struct Request<'a> {
-    pub(crate) method: Method,
-    pub(crate) peer: Option<SocketAddr>,
-    pub(crate) path: &'a str,
-    pub(crate) query: &'a str,
-    pub(crate) headers: &'a HeaderMap,
-}
-
-/// One image API request: limits, the fault rules (latency, then a fault before or after the
-/// change), the answer, the journal, the wire.
-async fn serve(app: &App, req: &Request<'_>, body: Body) -> warp::reply::Response {
+/// One image API request: limits, the caller, the fault rules (latency, then a fault before
+/// or after the change), the answer, the journal, the wire. Every answer is built with the
+/// context's one request id.
+async fn serve(app: &App, ctx: &mut RequestContext<'_>, body: Body) -> warp::reply::Response {
     let started = Instant::now();
     let mut trace = Trace::default();
-    let refusal = limits(req.path, req.query, req.headers, &body);
-    let decision = refusal.is_none().then(|| decide(app, req)).flatten();
+    let refusal = limits(ctx, &body);
+    let decision = refusal.is_none().then(|| decide(app, ctx)).flatten();
     if let Some(d) = decision
         && !d.latency.is_zero()
     {
@@ -120,24 +110,16 @@ async fn serve(app: &App, req: &Request<'_>, body: Body) -> warp::reply::Respons
     let strikes = |when: When| decision.filter(|d| d.when == when && d.action != Action::Delay);
     let reply = match (refusal, strikes(When::Before)) {
         (Some(refusal), _) => refusal,
-        (None, Some(d)) => fault_reply(req.headers, d.action),
+        (None, Some(d)) => fault_reply(&ctx.out, d.action),
         (None, None) => {
             let bytes = match &body {
                 Body::Read(b) => b.as_slice(),
                 _ => &[],
             };
-            let reply = handle_traced(
-                app,
-                &req.method,
-                req.path,
-                req.query,
-                req.headers,
-                bytes,
-                &mut trace,
-            );
+            let reply = handle_traced(app, ctx, bytes, &mut trace);
             let reply = match (trace.data.take(), body) {
                 (Some(DataAction::Upload(up)), Body::Stream(stream)) => {
-                    data::receive(app, req.headers, up, stream, reply).await
+                    data::receive(app, &ctx.out, up, stream, reply).await
                 }
                 (Some(send @ DataAction::Send { .. }), _) => {
                     trace.data = Some(send);
@@ -148,58 +130,55 @@ async fn serve(app: &App, req: &Request<'_>, body: Body) -> warp::reply::Respons
             // The answer waits for the store: what it shows is on disk (or it is a 500).
             let reply = match app.model.settled_for(trace.read_of.as_deref()).await {
                 Ok(()) => reply,
-                Err(why) => out_for(req.headers).error(StatusCode::INTERNAL_SERVER_ERROR, &why),
+                Err(why) => ctx.out.error(StatusCode::INTERNAL_SERVER_ERROR, &why),
             };
             match strikes(When::After) {
-                Some(d) => fault_reply(req.headers, d.action),
+                Some(d) => fault_reply(&ctx.out, d.action),
                 None => reply,
             }
         }
     };
     let reply = match app.mutant {
         Some(m) if m.layer() == Layer::Http => {
-            mutant::reply(m, &req.method, req.path, reply, text_error)
+            mutant::reply(m, ctx.method, ctx.path, reply, text_error)
         }
         _ => reply,
     };
     let send = trace.data.take();
-    record(app, req, &reply, trace, decision, started);
+    record(app, ctx, &reply, trace, decision, started);
     match (send, decision.map(|d| d.action)) {
         (Some(DataAction::Send { blob, offset, len }), None) => {
-            data::send(app, req.headers, reply, blob, offset, len)
+            data::send(app, &ctx.out, reply, blob, offset, len)
         }
         (_, action) => wire(reply, action),
     }
 }
 
-/// What the fault rules decide for `req` (the caller is looked up only when a rule names one).
-fn decide(app: &App, req: &Request<'_>) -> Option<Decision> {
+/// What the fault rules decide for the request (the caller is authenticated only when a rule
+/// names a persona, and its user name looked up only when no id matches).
+fn decide(app: &App, ctx: &mut RequestContext<'_>) -> Option<Decision> {
     if !app.faults.any() {
         return None;
     }
-    let mut names: Vec<String> = Vec::new();
-    if app.faults.needs_caller()
-        && let Some(token) = req
-            .headers
-            .get("x-auth-token")
-            .and_then(|v| v.to_str().ok())
-    {
-        let model = app.model.read();
-        if let Ok(who) = model.authenticate(Some(token)) {
-            names.push(who.user_id.clone());
-            names.push(who.project_id.clone());
-            if let Some((name, _)) = model.identities().user_by_id(&who.user_id) {
-                names.push(name.to_string());
-            }
-        }
-    }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    app.faults.decide(req.method.as_str(), req.path, &names)
+    let (method, path) = (ctx.method.as_str(), ctx.path);
+    let mut names_caller = |persona: &str| {
+        ctx.authenticate(app);
+        ctx.who().is_some_and(|who| {
+            who.user_id == persona
+                || who.project_id == persona
+                || app
+                    .model
+                    .read()
+                    .identities()
+                    .user_by_id(&who.user_id)
+                    .is_some_and(|(name, _)| name == persona)
+        })
+    };
+    app.faults.decide(method, path, &mut names_caller)
 }
 
 /// The answer an injected status gives (reset and truncate keep the honest reply, to cut).
-fn fault_reply(headers: &HeaderMap, action: Action) -> Reply {
-    let out = out_for(headers);
+fn fault_reply(out: &Out, action: Action) -> Reply {
     match action {
         Action::Status { code, retry_after } => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -220,21 +199,27 @@ fn fault_reply(headers: &HeaderMap, action: Action) -> Reply {
 /// Writes the journal entry (and the JSON log line), before the answer leaves.
 fn record(
     app: &App,
-    req: &Request<'_>,
+    ctx: &RequestContext<'_>,
     reply: &Reply,
     trace: Trace,
     decision: Option<Decision>,
     started: Instant,
 ) {
+    // The router's caller, or the edge's when a fault rule answered before the router ran.
+    let (user_id, project_id) = trace
+        .caller
+        .or_else(|| ctx.who().map(|w| (w.user_id.clone(), w.project_id.clone())))
+        .unzip();
     let entry = Entry {
         seq: 0,
         time: std::time::SystemTime::now(),
-        method: req.method.to_string(),
-        path: kept(req.path),
-        query: kept(req.query),
-        persona: trace.persona.or_else(|| trace.user_id.clone()),
-        user_id: trace.user_id,
-        project_id: trace.project_id,
+        method: ctx.method.to_string(),
+        path: kept(ctx.path),
+        query: kept(ctx.query),
+        request_id: ctx.request_id().to_string(),
+        persona: None,
+        user_id,
+        project_id,
         operation: trace.operation,
         status: reply.status().as_u16(),
         documented: trace.problems.is_empty(),
@@ -243,7 +228,7 @@ fn record(
         micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
     };
     if app.log_json
-        && let Ok(line) = serde_json::to_string(&entry)
+        && let Ok(line) = serde_json::to_string(&entry.clone().named(&app.user_names()))
     {
         eprintln!("{line}");
     }
@@ -360,9 +345,9 @@ where
 
 /// The request limits, checked before anything else: request target (414), head (431),
 /// body (413). Refusals store nothing.
-fn limits(path: &str, query: &str, headers: &HeaderMap, body: &Body) -> Option<Reply> {
-    // Built only for a refusal: most requests pass.
-    let out = || out_for(headers);
+fn limits(ctx: &RequestContext<'_>, body: &Body) -> Option<Reply> {
+    let (path, query, headers) = (ctx.path, ctx.query, ctx.headers);
+    let out = || &ctx.out;
     let target = path.len() + if query.is_empty() { 0 } else { query.len() + 1 };
     if target > MAX_URI_BYTES {
         return Some(out().error(

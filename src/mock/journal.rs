@@ -1,6 +1,7 @@
 //! The request journal: what the mock was asked and what it answered, in order, readable the
 //! moment an answer leaves (an entry is written before the response is handed to the
-//! connection). Tokens are never kept; the caller is named by user and project.
+//! connection). Tokens are never kept; the caller is kept by user and project id, and named
+//! (its user name) only when the journal is read.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -33,8 +34,11 @@ pub(crate) struct Entry {
     pub(crate) path: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub(crate) query: String,
+    /// The request's id: the client's `x-openstack-request-id`, or the one the mock minted
+    /// (the answers that carry an id carry this one).
+    pub(crate) request_id: String,
     /// The caller's user name (or id, when the user is not in the identities); `None` for a
-    /// request without a valid token.
+    /// request without a valid token. Filled in when the journal is read ([`Entry::named`]).
     pub(crate) persona: Option<String>,
     pub(crate) user_id: Option<String>,
     pub(crate) project_id: Option<String>,
@@ -53,6 +57,17 @@ pub(crate) struct Entry {
     pub(crate) micros: u64,
 }
 
+impl Entry {
+    /// The entry with `persona` filled in: the name `name_of` gives the user id, or the id.
+    pub(crate) fn named(mut self, name_of: &impl Fn(&str) -> Option<String>) -> Entry {
+        self.persona = self
+            .user_id
+            .as_deref()
+            .map(|id| name_of(id).unwrap_or_else(|| id.to_string()));
+        self
+    }
+}
+
 fn rfc3339_micros<S: serde::Serializer>(
     t: &std::time::SystemTime,
     s: S,
@@ -69,7 +84,8 @@ pub(crate) struct Select {
 }
 
 impl Select {
-    fn keeps(&self, e: &Entry) -> bool {
+    /// Whether the method and path select `e` (the persona is known only once it is named).
+    fn keeps_request(&self, e: &Entry) -> bool {
         self.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
@@ -77,11 +93,15 @@ impl Select {
                 .path
                 .as_deref()
                 .is_none_or(|p| super::faults::path_matches(p, &e.path))
-            && self.persona.as_deref().is_none_or(|p| {
-                [&e.persona, &e.user_id, &e.project_id]
-                    .iter()
-                    .any(|v| v.as_deref() == Some(p))
-            })
+    }
+
+    /// Whether the persona selects the named entry `e`.
+    fn keeps_caller(&self, e: &Entry) -> bool {
+        self.persona.as_deref().is_none_or(|p| {
+            [&e.persona, &e.user_id, &e.project_id]
+                .iter()
+                .any(|v| v.as_deref() == Some(p))
+        })
     }
 }
 
@@ -111,16 +131,29 @@ impl Journal {
         inner.entries.push_back(entry);
     }
 
-    /// The entries `select` keeps, oldest first, and how many were dropped for space.
-    pub(crate) fn read(&self, select: &Select) -> (Vec<Entry>, u64) {
-        let inner = self.inner.lock().expect("journal lock");
-        let kept = inner
-            .entries
-            .iter()
-            .filter(|e| select.keeps(e))
-            .cloned()
+    /// The entries `select` keeps, oldest first, each named by `name_of` (a user id to its
+    /// user name), and how many were dropped for space.
+    pub(crate) fn read(
+        &self,
+        select: &Select,
+        name_of: impl Fn(&str) -> Option<String>,
+    ) -> (Vec<Entry>, u64) {
+        let (picked, dropped) = {
+            let inner = self.inner.lock().expect("journal lock");
+            let picked: Vec<Entry> = inner
+                .entries
+                .iter()
+                .filter(|e| select.keeps_request(e))
+                .cloned()
+                .collect();
+            (picked, inner.dropped)
+        };
+        let kept = picked
+            .into_iter()
+            .map(|e| e.named(&name_of))
+            .filter(|e| select.keeps_caller(e))
             .collect();
-        (kept, inner.dropped)
+        (kept, dropped)
     }
 
     /// Empties the journal; numbering goes on.
@@ -142,7 +175,8 @@ mod tests {
             method: method.into(),
             path: path.into(),
             query: String::new(),
-            persona: Some(persona.into()),
+            request_id: format!("req-{persona}"),
+            persona: None,
             user_id: Some(format!("user-{persona}")),
             project_id: Some(format!("proj-{persona}")),
             operation: None,
@@ -152,6 +186,13 @@ mod tests {
             fault: None,
             micros: 0,
         }
+    }
+
+    /// Names as the identities would: `user-NAME` is user NAME.
+    fn named(id: &str) -> Option<String> {
+        id.strip_prefix("user-")
+            .filter(|n| *n != "ghost")
+            .map(str::to_string)
     }
 
     #[test]
@@ -169,7 +210,7 @@ mod tests {
         for _ in 0..JOURNAL_CAPACITY + 3 {
             j.push(entry("GET", "/v2/images", "owner"));
         }
-        let (all, dropped) = j.read(&Select::default());
+        let (all, dropped) = j.read(&Select::default(), named);
         assert_eq!((all.len(), dropped), (JOURNAL_CAPACITY, 3));
         assert_eq!(all[0].seq, 4);
     }
@@ -180,8 +221,10 @@ mod tests {
         j.push(entry("GET", "/v2/images", "owner"));
         j.push(entry("POST", "/v2/images/abc/members", "member"));
         j.push(entry("GET", "/v2/images/abc/members", "owner"));
-        let (all, dropped) = j.read(&Select::default());
+        let (all, dropped) = j.read(&Select::default(), named);
         assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(all[1].persona.as_deref(), Some("member"));
+        assert_eq!(all[1].request_id, "req-member");
         assert_eq!(dropped, 0);
         let by = |method: Option<&str>, path: Option<&str>, persona: Option<&str>| {
             let select = Select {
@@ -189,7 +232,11 @@ mod tests {
                 path: path.map(Into::into),
                 persona: persona.map(Into::into),
             };
-            j.read(&select).0.iter().map(|e| e.seq).collect::<Vec<_>>()
+            j.read(&select, named)
+                .0
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>()
         };
         assert_eq!(by(Some("get"), None, None), [1, 3]);
         assert_eq!(by(None, Some("/v2/images/*/members"), None), [2, 3]);
@@ -200,8 +247,24 @@ mod tests {
             [3]
         );
         j.clear();
-        assert!(j.read(&Select::default()).0.is_empty());
+        assert!(j.read(&Select::default(), named).0.is_empty());
         j.push(entry("GET", "/v2/images", "owner"));
-        assert_eq!(j.read(&Select::default()).0[0].seq, 4);
+        assert_eq!(j.read(&Select::default(), named).0[0].seq, 4);
+    }
+
+    #[test]
+    fn a_user_without_a_name_is_named_by_id() {
+        let j = Journal::default();
+        j.push(entry("GET", "/v2/images", "ghost"));
+        let (all, _) = j.read(&Select::default(), |_| None);
+        assert_eq!(all[0].persona.as_deref(), Some("user-ghost"));
+        let select = Select {
+            persona: Some("user-ghost".into()),
+            ..Select::default()
+        };
+        assert_eq!(j.read(&select, |_| None).0.len(), 1);
+        let mut anonymous = entry("GET", "/v2/images", "x");
+        anonymous.user_id = None;
+        assert_eq!(anonymous.named(&named).persona, None);
     }
 }

@@ -1,6 +1,7 @@
 //! The mock image service: a thin warp layer over [`crate::model::Model`].
 //!
-//! `http` is the edge (body limits, fault rules, journal, the wire); `route` turns image API
+//! `http` is the edge (body limits, fault rules, journal, the wire), which reads each request
+//! once into a `context::RequestContext` (segments, rows, caller, request id); `route` turns image API
 //! requests into model calls and `out` writes the reference's responses (status, error
 //! format chosen by `Accept`, `Allow`, `x-openstack-request-id`, `WWW-Authenticate`);
 //! `control` is the control API (`/_sharecheck/`: reset, snapshot, journal, fault rules) and
@@ -12,6 +13,7 @@ mod accept;
 mod app;
 mod blobs;
 mod conform;
+mod context;
 mod control;
 mod data;
 mod documents;

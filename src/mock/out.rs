@@ -27,12 +27,22 @@ pub(super) fn format_of(headers: &HeaderMap) -> Format {
 }
 
 /// Builds responses for one request: the request id and error format are fixed up front.
+#[derive(Clone, Debug)]
 pub(super) struct Out {
     pub(super) request_id: Option<HeaderValue>,
     pub(super) format: Format,
 }
 
 impl Out {
+    /// The same builder for answers that carry no request id (version discovery, OPTIONS,
+    /// and the auth layer's 401, which the reference sends before it adds ids).
+    pub(super) fn unmarked(&self) -> Out {
+        Out {
+            request_id: None,
+            format: self.format,
+        }
+    }
+
     pub(super) fn finish(&self, mut r: Reply) -> Reply {
         if let Some(id) = &self.request_id {
             r.headers_mut().insert("x-openstack-request-id", id.clone());
@@ -153,7 +163,9 @@ pub(super) fn request_id(headers: &HeaderMap) -> HeaderValue {
             HeaderValue::from_bytes(&buf).expect("ascii")
         })
 }
-/// The response builder for a request: request id and error format.
+
+/// The response builder for a request: request id and error format. The edge builds it once
+/// per request (in its `RequestContext`), so every answer has the same id.
 pub(super) fn out_for(headers: &HeaderMap) -> Out {
     Out {
         request_id: Some(request_id(headers)),

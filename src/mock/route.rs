@@ -1,27 +1,21 @@
-//! The image API: a request's path against the operation table, the caller against the
-//! model, and the row's model call under the lock. In order: fault header → rate limit
-//! (member resources) → OPTIONS and unknown methods → Keystone (`/v3`) and version discovery
-//! → auth (401 + `WWW-Authenticate`) → the matching rows (none: 404; none with the method:
-//! 405 + `Allow`) → the model call (read lock for `Handler::Read`) → the reply.
+//! The image API: a request's matched rows and caller (read once at the edge, in
+//! [`RequestContext`]) to the row's model call under the lock. In order: fault header → rate
+//! limit (member resources) → OPTIONS and unknown methods → Keystone (`/v3`) and version
+//! discovery → auth for every `/v2` path (401 + `WWW-Authenticate`, before routing, as the
+//! reference's auth middleware) → the matching rows (none: 404; none with the method: 405 +
+//! `Allow`) → the model call (read lock for a row that only reads) → the reply.
 
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::FAULT_HEADER;
 use super::app::App;
 use super::conform;
+use super::context::RequestContext;
 use super::keystone;
 use super::mutant::{self, Layer};
-use super::out::{Out, Reply, out_for};
+use super::out::{Out, Reply};
+use crate::model::ApiError;
 use crate::operations::{self, Answer, Call, Handler, Operation};
-
-/// The path percent-decoded before it is split into segments, as the reference routes: an
-/// encoded `/` (`%2F`) separates segments like a plain one. Borrowed when nothing is encoded.
-fn decoded(path: &str) -> std::borrow::Cow<'_, str> {
-    if !path.contains('%') {
-        return std::borrow::Cow::Borrowed(path);
-    }
-    percent_encoding::percent_decode_str(path).decode_utf8_lossy()
-}
 
 /// Methods this server knows; any other is answered 501, as the reference does.
 const KNOWN_METHODS: &[&str] = &[
@@ -51,7 +45,7 @@ fn fault(app: &App, out: &Out, headers: &HeaderMap) -> Option<Reply> {
     }
 }
 
-/// Answers one request.
+/// Answers one request (unit tests: the edge's context built here).
 #[cfg(test)]
 pub(crate) fn handle(
     app: &App,
@@ -61,25 +55,17 @@ pub(crate) fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Reply {
-    handle_traced(
-        app,
-        method,
-        path,
-        query,
-        headers,
-        body,
-        &mut Trace::default(),
-    )
+    let decoded = super::context::decoded(path);
+    let ctx = RequestContext::new(method, None, path, &decoded, query, headers);
+    handle_traced(app, &ctx, body, &mut Trace::default())
 }
 
-/// What the journal learns while a request is answered: the operation, the caller and where
-/// the request departs from the documentation.
+/// What the journal learns while a request is answered: the operation, the caller's user
+/// and project ids, and where the request departs from the documentation.
 #[derive(Debug, Default)]
 pub(crate) struct Trace {
     pub(crate) operation: Option<&'static str>,
-    pub(crate) user_id: Option<String>,
-    pub(crate) project_id: Option<String>,
-    pub(crate) persona: Option<String>,
+    pub(crate) caller: Option<(String, String)>,
     pub(crate) problems: Vec<String>,
     /// For an answer that only read records filed under one key (the row is a read, its
     /// first path parameter the key; a schema reads none: the empty key), that key: the
@@ -98,119 +84,114 @@ pub(crate) enum DataAction {
     Send { blob: u64, offset: u64, len: u64 },
 }
 
-/// Whether a request carries image data to stream (the edge does not read it whole).
-pub(crate) fn carries_data(method: &Method, path: &str) -> bool {
-    let path = decoded(path);
-    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    operations::streams_body(method.as_str(), &segs)
+/// The 413 of the rate limit, when the request is over it (member resources only).
+fn over_rate(app: &App, ctx: &RequestContext<'_>) -> Option<Reply> {
+    let rate = app.rate.as_ref()?;
+    let on_members = ctx
+        .rows
+        .iter()
+        .any(|(op, _)| op.names_member() || op.path.ends_with("/members"));
+    if !on_members {
+        return None;
+    }
+    let retry_after = rate.check(ctx.token.unwrap_or(""), ctx.method.as_str(), ctx.path)?;
+    let mut r = ctx.out.error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Over Limit: too many requests; retry later.",
+    );
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from(retry_after));
+    Some(r)
 }
 
-/// Answers one request, noting in `trace` what the journal records.
+/// Answers one request, noting in `trace` what the journal records. The caller of a `/v2`
+/// path is authenticated here, before routing, unless the edge already did.
 pub(crate) fn handle_traced(
     app: &App,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
+    ctx: &RequestContext<'_>,
     body: &[u8],
     trace: &mut Trace,
 ) -> Reply {
-    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
-    let mut out = out_for(headers);
-    if let Some(r) = fault(app, &out, headers) {
+    let out = &ctx.out;
+    if let Some(r) = fault(app, out, ctx.headers) {
         return r;
     }
-    let path_decoded = decoded(path);
-    let segs: Vec<&str> = path_decoded.trim_start_matches('/').split('/').collect();
-    let rows = operations::matching(operations::table(), &segs);
-    if let Some(rate) = &app.rate
-        && rows
-            .iter()
-            .any(|(op, _)| op.names_member() || op.path.ends_with("/members"))
-        && let Some(retry_after) = rate.check(token.unwrap_or(""), method.as_str(), path)
-    {
-        let mut r = out.error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Over Limit: too many requests; retry later.",
-        );
-        r.headers_mut()
-            .insert("retry-after", HeaderValue::from(retry_after));
+    if let Some(r) = over_rate(app, ctx) {
         return r;
     }
     // Version discovery and OPTIONS are answered before auth and carry no request id.
-    if method == Method::OPTIONS {
-        out.request_id = None;
-        return out.empty(StatusCode::OK);
+    if ctx.method == Method::OPTIONS {
+        return out.unmarked().empty(StatusCode::OK);
     }
-    if !KNOWN_METHODS.contains(&method.as_str()) {
+    if !KNOWN_METHODS.contains(&ctx.method.as_str()) {
         return out.error(
             StatusCode::NOT_IMPLEMENTED,
             "The server does not support this request method.",
         );
     }
-    match segs.as_slice() {
+    match ctx.segments.as_slice() {
         ["v3", rest @ ..] => {
             trace.operation = Some("identity");
             return out.finish(keystone::handle(
                 &app.model,
                 &app.base,
-                method,
+                ctx.method,
                 keystone::route(rest),
-                query,
-                headers,
+                ctx.query,
+                ctx.headers,
                 body,
             ));
         }
         [""] | ["versions"] => {
             trace.operation = Some("versions");
-            return versions(app, &mut out, method, segs[0].is_empty());
+            return versions(app, out, ctx.method, ctx.segments[0].is_empty());
         }
         _ => {}
     }
     // Keystone and version discovery are outside the image API's documentation.
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
-    trace.problems = conform::problems(&rows, method.as_str(), content_type, body);
-    if rows.is_empty() {
+    let content_type = ctx
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    trace.problems = conform::problems(&ctx.rows, ctx.method.as_str(), content_type, body);
+    if !ctx.needs_token() {
+        // Every row is under `/v2`: nothing else is routed.
         return out.error(StatusCode::NOT_FOUND, "The resource could not be found.");
     }
+    // The caller, before the path is routed: the edge's when it needed it, else looked up
+    // under the lock the answer is read with (no copy of the identity for a read).
     let model = app.model.read();
-    let who = match mutant::authenticate(app.mutant, &model, token) {
-        Ok(who) => {
-            trace.persona = model
-                .identities()
-                .user_by_id(&who.user_id)
-                .map(|(name, _)| name.to_string());
-            trace.user_id = Some(who.user_id.clone());
-            trace.project_id = Some(who.project_id.clone());
-            who
-        }
+    let caller = match &ctx.caller {
+        Some(known) => known.as_ref().map_err(ApiError::clone),
+        None => mutant::authenticate(app.mutant, &model, ctx.token),
+    };
+    let who = match caller {
+        Ok(who) => who,
         Err(e) => {
-            // Authentication runs before the layer that adds request ids.
-            out.request_id = None;
-            let mut r = out.api_error(&e);
+            // The auth layer answers before the one that adds request ids.
+            let mut r = out.unmarked().api_error(&e);
             r.headers_mut()
                 .insert("www-authenticate", app.www_authenticate.clone());
             return r;
         }
     };
-    let Some((op, params)) = rows.iter().find(|(op, _)| op.method == method.as_str()) else {
-        return out.not_allowed(&operations::allow(&rows));
+    trace.caller = Some((who.user_id.clone(), who.project_id.clone()));
+    if ctx.rows.is_empty() {
+        return out.error(StatusCode::NOT_FOUND, "The resource could not be found.");
+    }
+    let Some((op, params)) = ctx.row() else {
+        return out.not_allowed(&operations::allow(&ctx.rows));
     };
     trace.operation = Some(op.name);
-    let query = query_pairs(query);
-    let request_id = out
-        .request_id
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let call = |who| Call {
+    let query = query_pairs(ctx.query);
+    let call = Call {
         who,
         params,
         query: &query,
         body,
         content_type,
-        headers,
-        request_id,
+        headers: ctx.headers,
+        request_id: ctx.request_id(),
     };
     let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
     trace.read_of = match (rules_mutant, op.handler) {
@@ -218,12 +199,15 @@ pub(crate) fn handle_traced(
         (None, Handler::Read(_)) => params.first().map(|p| p.to_string()),
         _ => None,
     };
-    let answer = match (rules_mutant, op.handler) {
-        (_, Handler::Document(name)) => Ok(Answer::Schema(name)),
-        (None, Handler::Read(f)) => f(&model, &call(who)),
-        // Writes take the write lock, and so does any row under a rules mutant (it may bend
-        // state); they need their own copy of the identity.
-        (broken, handler) => {
+    let read = match rules_mutant {
+        None => op.answer_read(&model, &call),
+        Some(_) => None,
+    };
+    let answer = match read {
+        Some(answer) => answer,
+        // A row that writes takes the write lock, and so does any row under a rules mutant
+        // (it may bend state); they need their own copy of the identity.
+        None => {
             let who = who.clone();
             drop(model);
             let mut model = app.model.write();
@@ -233,29 +217,27 @@ pub(crate) fn handle_traced(
                 query: &query,
                 body,
                 content_type,
-                headers,
-                request_id,
+                headers: ctx.headers,
+                request_id: ctx.request_id(),
             };
-            match (broken, handler) {
-                (Some(m), _) => mutant::answer(m, op, &mut model, &call),
-                (None, Handler::Write(f)) => f(&mut model, &call),
-                (None, Handler::Read(f)) => f(&model, &call),
-                (None, Handler::Document(name)) => Ok(Answer::Schema(name)),
+            match rules_mutant {
+                Some(m) => mutant::answer(m, op, &mut model, &call),
+                None => op.answer(&mut model, &call),
             }
         }
     };
     match answer {
-        Ok(a) => reply(app, &out, op, a, trace),
+        Ok(a) => reply(app, out, op, a, trace),
         Err(e) => out.api_error(&e),
     }
 }
 
 /// `GET /` (300) and `GET /versions` (200): the version document, without a request id.
-fn versions(app: &App, out: &mut Out, method: &Method, root: bool) -> Reply {
+fn versions(app: &App, out: &Out, method: &Method, root: bool) -> Reply {
     if method != Method::GET {
         return out.not_allowed("GET");
     }
-    out.request_id = None;
+    let out = out.unmarked();
     let status = if root {
         StatusCode::MULTIPLE_CHOICES
     } else {
@@ -320,5 +302,91 @@ fn reply(app: &App, out: &Out, op: &Operation, answer: Answer, trace: &mut Trace
             }
             r
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use warp::http::{HeaderMap, HeaderValue, Method};
+
+    use super::handle;
+    use crate::mock::app::App;
+    use crate::model::{Identities, Model, Rules};
+
+    fn app() -> App {
+        let model = Model::new(Identities::builtin(), Rules::default());
+        App::new(model, "http://127.0.0.1:1".into(), None, false, None)
+    }
+
+    fn headers(token: Option<&'static str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("accept", HeaderValue::from_static("application/json"));
+        if let Some(t) = token {
+            h.insert("x-auth-token", HeaderValue::from_static(t));
+        }
+        h
+    }
+
+    /// Status and `WWW-Authenticate` of `method path` with `token`.
+    fn ask(app: &App, method: Method, path: &str, token: Option<&'static str>) -> (u16, bool) {
+        let r = handle(app, &method, path, "", &headers(token), b"");
+        (
+            r.status().as_u16(),
+            r.headers().contains_key("www-authenticate"),
+        )
+    }
+
+    #[test]
+    fn every_v2_path_wants_a_valid_token_before_it_is_routed() {
+        let app = app();
+        for path in ["/v2/foo", "/v2", "/v2/images/x/nothing/here", "/v2/images"] {
+            assert_eq!(ask(&app, Method::GET, path, None), (401, true), "{path}");
+            assert_eq!(
+                ask(&app, Method::GET, path, Some("bogus")),
+                (401, true),
+                "{path}"
+            );
+        }
+        // A method the path does not take is refused for its token first too.
+        assert_eq!(ask(&app, Method::PUT, "/v2/images", None), (401, true));
+        assert_eq!(
+            ask(&app, Method::GET, "/v2/foo", Some("owner-token")),
+            (404, false)
+        );
+        assert_eq!(
+            ask(&app, Method::PUT, "/v2/images", Some("owner-token")),
+            (405, false)
+        );
+        // Version discovery and paths outside the image API are answered without one.
+        assert_eq!(ask(&app, Method::GET, "/", None), (300, false));
+        assert_eq!(ask(&app, Method::GET, "/versions", None), (200, false));
+        assert_eq!(ask(&app, Method::GET, "/foo", None), (404, false));
+        assert_eq!(ask(&app, Method::OPTIONS, "/v2/images", None), (200, false));
+    }
+
+    #[test]
+    fn answers_carry_the_clients_request_id_or_one_minted() {
+        let app = app();
+        let mut h = headers(Some("owner-token"));
+        h.insert(
+            "x-openstack-request-id",
+            HeaderValue::from_static("req-mine"),
+        );
+        let r = handle(&app, &Method::GET, "/v2/images/nope", "", &h, b"");
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()["x-openstack-request-id"], "req-mine");
+        let r = handle(
+            &app,
+            &Method::GET,
+            "/v2/foo",
+            "",
+            &headers(Some("owner-token")),
+            b"",
+        );
+        let minted = r.headers()["x-openstack-request-id"].to_str().unwrap();
+        assert!(minted.starts_with("req-") && minted.len() == 40, "{minted}");
+        // The auth layer's 401 is sent before ids are added, as the reference's is.
+        let r = handle(&app, &Method::GET, "/v2/foo", "", &headers(None), b"");
+        assert!(!r.headers().contains_key("x-openstack-request-id"));
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::Ctx;
 use super::step::{Step, Who, Whom};
 use crate::model::Model;
-use crate::operations::{Answer, Call, Compare, Handler};
+use crate::operations::{Call, Compare};
 use crate::target::{Caller, Req, SendError, Session, Target};
 
 /// A fixed id that names no image on either side.
@@ -234,13 +234,11 @@ impl<'a> Sequence<'a> {
             headers: &http::HeaderMap::new(),
             request_id: "",
         };
-        let answer = match step.op.handler {
-            Handler::Read(f) => f(&self.model, &call),
-            Handler::Write(f) => {
-                f(&mut self.model, &call).and_then(|a| a.ended(&mut self.model, &body))
-            }
-            Handler::Document(name) => Ok(Answer::Schema(name)),
-        };
+        // An upload's data is all there at once: the model ends it (other answers stay).
+        let answer = step
+            .op
+            .answer(&mut self.model, &call)
+            .and_then(|a| a.ended(&mut self.model, &body));
         let (status, answer) = answer
             .map(|a| (a.status(step.op), a.value()))
             .map_err(|e| e.kind.status())?;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::model::{ErrorKind, Identity, Image, Model, Outcome, Rules};
-use crate::operations::{Answer, Call, Handler, Operation};
+use crate::operations::{Answer, Call, Operation};
 
 /// One call under a mutant: the row, the request, and the image it names as the model has it
 /// before the call (and whether the caller can see it).
@@ -35,11 +35,7 @@ impl<'a> Ctx<'a> {
 
     /// The row's honest answer to another request.
     pub(super) fn honest_to(&self, model: &mut Model, call: &Call) -> Outcome<Answer> {
-        match self.op.handler {
-            Handler::Read(f) => f(model, call),
-            Handler::Write(f) => f(model, call),
-            Handler::Document(name) => Ok(Answer::Schema(name)),
-        }
+        self.op.answer(model, call)
     }
 
     /// The honest answer to the request sent by `who`.
