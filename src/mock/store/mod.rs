@@ -266,6 +266,9 @@ fn take(path: &Path, conn: &Connection) -> Result<(), StoreError> {
         // Checkpoints every 32 MiB of write-ahead log rather than every 4 MiB.
         .and_then(|()| conn.pragma_update(None, "wal_autocheckpoint", 8192))
         .and_then(|()| conn.execute_batch("BEGIN IMMEDIATE; COMMIT;"))
+        // What a crash left in the write-ahead log goes into the database first: reading a
+        // large log through its index is several times slower than reading the database.
+        .and_then(|()| conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
         .map_err(|e| sql(path, "lock the database", e))
 }
 

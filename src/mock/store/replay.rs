@@ -2,15 +2,19 @@
 //! first written (a key deleted and written again goes last), with deleting a record also
 //! deleting what is filed under it.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdMap;
 
 use crate::model::Model;
+
+/// The replay's maps: a million keys are hashed here on a restart, so a fast hasher (the
+/// keys come from the mock's own log, not from clients).
+type HashMap<K, V> = StdMap<K, V, foldhash::fast::RandomState>;
 
 /// A record as the log left it: when its key was first written, and its text.
 type Kept = (u64, String);
 
 /// Per collection, its records as (key, JSON text) in order.
-pub(crate) type Stored = HashMap<String, Vec<(String, String)>>;
+pub(crate) type Stored = StdMap<String, Vec<(String, String)>>;
 
 /// One collection's records: by key, or for a collection filed under another, by the
 /// parent's key and then by key.
@@ -34,7 +38,7 @@ pub(super) struct Unknown(pub(super) String);
 
 impl Replay {
     pub(super) fn new() -> Replay {
-        let mut records = HashMap::new();
+        let mut records = HashMap::default();
         let mut filed = Vec::new();
         for (name, parent) in Model::collections() {
             records.insert(name, Records::default());
@@ -63,7 +67,15 @@ impl Replay {
         let map = match parent {
             Some(_) => {
                 let owner = key.split_once('/').map_or(key.as_str(), |(p, _)| p);
-                records.by_parent.entry(owner.to_string()).or_default()
+                if !records.by_parent.contains_key(owner) {
+                    records
+                        .by_parent
+                        .insert(owner.to_string(), HashMap::default());
+                }
+                records
+                    .by_parent
+                    .get_mut(owner)
+                    .ok_or(Unknown(name.into()))?
             }
             None => &mut records.by_key,
         };
@@ -114,7 +126,7 @@ impl Replay {
 
     /// The records of each collection, in the order their keys were first written.
     pub(super) fn finish(self) -> Stored {
-        let mut out = HashMap::new();
+        let mut out = StdMap::new();
         for (name, r) in self.records {
             let mut all: Vec<(String, Kept)> = r.by_key.into_iter().collect();
             all.extend(r.by_parent.into_values().flatten());
