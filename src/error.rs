@@ -195,6 +195,14 @@ pub enum StoreError {
         /// The layout version it was written with.
         layout: u32,
     },
+    /// The store's writer stopped: a commit failed, or the store was closed.
+    #[error("state {path}: the writer stopped: {detail}")]
+    Stopped {
+        /// The store file.
+        path: std::path::PathBuf,
+        /// Why (the failure is kept as text: every later wait reports it again).
+        detail: String,
+    },
     /// The store is damaged: its integrity check or one of its records fails.
     #[error("state {path}: damaged: {detail}")]
     Damaged {

@@ -77,6 +77,7 @@ pub(crate) fn filter(
                         return match app.model.settled().await {
                             Ok(()) => reply.into_response(),
                             Err(why) => {
+                                let why = crate::error::chain(&why);
                                 plain(StatusCode::INTERNAL_SERVER_ERROR, &why).into_response()
                             }
                         };
@@ -130,7 +131,10 @@ async fn serve(app: &App, ctx: &mut RequestContext<'_>, body: Body) -> warp::rep
             // The answer waits for the store: what it shows is on disk (or it is a 500).
             let reply = match app.model.settled_for(trace.read_of.as_deref()).await {
                 Ok(()) => reply,
-                Err(why) => ctx.out.error(StatusCode::INTERNAL_SERVER_ERROR, &why),
+                Err(why) => ctx.out.error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &crate::error::chain(&why),
+                ),
             };
             match strikes(When::After) {
                 Some(d) => fault_reply(&ctx.out, d.action),

@@ -81,9 +81,7 @@ impl MockServer {
                 app.model
                     .settled()
                     .await
-                    .map_err(|detail| MockError::State {
-                        source: StoreError::Damaged { path, detail },
-                    })?;
+                    .map_err(|source| MockError::State { source })?;
                 app
             }
             None => app,

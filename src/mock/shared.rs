@@ -7,6 +7,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::blobs::Blobs;
 use super::store::Store;
+use crate::error::StoreError;
 use crate::model::Model;
 
 /// The mock's model, and its store under `--state`.
@@ -70,13 +71,13 @@ impl Shared {
     }
 
     /// Waits until every change made so far is on disk (at once without a store).
-    pub(crate) async fn settled(&self) -> Result<(), String> {
+    pub(crate) async fn settled(&self) -> Result<(), StoreError> {
         self.settled_for(None).await
     }
 
     /// Waits until what an answer may show is on disk: every change made so far, or with
     /// `scope`, those to the records filed under that key (a read that looked at no others).
-    pub(crate) async fn settled_for(&self, scope: Option<&str>) -> Result<(), String> {
+    pub(crate) async fn settled_for(&self, scope: Option<&str>) -> Result<(), StoreError> {
         match &self.store {
             Some(store) => store.settled(scope).await,
             None => Ok(()),

@@ -274,9 +274,13 @@ impl State {
         former.insert(member_id.into_boxed_str(), at);
     }
 
-    /// Notes a membership of `image_id` as changed (its row and its former entry).
+    /// Notes the member row of `member_id` on `image_id` as changed.
     fn note_member(&mut self, image_id: &str, member_id: &str) {
         self.noted.note(MEMBERS, || filed(image_id, member_id));
+    }
+
+    /// Notes the former-member entry of `member_id` on `image_id` as changed.
+    fn note_former(&mut self, image_id: &str, member_id: &str) {
         self.noted
             .note(FORMER_MEMBERS, || filed(image_id, member_id));
     }
@@ -359,7 +363,7 @@ impl State {
     /// When `member_id` first became a member of `image_id`, if it was removed since.
     pub(crate) fn take_former(&mut self, image_id: &str, member_id: &str) -> Option<String> {
         let taken = self.former.get_mut(image_id)?.remove(member_id)?;
-        self.note_member(image_id, member_id);
+        self.note_former(image_id, member_id);
         Some(taken.to_string())
     }
 
@@ -411,6 +415,7 @@ impl State {
                 .or_default()
                 .insert(id, row.created_at);
             self.note_member(image_id, member_id);
+            self.note_former(image_id, member_id);
         }
     }
 }

@@ -444,11 +444,11 @@ fn followed_changes_come_out_as_records_in_the_order_they_changed() {
     assert_eq!(
         rows,
         [
-            ("members", b.clone(), Some(1)),
-            ("former_members", b, None),
+            ("members", b, Some(1)),
             ("members", gone.clone(), None),
             ("former_members", gone, Some(u64::MAX)),
-        ]
+        ],
+        "an add writes its row only; a removal its row and its former entry"
     );
     assert!(m.take_writes().is_empty(), "taken once");
     m.delete_image(&owner, &id, b"").unwrap();
@@ -743,4 +743,34 @@ fn every_write_names_a_declared_collection_and_deleting_an_image_files_its_rows(
     m.delete_image(&owner, &id, b"").unwrap();
     // The members go with the image: one deletion stands for them all.
     assert_eq!(m.take_writes().len(), 1);
+}
+
+#[test]
+fn a_member_added_again_writes_its_former_entry_away() {
+    let mut m = model(-1);
+    let id = shared_with_member(&mut m);
+    let owner = who(&m, "owner-token");
+    m.delete_member(&owner, &id, "proj-member", b"").unwrap();
+    m.follow_changes();
+    m.add_member(&owner, &id, br#"{"member": "proj-member"}"#)
+        .unwrap();
+    let key = format!("{id}/proj-member");
+    let writes = m.take_writes();
+    assert!(
+        writes.contains(&Write::Put {
+            collection: "former_members",
+            key: key.clone(),
+            value: None
+        }),
+        "{writes:?}"
+    );
+    // As a store would replay it: the member again, no former entry beside it.
+    let mut stored: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    for (collection, key, text) in m.records() {
+        stored
+            .entry(collection.into())
+            .or_default()
+            .push((key, text));
+    }
+    model(-1).restore_stored(&stored).unwrap();
 }

@@ -176,7 +176,7 @@ impl Store {
     /// Waits until everything submitted so far is committed (`scope` `None`), or what was
     /// submitted for records filed under the key `scope`; the failure that stopped the
     /// writer, if one did.
-    pub(crate) async fn settled(&self, scope: Option<&str>) -> Result<(), String> {
+    pub(crate) async fn settled(&self, scope: Option<&str>) -> Result<(), StoreError> {
         let target = match scope {
             None => self.submitted.load(Ordering::Acquire),
             Some(key) => self
@@ -191,10 +191,10 @@ impl Store {
             let _ = committed.wait_for(|c| *c >= target).await;
         }
         match self.failed.get() {
-            Some(why) => Err(format!(
-                "the state store {} failed: {why}",
-                self.path.display()
-            )),
+            Some(why) => Err(StoreError::Stopped {
+                path: self.path.clone(),
+                detail: why.clone(),
+            }),
             None => Ok(()),
         }
     }
