@@ -670,6 +670,18 @@ fn an_upload_names_the_formats_still_unset() {
     );
 }
 
+/// Every record of `m` as a store keeps them, by collection: (key, JSON text), parents first.
+fn stored(m: &Model) -> std::collections::HashMap<String, Vec<(String, String)>> {
+    let mut stored: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    for (collection, key, text) in m.records() {
+        stored
+            .entry(collection.into())
+            .or_default()
+            .push((key, text));
+    }
+    stored
+}
+
 /// A model with a record in every collection.
 fn populated() -> Model {
     let mut m = model(-1);
@@ -709,15 +721,8 @@ fn every_collection_round_trips_through_snapshots_and_stored_records() {
     back.restore(&snap).unwrap();
     assert_eq!(back.snapshot(), snap);
     // As a store keeps them: JSON text per record, parents first.
-    let mut stored: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
-    for (collection, key, text) in m.records() {
-        stored
-            .entry(collection.into())
-            .or_default()
-            .push((key, text));
-    }
     let mut again = model(-1);
-    again.restore_stored(&stored).unwrap();
+    again.restore_stored(&stored(&m)).unwrap();
     assert_eq!(again.snapshot(), snap);
 }
 
@@ -765,12 +770,5 @@ fn a_member_added_again_writes_its_former_entry_away() {
         "{writes:?}"
     );
     // As a store would replay it: the member again, no former entry beside it.
-    let mut stored: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
-    for (collection, key, text) in m.records() {
-        stored
-            .entry(collection.into())
-            .or_default()
-            .push((key, text));
-    }
-    model(-1).restore_stored(&stored).unwrap();
+    model(-1).restore_stored(&stored(&m)).unwrap();
 }
