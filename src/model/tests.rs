@@ -772,3 +772,14 @@ fn a_member_added_again_writes_its_former_entry_away() {
     // As a store would replay it: the member again, no former entry beside it.
     model(-1).restore_stored(&stored(&m)).unwrap();
 }
+
+#[test]
+fn a_snapshot_naming_a_resource_type_twice_is_refused() {
+    let rt = serde_json::json!({"name": "OS::Twice", "created_at": "t", "updated_at": "t"});
+    let snap: Snapshot = serde_json::from_value(serde_json::json!({
+        "format": "sharecheck-snapshot", "version": 2, "resource_types": [rt.clone(), rt],
+    }))
+    .unwrap();
+    let e = model(-1).restore(&snap).unwrap_err();
+    assert_eq!(e.at, "resource_types[1].name");
+}
