@@ -1,6 +1,6 @@
 //! Bundles `specs/` and `cases/` into the binary, so `sharecheck run` works from anywhere, and
 //! writes the table's declarations from the specs (`OUT_DIR/declared.rs`): each spec's name,
-//! method, path, success status and body kind, read by `src/operations/declare.rs`.
+//! method, path, success status, body kind and `since`, read by `src/operations/declare.rs`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -42,8 +42,8 @@ fn declarations(root: &Path) -> Result<String, String> {
         writeln!(
             code,
             "/// `{shown}`.\npub(crate) const {name}: Declared = Declared {{ name: {:?}, \
-             method: {:?}, path: {:?}, success: {}, body: Body::{} }};",
-            d.name, d.method, d.path, d.success, d.body
+             method: {:?}, path: {:?}, success: {}, body: Body::{}, since: {:?} }};",
+            d.name, d.method, d.path, d.success, d.body, d.since
         )
         .unwrap();
         names.push(name);

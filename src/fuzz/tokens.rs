@@ -272,6 +272,7 @@ mod tests {
             member_quota: None,
             tag_quota: None,
             capabilities: Vec::new(),
+            deployment: None,
             tls: Default::default(),
             network: Default::default(),
         };

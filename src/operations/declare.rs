@@ -1,5 +1,6 @@
 //! What a spec declares of its operation for the table: name, method, path template, success
-//! status and request body kind, read from the spec's top-level keys.
+//! status, request body kind and the API version it appeared in (`since`), read from the
+//! spec's top-level keys.
 //!
 //! `build.rs` includes this file to write `OUT_DIR/declared.rs` (one constant per spec, `SHOW_IMAGE`
 //! for `show_image`), and
@@ -32,6 +33,9 @@ pub(crate) struct Declared {
     pub(crate) success: u16,
     /// The request body kind.
     pub(crate) body: Body,
+    /// The Image API version the operation appeared in, `(2, N)` for `since: "2.N"`; `None`
+    /// when the spec says nothing (v2.0).
+    pub(crate) since: Option<(u32, u32)>,
 }
 
 /// A spec's declaration as text fields, before they become `'static`.
@@ -44,6 +48,8 @@ pub(crate) struct Read {
     pub(crate) success: u16,
     /// `None`, `Data` or `Json`, as the variant's name.
     pub(crate) body: &'static str,
+    /// `since: "2.N"`.
+    pub(crate) since: Option<(u32, u32)>,
 }
 
 /// The declaration in a spec's text, or what is missing, with its 1-based line.
@@ -66,6 +72,11 @@ pub(crate) fn read(src: &str) -> Result<Read, String> {
             "method" => out.method = value.to_string(),
             "path" => out.path = value.to_string(),
             "responses" => in_responses = true,
+            "since" => {
+                out.since = Some(version(value).ok_or_else(|| {
+                    format!("line {}: since `{value}` is not a version 2.N", i + 1)
+                })?);
+            }
             "request_body" => {
                 body_line = Some(i + 1);
                 out.body = match value {
@@ -102,4 +113,13 @@ pub(crate) fn read(src: &str) -> Result<Read, String> {
         }
     }
     Ok(out)
+}
+
+/// `2.N` as `(2, N)`; nothing else.
+fn version(text: &str) -> Option<(u32, u32)> {
+    let minor = text.strip_prefix("2.")?;
+    if minor.is_empty() || minor.len() > 3 || !minor.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((2, minor.parse().ok()?))
 }

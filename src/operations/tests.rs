@@ -61,6 +61,7 @@ fn probe_declared() -> Declared {
         path: leak(read.path),
         success: read.success,
         body: Body::None,
+        since: read.since,
     }
 }
 
@@ -118,6 +119,7 @@ fn the_declarations_are_the_specs() {
             crate::suite::spec::BodyShape::Json { .. } => Body::Json,
         };
         assert_eq!(d.body, body, "{name}: request body");
+        assert_eq!(d.since, spec.since, "{name}: since");
     }
 }
 
@@ -163,6 +165,11 @@ fn a_spec_missing_a_declaration_key_is_refused() {
     assert_eq!(
         declare::read(&no_success),
         Err("no a 2xx code under responses".into())
+    );
+    let odd_since = PROBE_SPEC.replace("request_body: none", "since: \"3.1\"\nrequest_body: none");
+    assert!(
+        declare::read(&odd_since).is_err_and(|e| e.contains("since `3.1`")),
+        "{odd_since}"
     );
     let odd_body = PROBE_SPEC.replace("request_body: none", "request_body: bytes");
     assert_eq!(

@@ -11,7 +11,9 @@ use serde_json::Value;
 use super::case::checks::Vars;
 use super::case::{Case, Expect, ImageSetup, Request};
 use super::schema::Schema;
-use crate::target::{Answer, Caller, CleanupError, Req, SendError, Sent, Session, excerpt};
+use crate::target::{
+    Answer, Caller, CleanupError, Facts, Req, SendError, Sent, Session, excerpt,
+};
 pub use crate::target::{Exchange, Stage};
 
 mod namespaces;
@@ -127,6 +129,18 @@ pub(crate) struct Env {
     pub(crate) session: Session,
     pub(crate) run_id: String,
     pub(crate) schemas: BTreeMap<String, Arc<Schema>>,
+    /// What the target was learned to be, once preflight (or the runner) has asked it.
+    pub(crate) facts: std::sync::OnceLock<Facts>,
+}
+
+impl Env {
+    /// The learned facts, or none known yet.
+    pub(crate) fn facts(&self) -> &Facts {
+        static NONE: std::sync::OnceLock<Facts> = std::sync::OnceLock::new();
+        self.facts
+            .get()
+            .unwrap_or_else(|| NONE.get_or_init(Facts::default))
+    }
 }
 
 /// The outcome of one case run, with every exchange it made.
@@ -167,6 +181,15 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
         format!("sharecheck-{}", uuid::Uuid::new_v4().simple()),
     );
     vars.insert("run_id".into(), env.run_id.clone());
+    let facts = env.facts();
+    for (name, value) in [
+        ("default_store", facts.default_store()),
+        ("other_store", facts.other_store()),
+    ] {
+        if let Some(v) = value {
+            vars.insert(name.into(), v.to_string());
+        }
+    }
     let mut run = Run {
         env,
         session: env.session.fork(),
@@ -296,6 +319,14 @@ impl Run<'_> {
 
     fn expand_json(&self, v: &Value) -> Value {
         match v {
+            Value::String(s) if s == "{import_methods}" => self
+                .env
+                .facts()
+                .import_methods
+                .iter()
+                .flatten()
+                .map(|m| Value::String(m.clone()))
+                .collect(),
             Value::String(s) if s == "{tags_past_quota}" => {
                 let quota = self.session.target().tag_quota.unwrap_or(0) as usize;
                 (0..=quota)

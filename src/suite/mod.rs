@@ -38,7 +38,7 @@ pub use spec::Operation;
 
 use crate::error::chain;
 use crate::error::{DataError, LoadErrors, PreflightError, RunError};
-use crate::target::{Caller, Req, SendError, Session};
+use crate::target::{Caller, Facts, Need, Req, SendError, Session};
 
 /// Why a request had no answer, without repeating the request.
 fn no_answer(e: &SendError) -> String {
@@ -388,6 +388,7 @@ impl Driver {
                 session,
                 run_id,
                 schemas: suite.schemas.clone(),
+                facts: std::sync::OnceLock::new(),
             },
         }
     }
@@ -407,9 +408,23 @@ impl Driver {
         &self.env.run_id
     }
 
+    /// What the target was learned to be (nothing before [`Driver::preflight`] or a run).
+    pub fn facts(&self) -> &Facts {
+        self.env.facts()
+    }
+
+    /// Learns the target's facts unless preflight did.
+    pub(crate) async fn learn(&self) {
+        if self.env.facts.get().is_none() {
+            let facts = Facts::discover(&self.env.session).await;
+            let _ = self.env.facts.set(facts);
+        }
+    }
+
     /// Checks, before any case runs, that the endpoint answers version discovery like an
     /// image service with a v2 API, that every persona's token is accepted, and that the
-    /// personas are distinct projects.
+    /// personas are distinct projects; then learns what the target offers ([`Facts`]: API
+    /// versions, import methods, stores, the target file's deployment).
     pub async fn preflight(&self) -> Result<(), PreflightError> {
         let session = &self.env.session;
         let base = session.target().base();
@@ -459,7 +474,11 @@ impl Driver {
                 }
             }
         }
-        session.target().check_distinct()
+        session.target().check_distinct()?;
+        if self.env.facts.get().is_none() {
+            let _ = self.env.facts.set(Facts::learn(session, &doc).await);
+        }
+        Ok(())
     }
 
     /// Deletes the images of this target whose names start with `prefix`
@@ -468,12 +487,17 @@ impl Driver {
         cleanup::delete_by_prefix(&self.env.session, prefix).await
     }
 
-    /// Why the target cannot run `case`, or `None` when it can.
+    /// Why the target cannot run a case needing `need`, or `None` when it can.
+    pub(crate) fn lacks(&self, need: &Need) -> Option<String> {
+        self.facts().lacks(self.target(), need)
+    }
+
+    /// Why the target cannot run `case`, or `None` when it can: each unmet need's reason.
     pub(crate) fn skip_reason(&self, case: &Case) -> Option<String> {
         let reasons: Vec<String> = case
             .needs
             .iter()
-            .filter_map(|n| self.env.session.target().lacks(n))
+            .filter_map(|n| self.lacks(n))
             .collect();
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }

@@ -1,5 +1,6 @@
 //! The libtest-mimic runner: one trial per case, named `<operation>::<code>::<case>`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -10,6 +11,7 @@ use super::expect::{Expectations, Expected};
 use super::record::{Record, Verdict};
 use super::{Case, Driver, Suite, json, junit, report};
 use crate::error::{RunError, chain};
+use crate::target::Need;
 
 /// How to run.
 #[derive(Debug, Default)]
@@ -128,6 +130,35 @@ fn judge(
     (record, result)
 }
 
+/// What the preflight learned of the target, then each unmet need with how many cases it
+/// turns off and why, one line each.
+fn learned(suite: &Suite, driver: &Driver) -> Vec<String> {
+    let target = driver.target();
+    let mut lines: Vec<String> = driver
+        .facts()
+        .describe(target)
+        .into_iter()
+        .map(|l| format!("target {}: {l}", target.base()))
+        .collect();
+    let mut unmet: BTreeMap<Need, (usize, String)> = BTreeMap::new();
+    for case in &suite.cases {
+        for need in &case.needs {
+            if let Some(why) = driver.lacks(need) {
+                unmet.entry(*need).or_insert((0, why)).0 += 1;
+            }
+        }
+    }
+    if unmet.is_empty() {
+        lines.push("every need of every case is met".into());
+    }
+    for (need, (count, why)) in unmet {
+        lines.push(format!(
+            "{count} case(s) need {need} and are ignored: {why}"
+        ));
+    }
+    lines
+}
+
 /// Runs every case of `suite` through `driver` as libtest trials. Cases the target cannot
 /// run, or that the expectations skip, are reported ignored with the reason. Blocks on `rt`
 /// for the HTTP work.
@@ -163,6 +194,19 @@ pub fn run(
             })
         })
         .collect();
+    if !opts.args.list {
+        rt.block_on(driver.learn());
+        let lines = learned(suite, &driver);
+        // Under `--format json` stdout carries libtest's JSON lines only.
+        let json = matches!(opts.args.format, Some(libtest_mimic::FormatSetting::Json));
+        for line in lines {
+            if json {
+                eprintln!("sharecheck: {line}");
+            } else {
+                println!("sharecheck: {line}");
+            }
+        }
+    }
     let started = SystemTime::now();
     let start = Instant::now();
     let conclusion = libtest_mimic::run(&opts.args, trials);

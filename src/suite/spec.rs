@@ -31,6 +31,12 @@ pub struct Operation {
     pub response_body: BodyShape,
     /// The response-code table.
     pub responses: Vec<Response>,
+    /// The Image API version the operation appeared in, as written (`"2.N"`).
+    #[serde(default, rename = "since")]
+    since_text: Option<String>,
+    /// That version as `(2, N)`: every case of the operation needs `api:2.N`.
+    #[serde(skip)]
+    pub since: Option<(u32, u32)>,
     /// The authorization matrix's rows of this operation and the request its cells send.
     #[serde(default)]
     pub matrix: Option<Probe>,
@@ -144,12 +150,21 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 impl Operation {
     /// Parses and validates one spec file.
     pub(crate) fn parse(path: &Path, src: &str) -> Result<Operation, Vec<DataError>> {
-        let op: Operation =
+        let mut op: Operation =
             serde_yaml::from_str(src).map_err(|e| vec![DataError::yaml(path, &e)])?;
         let mut errs = Vec::new();
         let mut bad = |key: &str, msg: String| {
             errs.push(DataError::invalid(path, line_of(src, key), msg));
         };
+        if let Some(text) = &op.since_text {
+            op.since = since(text);
+            if op.since.is_none() {
+                bad(
+                    "since",
+                    format!("since `{text}` is not an Image API version 2.N"),
+                );
+            }
+        }
         if !is_snake(&op.operation) {
             bad(
                 "operation",
@@ -251,6 +266,13 @@ impl Operation {
     pub fn response(&self, code: u16) -> Option<&Response> {
         self.responses.iter().find(|r| r.code == code)
     }
+}
+
+/// `2.N` as `(2, N)`.
+fn since(text: &str) -> Option<(u32, u32)> {
+    let minor = text.strip_prefix("2.")?;
+    let digits = !minor.is_empty() && minor.len() <= 3 && minor.bytes().all(|b| b.is_ascii_digit());
+    Some((2, minor.parse().ok().filter(|_| digits)?))
 }
 
 pub(crate) fn is_snake(s: &str) -> bool {

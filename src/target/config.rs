@@ -27,6 +27,36 @@ pub const REQUIRED_PERSONAS: &[&str] = &["owner", "member", "stranger"];
 /// Optional features of a target that cases may need.
 pub const CAPABILITIES: &[&str] = &["fault-injection", "rate-limit"];
 
+/// What the target file says of the service's configuration, for what discovery cannot tell.
+/// Every key is optional; the defaults are the reference's (Glance's) defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Image locations are shown (`show_multiple_locations` or `show_image_direct_url`).
+    #[serde(default)]
+    pub locations_shown: bool,
+    /// Data must be of the image's disk format (`require_image_format_match`).
+    #[serde(default = "yes")]
+    pub image_format_match: bool,
+    /// The image cache API is served (`/v2/cache`).
+    #[serde(default)]
+    pub cache: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Deployment {
+            locations_shown: false,
+            image_format_match: true,
+            cache: false,
+        }
+    }
+}
+
 /// TLS settings.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -184,6 +214,10 @@ pub struct TargetFile {
     /// Capabilities the target offers.
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// The service's configuration, where discovery cannot tell it; without it, the
+    /// reference's defaults.
+    #[serde(default)]
+    pub deployment: Option<Deployment>,
     /// TLS settings.
     #[serde(default)]
     pub tls: Tls,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::client::http_client;
-use super::config::{Network, PERSONAS, TargetFile, Tls};
+use super::config::{Deployment, Network, TargetFile, Tls};
 use super::{clouds, keystone};
 use crate::error::{PreflightError, RunError};
 
@@ -39,6 +39,8 @@ pub struct Target {
     pub tag_quota: Option<u32>,
     /// Capabilities the target offers (`fault-injection`, `rate-limit`).
     pub capabilities: Vec<String>,
+    /// The configuration the target file states (`None`: the reference's defaults).
+    pub deployment: Option<Deployment>,
     /// TLS settings.
     pub tls: Tls,
     /// Timeouts, retries, proxy.
@@ -114,6 +116,7 @@ impl TargetFile {
             member_quota: self.member_quota,
             tag_quota: self.tag_quota,
             capabilities: self.capabilities.clone(),
+            deployment: self.deployment,
             tls: self.tls.clone(),
             network: self.network.clone(),
         };
@@ -131,6 +134,7 @@ impl Target {
             member_quota: None,
             tag_quota: None,
             capabilities: Vec::new(),
+            deployment: None,
             tls: Tls::default(),
             network: Network::default(),
         }
@@ -148,28 +152,6 @@ impl Target {
             }
         }
         Ok(())
-    }
-
-    /// Why the target cannot run a case needing `need`, or `None` when it can.
-    pub(crate) fn lacks(&self, need: &str) -> Option<String> {
-        if PERSONAS.contains(&need) {
-            return (!self.personas.contains_key(need))
-                .then(|| format!("target has no `{need}` persona"));
-        }
-        if need == "member-quota" {
-            return self
-                .member_quota
-                .is_none()
-                .then(|| "target declares no member_quota".to_string());
-        }
-        if need == "tag-quota" {
-            return self
-                .tag_quota
-                .is_none()
-                .then(|| "target declares no tag_quota".to_string());
-        }
-        (!self.capabilities.iter().any(|c| c == need))
-            .then(|| format!("target lacks capability `{need}`"))
     }
 
     /// The root URL without a trailing slash.

@@ -21,6 +21,7 @@ use validate::Validation;
 
 use super::spec::Operation;
 use crate::error::DataError;
+use crate::target::Need;
 
 /// The personas a case may name, and those every target has: the target layer's lists.
 pub use crate::target::{PERSONAS, REQUIRED_PERSONAS};
@@ -34,8 +35,10 @@ pub struct Case {
     pub path: PathBuf,
     /// Everything the file says.
     pub file: CaseFile,
-    /// Everything the target must offer: capabilities, optional personas, `member-quota`.
-    pub needs: BTreeSet<String>,
+    /// Everything the target must offer: what `requires` says, the optional personas it
+    /// names, quotas, the API version of its operation (`since`), the stores its
+    /// placeholders name.
+    pub needs: BTreeSet<Need>,
 }
 
 /// The YAML form of a case.
@@ -55,9 +58,12 @@ pub struct CaseFile {
     /// One line: what the case shows.
     #[schemars(regex(pattern = r"^[^\n]*\S[^\n]*$"))]
     pub purpose: String,
-    /// Capabilities the target must declare (e.g. `fault-injection`).
+    /// What the target must offer, in the closed vocabulary of needs (docs/cases.md):
+    /// a capability (`fault-injection`), an optional persona, a quota, `api:2.N`,
+    /// `import-method:<name>`, `stores`, `multiple-stores`, `cache`, `locations-shown`,
+    /// `locations-hidden`, `image-format-match`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "schema::capabilities")]
+    #[schemars(schema_with = "schema::needs")]
     pub requires: Vec<String>,
     /// What must exist before the request.
     #[serde(default, skip_serializing_if = "Setup::is_empty")]
@@ -277,7 +283,13 @@ pub const PSEUDO_CALLERS: &[&str] = &["anonymous", "empty_token", "bad_token"];
 /// Placeholders that are not images or personas.
 /// `{tags_past_quota}`, as a whole JSON string value, becomes a list of one tag more than
 /// the target's tag quota; `{uuid_1}` < `{uuid_2}` < `{uuid_3}` are ids in ascending order.
+/// The target's facts fill `{default_store}`, `{other_store}` (a store that takes data and is
+/// not the default) and `{import_methods}` (as a whole JSON string value: the list of
+/// import methods the target offers).
 pub const SPECIAL_PLACEHOLDERS: &[&str] = &[
+    "default_store",
+    "other_store",
+    "import_methods",
     "random_uuid",
     "random_project",
     "run_id",
@@ -339,6 +351,7 @@ impl Case {
         let stem = checks.place(&file, rel);
         checks.header(&file, ops);
         checks.requires(&file);
+        checks.since(&file, ops);
         checks.setup(&file);
         for (node, step) in file.steps() {
             checks.step(&file, &node, step);

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::locate::{Node, locate};
 use crate::error::DataError;
+use crate::target::Need;
 
 /// The problems found so far, and what the case needs from a target.
 pub(crate) struct Validation<'a> {
@@ -15,7 +16,7 @@ pub(crate) struct Validation<'a> {
     /// The names of the response schemas (`specs/schemas/`).
     pub(crate) schemas: &'a [String],
     pub(super) errs: Vec<DataError>,
-    pub(super) needs: BTreeSet<String>,
+    pub(super) needs: BTreeSet<Need>,
 }
 
 /// A string of the case that may hold placeholders, and where it is.

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{
     CaseFile, METHODS, PERSONAS, PSEUDO_CALLERS, SPECIAL_PLACEHOLDERS, STATUSES, VISIBILITIES,
 };
-use crate::target::CAPABILITIES;
+use crate::target::Need;
 
 /// What `docs/case.schema.json` holds: the schema of a case file (draft 2020-12).
 pub fn case_schema() -> Value {
@@ -45,8 +45,16 @@ pub(super) fn image_names() -> Value {
     serde_json::json!({"pattern": "^[a-z][a-z0-9_]*$", "not": {"enum": taken}})
 }
 
-pub(super) fn capabilities(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({"type": "array", "items": one_of(CAPABILITIES)})
+/// The words of `requires:`: the fixed ones, or `api:2.N`.
+pub(super) fn needs(_: &mut SchemaGenerator) -> Schema {
+    let words = Need::words();
+    json_schema!({
+        "type": "array",
+        "items": {"anyOf": [
+            {"type": "string", "enum": words},
+            {"type": "string", "pattern": "^api:2\\.[0-9]{1,3}$"},
+        ]},
+    })
 }
 
 pub(super) fn callers(_: &mut SchemaGenerator) -> Schema {

@@ -9,12 +9,22 @@ use super::{
     CaseFile, Expect, ImageSetup, METHODS, PERSONAS, PSEUDO_CALLERS, REQUIRED_PERSONAS, RUN_PREFIX,
     Request, SPECIAL_PLACEHOLDERS, STATUSES, VISIBILITIES, placeholders,
 };
-use crate::suite::spec::{CAPABILITIES, Operation, is_snake};
+use crate::suite::spec::{Operation, is_snake};
+use crate::target::Need;
+
+/// Placeholders filled from what the target was learned to be that only some targets can
+/// fill, each with the need it adds to a case using it.
+const FACT_NEEDS: &[(&str, Need)] = &[
+    ("default_store", Need::Stores),
+    ("other_store", Need::MultipleStores),
+];
 
 impl Validation<'_> {
     fn need_persona(&mut self, p: &str) {
-        if !REQUIRED_PERSONAS.contains(&p) {
-            self.needs.insert(p.to_string());
+        if !REQUIRED_PERSONAS.contains(&p)
+            && let Some(n) = Need::parse(p)
+        {
+            self.needs.insert(n);
         }
     }
 
@@ -113,19 +123,32 @@ impl Validation<'_> {
         }
     }
 
-    /// Every required capability is known.
+    /// Every word of `requires` is a need of the vocabulary.
     pub(super) fn requires(&mut self, file: &CaseFile) {
         for (i, r) in file.requires.iter().enumerate() {
-            if !CAPABILITIES.contains(&r.as_str()) {
-                self.bad(
+            match Need::parse(r) {
+                Some(n) => {
+                    self.needs.insert(n);
+                }
+                None => self.bad(
                     &Node::root().at("requires").item(i),
                     format!(
-                        "unknown capability `{r}`; known: {}",
-                        CAPABILITIES.join(", ")
+                        "unknown need `{r}`; known: {}",
+                        Need::forms().join(", ")
                     ),
-                );
+                ),
             }
-            self.needs.insert(r.clone());
+        }
+    }
+
+    /// The API version the case's operation appeared in, when its spec says (`since`).
+    pub(super) fn since(&mut self, file: &CaseFile, ops: &[Operation]) {
+        if let Some((2, minor)) = ops
+            .iter()
+            .find(|o| o.operation == file.operation)
+            .and_then(|o| o.since)
+        {
+            self.needs.insert(Need::Api(minor));
         }
     }
 
@@ -252,10 +275,10 @@ impl Validation<'_> {
             );
         }
         if img.fill_to_quota {
-            self.needs.insert("member-quota".into());
+            self.needs.insert(Need::MemberQuota);
         }
         if img.fill_tags_to_quota {
-            self.needs.insert("tag-quota".into());
+            self.needs.insert(Need::TagQuota);
         }
         let members = node.at("members");
         for (p, status) in &img.members {
@@ -379,7 +402,10 @@ impl Validation<'_> {
         for t in texts {
             for ph in placeholders(&t.text) {
                 if ph == "tags_past_quota" {
-                    self.needs.insert("tag-quota".into());
+                    self.needs.insert(Need::TagQuota);
+                }
+                if let Some((_, need)) = FACT_NEEDS.iter().find(|(n, _)| *n == ph) {
+                    self.needs.insert(*need);
                 }
                 if file.setup.images.contains_key(ph)
                     || file.setup.tasks.contains_key(ph)

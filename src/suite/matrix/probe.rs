@@ -14,6 +14,9 @@ use serde_json::{Map, Value, json};
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Probe {
+    /// What every cell needs of the target (the case format's `requires`).
+    #[serde(default)]
+    requires: Vec<String>,
     /// The image `{img}` every cell acts on: set-up keys besides its visibility, name and
     /// members (`{}` for none). Absent: the call involves no existing image.
     #[serde(default)]
@@ -208,6 +211,9 @@ impl Probe {
             format!("Authorization matrix: {op} as {persona} on a {vis} image answers {code}.")
                 .into(),
         );
+        if !self.requires.is_empty() {
+            doc.insert("requires".into(), self.requires.clone().into());
+        }
         let setup = self.setup(vis, persona, status, &vars);
         if !setup.is_empty() {
             doc.insert("setup".into(), setup.into());

@@ -73,6 +73,18 @@ fn each_check_kind_refuses_what_it_cannot_check() {
             "contains `/images`: expected an object",
         ),
         (
+            "  body: {kind: json, contains_one: {/images: 3}}\n",
+            "contains_one `/images`: expected an object",
+        ),
+        (
+            "  body: {kind: json, unique: {images: id}}\n",
+            "`images` is not a JSON pointer",
+        ),
+        (
+            "  body: {kind: error, unique: {/images: id}}\n",
+            "`unique` needs kind: json, not error",
+        ),
+        (
             "  body: {kind: json, values: {/id: \"{imag}\"}}\n",
             "unknown placeholder `{imag}`",
         ),
@@ -238,6 +250,30 @@ fn each_check_kind_passes_a_fitting_answer_and_words_a_failing_one() {
             json(r#"{"a": [{"id": "x"}, {"id": "MEMBER", "y": 1}]}"#),
             json(r#"{"a": [{"id": "x"}]}"#),
             r#"body /a: no item of 1 has {"id":"MEMBER"}"#,
+        ),
+        (
+            "{status: 200, body: {kind: json, contains_one: {/a: {d: \"{member}\"}}}}",
+            json(r#"{"a": [{"d": "x"}, {"d": "MEMBER", "y": 1}]}"#),
+            json(r#"{"a": [{"d": "MEMBER"}, {"d": "MEMBER"}]}"#),
+            r#"body /a: 2 items of 2 have {"d":"MEMBER"}, expected exactly one"#,
+        ),
+        (
+            "{status: 200, body: {kind: json, contains_one: {/a: {d: t}}}}",
+            json(r#"{"a": [{"d": "t"}]}"#),
+            json(r#"{"a": []}"#),
+            r#"body /a: no item of 0 has {"d":"t"}, expected exactly one"#,
+        ),
+        (
+            "{status: 200, body: {kind: json, unique: {/a: id}}}",
+            json(r#"{"a": [{"id": "x"}, {"id": "y"}]}"#),
+            json(r#"{"a": [{"id": "x"}, {"id": "y"}, {"id": "x"}]}"#),
+            r#"body /a: items 0 and 2 share `id` "x""#,
+        ),
+        (
+            "{status: 200, body: {kind: json, unique: {/a: id}}}",
+            json(r#"{"a": []}"#),
+            json(r#"{"a": [{"id": "x"}, {"name": "y"}]}"#),
+            "body /a/1: no `id`",
         ),
     ];
     for (expect, good, bad, want) in table {

@@ -13,21 +13,25 @@ use crate::suite::case::validate::{Text, Validation};
 use crate::target::Answer;
 
 mod contains;
+mod contains_one;
 mod equals;
 mod keys;
 mod kind;
 mod lengths;
 mod only_keys;
 mod schema;
+mod unique;
 mod values;
 
 pub use contains::Contains;
+pub use contains_one::ContainsOne;
 pub use equals::Equals;
 pub use keys::Keys;
 pub use kind::BodyKind;
 pub use lengths::Lengths;
 pub use only_keys::OnlyKeys;
 pub use schema::SchemaRef;
+pub use unique::Unique;
 pub use values::Values;
 
 /// One check of a body, beside its kind.
@@ -98,6 +102,12 @@ body_checks! {
     /// JSON pointer → an object whose keys and values some item of the array there has
     /// (kind `json`; placeholders allowed): for lists a shared server also fills.
     contains: Contains,
+    /// JSON pointer → an object whose keys and values exactly one item of the array there
+    /// has (kind `json`; placeholders allowed).
+    contains_one: ContainsOne,
+    /// JSON pointer → a key every item of the array there has, with a value no other item
+    /// shares (kind `json`).
+    unique: Unique,
     /// JSON pointer → the length of the array there (kind `json`).
     lengths: Lengths,
 }
