@@ -437,7 +437,7 @@ mod tests {
             Some(&json!({"import-methods": "glance-direct"})),
             Some(&json!({"stores": []})),
         );
-        assert_eq!((f.import_methods, f.stores, f.newest()), (None, None, None));
+        assert_eq!((&f.import_methods, &f.stores, f.newest()), (&None, &None, None));
     }
 
     #[test]
