@@ -209,3 +209,126 @@ fn preflight_stops_bad_targets_before_any_case() {
         );
     }
 }
+
+/// A stand-in image service on 127.0.0.1, enough for preflight: version discovery (v2.0 to
+/// v2.9), every persona's `GET /v2/images`, the import methods glance-direct and
+/// web-download only, and two stores, `local` (the default) and `backup`. It answers at most
+/// 200 connections, one request each.
+fn two_method_service() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(200) {
+            let Ok(mut s) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 16_384 {
+                match s.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split(' ').nth(1).unwrap_or("/");
+            let versions: Vec<String> = (0..=9)
+                .map(|n| {
+                    let status = if n == 9 { "CURRENT" } else { "SUPPORTED" };
+                    format!(r#"{{"id": "v2.{n}", "status": "{status}", "links": []}}"#)
+                })
+                .collect();
+            let (status, body) = match path.split('?').next().unwrap_or("") {
+                "/versions" => (300, format!(r#"{{"versions": [{}]}}"#, versions.join(", "))),
+                "/v2/images" => (200, r#"{"images": []}"#.to_string()),
+                "/v2/info/import" => (
+                    200,
+                    r#"{"import-methods": {"type": "array", "value": ["glance-direct", "web-download"]}}"#
+                        .to_string(),
+                ),
+                "/v2/info/stores" => (
+                    200,
+                    r#"{"stores": [{"id": "local", "default": "true"}, {"id": "backup"}]}"#
+                        .to_string(),
+                ),
+                _ => (404, r#"{"message": "no", "code": "404 Not Found", "title": "Not Found"}"#.to_string()),
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    uri
+}
+
+#[test]
+fn a_case_needing_an_import_method_the_target_lacks_is_ignored_with_the_reason_in_every_report() {
+    let uri = two_method_service();
+    let target = common::target_file(&uri, "no-copy", "");
+    let dir = scratch("no-copy-reports");
+    let (junit, json, report) = (
+        dir.join("junit.xml"),
+        dir.join("results.json"),
+        dir.join("report"),
+    );
+    let out = sharecheck(&[
+        "run",
+        "--target",
+        target.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--exact",
+        "import_image::403::copy_is_for_admins",
+    ]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let reason = "target does not offer import method `copy-image` (it offers glance-direct, web-download)";
+    // The preflight says what it learned and what that turns off, before the trial.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let learned = [
+        "API versions: v2.0–v2.9 (CURRENT v2.9)",
+        "stores: local (default), backup",
+        "import methods: glance-direct, web-download",
+        "locations shown: no, image format match: yes, cache: no",
+    ];
+    for line in learned {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    let off = stdout
+        .lines()
+        .find(|l| l.contains("case(s) need import-method:copy-image and are ignored"))
+        .unwrap_or_else(|| panic!("no line for copy-image: {stdout}"));
+    assert!(off.ends_with(reason), "{off}");
+    let trial = stdout
+        .lines()
+        .position(|l| l.starts_with("test import_image::403::copy_is_for_admins"))
+        .expect("the trial's line");
+    assert!(stdout.lines().nth(trial).unwrap().contains(&format!("ignored ({reason})")));
+    assert!(stdout.lines().position(|l| l == off).unwrap() < trial);
+
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(junit.contains("<skipped"), "{junit}");
+    assert!(junit.contains(reason), "{junit}");
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let case = &doc["cases"][0];
+    assert_eq!(case["name"], "import_image::403::copy_is_for_admins");
+    assert_eq!(case["result"], "ignored");
+    assert_eq!(case["reason"], reason);
+    assert_eq!(doc["totals"]["ignored"], 1);
+
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains(&reason.replace('`', "\\`")),
+        "{}",
+        &md[md.len().saturating_sub(3000)..]
+    );
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains(reason), "the HTML report lacks the reason");
+}

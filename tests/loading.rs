@@ -180,6 +180,81 @@ fn bad_values_are_refused_with_a_line() {
 }
 
 #[test]
+fn an_unknown_need_is_refused_at_its_item_listing_the_known_forms() {
+    let s = Scratch::new("unknown-need");
+    let p = s.write(
+        "cases/delete_image_member/404/extra.yaml",
+        &GOOD.replace(
+            "request:\n",
+            "requires: [fault-injection, import-method:ftp]\nrequest:\n",
+        ),
+    );
+    let err = s.errors();
+    assert!(
+        err.contains(&format!(
+            "{}:5:29: unknown need `import-method:ftp`; known: fault-injection, rate-limit, other_member, admin, reader,",
+            p.display()
+        )),
+        "{err}"
+    );
+    for form in [
+        "api:2.N",
+        "import-method:<glance-direct|web-download|copy-image|glance-download>",
+        "multiple-stores",
+        "cache",
+        "locations-shown",
+        "locations-hidden",
+        "image-format-match",
+    ] {
+        assert!(err.contains(form), "{form}: {err}");
+    }
+    // A block list points at its item too; an API version must be 2.N.
+    let s = Scratch::new("unknown-need-block");
+    let p = s.write(
+        "cases/delete_image_member/404/extra.yaml",
+        &GOOD.replace("request:\n", "requires:\n  - cache\n  - api:3.1\nrequest:\n"),
+    );
+    let err = s.errors();
+    assert!(
+        err.contains(&format!("{}:7:5: unknown need `api:3.1`", p.display())),
+        "{err}"
+    );
+    assert_eq!(err.lines().filter(|l| l.contains("unknown need")).count(), 1);
+}
+
+#[test]
+fn a_case_needs_the_version_its_operation_appeared_in_and_the_stores_it_names() {
+    let suite = Suite::bundled().unwrap();
+    let needs = |name: &str| -> Vec<String> {
+        let case = suite.case(name).unwrap_or_else(|| panic!("no case {name}"));
+        case.needs.iter().map(|n| n.to_string()).collect()
+    };
+    // list_image_tasks is new in v2.12.
+    let tasks = needs("list_image_tasks::200::none_before_an_import");
+    assert!(tasks.contains(&"api:2.12".into()), "{tasks:?}");
+    // Operations of v2.0 need no version.
+    assert!(
+        !needs("show_image::404::malformed_id")
+            .iter()
+            .any(|n| n.starts_with("api:"))
+    );
+    // `{default_store}` needs a store list; `{other_store}` two stores; and what
+    // `requires` says is kept.
+    let copy = needs("import_image::202::copy_to_another_store");
+    for n in [
+        "api:2.6",
+        "import-method:copy-image",
+        "multiple-stores",
+        "stores",
+        "admin",
+    ] {
+        assert!(copy.contains(&n.to_string()), "{n}: {copy:?}");
+    }
+    let stores = needs("get_stores_info::200::reader_reads_it");
+    assert!(stores.contains(&"api:2.8".into()) && stores.contains(&"stores".into()));
+}
+
+#[test]
 fn an_error_points_at_its_own_node_not_the_first_key_of_that_name() {
     // `as`, `method` and `path` appear in the request under test and again in a `then`
     // step; the errors are about the second ones, and point there (line and column).
@@ -266,6 +341,20 @@ fn spec_problems_are_refused() {
     std::fs::write(&p, text.replace("  - code: 413", "  - code: 404")).unwrap();
     let err = s.errors();
     assert!(err.contains("code 404 appears twice in the table"), "{err}");
+
+    let s = Scratch::new("spec-since");
+    let p = s.0.join("specs/list_image_tasks.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains("since: \"2.12\""));
+    std::fs::write(&p, text.replace("since: \"2.12\"", "since: \"v2.12\"")).unwrap();
+    let err = s.errors();
+    assert!(
+        err.contains(&format!(
+            "{}:8: since `v2.12` is not an Image API version 2.N",
+            p.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -279,6 +368,12 @@ fn target_files_are_validated() {
     };
     let good = "endpoint: http://127.0.0.1:9292\npersonas:\n  owner: {token: a, project_id: p1}\n  member: {token: b, project_id: p2}\n  stranger: {token: c, project_id: p3}\n";
     assert!(TargetFile::load(&write(good)).is_ok());
+    let declared = TargetFile::load(&write(&format!(
+        "{good}deployment: {{locations_shown: true, cache: true}}\n"
+    )))
+    .unwrap();
+    let d = declared.deployment.expect("the section is read");
+    assert!(d.locations_shown && d.cache && d.image_format_match);
     let bad = [
         (
             good.replace("http://", "ftp://"),
@@ -297,6 +392,14 @@ fn target_files_are_validated() {
             "unknown capability `teleport`",
         ),
         (format!("{good}colour: blue\n"), "unknown field `colour`"),
+        (
+            format!("{good}deployment:\n  cache: true\n  shown: true\n"),
+            "target.yaml:8:3: deployment: unknown field `shown`",
+        ),
+        (
+            format!("{good}deployment: {{image_format_match: sometimes}}\n"),
+            "target.yaml:6:34: deployment.image_format_match: invalid type",
+        ),
     ];
     for (text, want) in bad {
         let err = TargetFile::load(&write(&text)).unwrap_err().to_string();
