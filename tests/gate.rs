@@ -287,7 +287,8 @@ fn a_case_needing_an_import_method_the_target_lacks_is_ignored_with_the_reason_i
     ]);
     let all = text(&out);
     assert!(out.status.success(), "{all}");
-    let reason = "target does not offer import method `copy-image` (it offers glance-direct, web-download)";
+    let reason =
+        "target does not offer import method `copy-image` (it offers glance-direct, web-download)";
     // The preflight says what it learned and what that turns off, before the trial.
     let stdout = String::from_utf8_lossy(&out.stdout);
     let learned = [
@@ -308,7 +309,13 @@ fn a_case_needing_an_import_method_the_target_lacks_is_ignored_with_the_reason_i
         .lines()
         .position(|l| l.starts_with("test import_image::403::copy_is_for_admins"))
         .expect("the trial's line");
-    assert!(stdout.lines().nth(trial).unwrap().contains(&format!("ignored ({reason})")));
+    assert!(
+        stdout
+            .lines()
+            .nth(trial)
+            .unwrap()
+            .contains(&format!("ignored ({reason})"))
+    );
     assert!(stdout.lines().position(|l| l == off).unwrap() < trial);
 
     let junit = std::fs::read_to_string(&junit).unwrap();

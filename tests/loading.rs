@@ -212,14 +212,20 @@ fn an_unknown_need_is_refused_at_its_item_listing_the_known_forms() {
     let s = Scratch::new("unknown-need-block");
     let p = s.write(
         "cases/delete_image_member/404/extra.yaml",
-        &GOOD.replace("request:\n", "requires:\n  - cache\n  - api:3.1\nrequest:\n"),
+        &GOOD.replace(
+            "request:\n",
+            "requires:\n  - cache\n  - api:3.1\nrequest:\n",
+        ),
     );
     let err = s.errors();
     assert!(
         err.contains(&format!("{}:7:5: unknown need `api:3.1`", p.display())),
         "{err}"
     );
-    assert_eq!(err.lines().filter(|l| l.contains("unknown need")).count(), 1);
+    assert_eq!(
+        err.lines().filter(|l| l.contains("unknown need")).count(),
+        1
+    );
 }
 
 #[test]

@@ -11,9 +11,7 @@ use serde_json::Value;
 use super::case::checks::Vars;
 use super::case::{Case, Expect, ImageSetup, Request};
 use super::schema::Schema;
-use crate::target::{
-    Answer, Caller, CleanupError, Facts, Req, SendError, Sent, Session, excerpt,
-};
+use crate::target::{Answer, Caller, CleanupError, Facts, Req, SendError, Sent, Session, excerpt};
 pub use crate::target::{Exchange, Stage};
 
 mod namespaces;

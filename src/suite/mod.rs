@@ -494,11 +494,7 @@ impl Driver {
 
     /// Why the target cannot run `case`, or `None` when it can: each unmet need's reason.
     pub(crate) fn skip_reason(&self, case: &Case) -> Option<String> {
-        let reasons: Vec<String> = case
-            .needs
-            .iter()
-            .filter_map(|n| self.lacks(n))
-            .collect();
+        let reasons: Vec<String> = case.needs.iter().filter_map(|n| self.lacks(n)).collect();
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 

@@ -130,7 +130,8 @@ fn judge(
     (record, result)
 }
 
-/// What the preflight learned of the target, then each unmet need with how many cases it
+/// What the preflight learned of the target (API versions, stores, import methods, the
+/// deployment, quotas), then each unmet need with how many cases it
 /// turns off and why, one line each.
 fn learned(suite: &Suite, driver: &Driver) -> Vec<String> {
     let target = driver.target();
@@ -138,7 +139,7 @@ fn learned(suite: &Suite, driver: &Driver) -> Vec<String> {
         .facts()
         .describe(target)
         .into_iter()
-        .map(|l| format!("target {}: {l}", target.base()))
+        .map(|l| format!("preflight: {l}"))
         .collect();
     let mut unmet: BTreeMap<Need, (usize, String)> = BTreeMap::new();
     for case in &suite.cases {
@@ -149,11 +150,11 @@ fn learned(suite: &Suite, driver: &Driver) -> Vec<String> {
         }
     }
     if unmet.is_empty() {
-        lines.push("every need of every case is met".into());
+        lines.push("preflight: every need of every case is met".into());
     }
     for (need, (count, why)) in unmet {
         lines.push(format!(
-            "{count} case(s) need {need} and are ignored: {why}"
+            "preflight: {count} case(s) need {need} and are ignored: {why}"
         ));
     }
     lines

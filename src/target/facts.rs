@@ -145,9 +145,7 @@ impl Facts {
 
     /// A store that takes data and is not the default (`{other_store}`).
     pub fn other_store(&self) -> Option<&str> {
-        self.writable()
-            .find(|s| !s.default)
-            .map(|s| s.id.as_str())
+        self.writable().find(|s| !s.default).map(|s| s.id.as_str())
     }
 
     fn writable(&self) -> impl Iterator<Item = &Store> {
@@ -194,10 +192,7 @@ impl Facts {
                 },
             ),
             Need::ImportMethod(m) => no(
-                self.import_methods
-                    .iter()
-                    .flatten()
-                    .any(|x| x == m),
+                self.import_methods.iter().flatten().any(|x| x == m),
                 match &self.import_methods {
                     Some(ms) => format!(
                         "target does not offer import method `{m}` (it offers {})",
@@ -229,10 +224,8 @@ impl Facts {
                     "needs two stores that take data; the target lists {}",
                     match &self.stores {
                         Some(_) => format!("{}", self.writable().count()),
-                        None => format!(
-                            "none ({})",
-                            answered("/v2/info/stores", self.stores_status)
-                        ),
+                        None =>
+                            format!("none ({})", answered("/v2/info/stores", self.stores_status)),
                     }
                 ),
             ),
@@ -437,12 +430,16 @@ mod tests {
             Some(&json!({"import-methods": "glance-direct"})),
             Some(&json!({"stores": []})),
         );
-        assert_eq!((&f.import_methods, &f.stores, f.newest()), (&None, &None, None));
+        assert_eq!(
+            (&f.import_methods, &f.stores, f.newest()),
+            (&None, &None, None)
+        );
     }
 
     #[test]
     fn one_store_is_not_multiple_stores_and_a_read_only_one_does_not_count() {
-        let one = json!({"stores": [{"id": "fs", "default": true}, {"id": "http", "read-only": "true"}]});
+        let one =
+            json!({"stores": [{"id": "fs", "default": true}, {"id": "http", "read-only": "true"}]});
         let f = Facts::from_documents(&glance_versions(), None, Some(&one));
         assert_eq!(f.default_store(), Some("fs"));
         assert_eq!(f.other_store(), None);

@@ -74,7 +74,8 @@ impl Need {
             return Some(*n);
         }
         if let Some(minor) = word.strip_prefix("api:2.") {
-            let ok = !minor.is_empty() && minor.len() <= 3 && minor.bytes().all(|b| b.is_ascii_digit());
+            let ok =
+                !minor.is_empty() && minor.len() <= 3 && minor.bytes().all(|b| b.is_ascii_digit());
             return ok.then(|| minor.parse().ok().map(Need::Api)).flatten();
         }
         if let Some(m) = word.strip_prefix("import-method:") {

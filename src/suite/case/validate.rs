@@ -132,10 +132,7 @@ impl Validation<'_> {
                 }
                 None => self.bad(
                     &Node::root().at("requires").item(i),
-                    format!(
-                        "unknown need `{r}`; known: {}",
-                        Need::forms().join(", ")
-                    ),
+                    format!("unknown need `{r}`; known: {}", Need::forms().join(", ")),
                 ),
             }
         }

@@ -31,7 +31,10 @@ impl BodyCheck for Unique {
         pointers(self.0.keys(), v, at);
         for (p, key) in &self.0 {
             if key.is_empty() {
-                v.bad(&at.at(p), format!("unique `{p}`: name the key of each item"));
+                v.bad(
+                    &at.at(p),
+                    format!("unique `{p}`: name the key of each item"),
+                );
             }
         }
     }
@@ -50,9 +53,8 @@ impl BodyCheck for Unique {
                 match item.get(key.as_str()) {
                     None => problems.push(format!("body {ptr}/{i}: no `{key}`")),
                     Some(v) => match seen.iter().position(|s| *s == v) {
-                        Some(j) => problems.push(format!(
-                            "body {ptr}: items {j} and {i} share `{key}` {v}"
-                        )),
+                        Some(j) => problems
+                            .push(format!("body {ptr}: items {j} and {i} share `{key}` {v}")),
                         None => seen.push(v),
                     },
                 }
