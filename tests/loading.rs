@@ -244,9 +244,24 @@ fn a_case_needs_the_version_its_operation_appeared_in_and_the_stores_it_names() 
             .iter()
             .any(|n| n.starts_with("api:"))
     );
+    let stores = needs("get_stores_info::200::reader_reads_it");
+    assert!(stores.contains(&"api:2.8".into()) && stores.contains(&"stores".into()));
+
     // `{default_store}` needs a store list; `{other_store}` two stores; and what
     // `requires` says is kept.
-    let copy = needs("import_image::202::copy_to_another_store");
+    let s = Scratch::new("fact-placeholders");
+    s.write(
+        "cases/import_image/202/extra.yaml",
+        "id: extra\noperation: import_image\ncode: 202\npurpose: A copy among stores.\nrequires: [import-method:copy-image]\nsetup:\n  images:\n    img: {visibility: public, data: abc}\nrequest:\n  as: admin\n  method: POST\n  path: /v2/images/{img}/import\n  body: {method: {name: copy-image}, stores: [\"{other_store}\"]}\nexpect:\n  status: 202\nthen:\n  - request: {as: owner, method: GET, path: \"/v2/images/{img}\"}\n    expect: {status: 200, body: {kind: json, values: {/stores: \"{default_store},{other_store}\"}}}\n",
+    );
+    let suite = Suite::from_dir(&s.0).unwrap();
+    let copy: Vec<String> = suite
+        .case("import_image::202::extra")
+        .expect("the extra case")
+        .needs
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     for n in [
         "api:2.6",
         "import-method:copy-image",
@@ -256,8 +271,6 @@ fn a_case_needs_the_version_its_operation_appeared_in_and_the_stores_it_names() 
     ] {
         assert!(copy.contains(&n.to_string()), "{n}: {copy:?}");
     }
-    let stores = needs("get_stores_info::200::reader_reads_it");
-    assert!(stores.contains(&"api:2.8".into()) && stores.contains(&"stores".into()));
 }
 
 #[test]

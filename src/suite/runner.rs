@@ -1,6 +1,6 @@
 //! The libtest-mimic runner: one trial per case, named `<operation>::<code>::<case>`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -132,8 +132,8 @@ fn judge(
 
 /// What the preflight learned of the target (API versions, stores, import methods, the
 /// deployment, quotas), then each unmet need with how many cases it
-/// turns off and why, one line each.
-fn learned(suite: &Suite, driver: &Driver) -> Vec<String> {
+/// turns off among the `selected` trials and why, one line each.
+fn learned(suite: &Suite, driver: &Driver, selected: &BTreeSet<&str>) -> Vec<String> {
     let target = driver.target();
     let mut lines: Vec<String> = driver
         .facts()
@@ -142,7 +142,11 @@ fn learned(suite: &Suite, driver: &Driver) -> Vec<String> {
         .map(|l| format!("preflight: {l}"))
         .collect();
     let mut unmet: BTreeMap<Need, (usize, String)> = BTreeMap::new();
-    for case in &suite.cases {
+    for case in suite
+        .cases
+        .iter()
+        .filter(|c| selected.contains(c.name.as_str()))
+    {
         for need in &case.needs {
             if let Some(why) = driver.lacks(need) {
                 unmet.entry(*need).or_insert((0, why)).0 += 1;
@@ -150,7 +154,7 @@ fn learned(suite: &Suite, driver: &Driver) -> Vec<String> {
         }
     }
     if unmet.is_empty() {
-        lines.push("preflight: every need of every case is met".into());
+        lines.push("preflight: every need of the selected cases is met".into());
     }
     for (need, (count, why)) in unmet {
         lines.push(format!(
@@ -194,10 +198,15 @@ pub fn run(
                 result
             })
         })
-        .collect();
+        .collect::<Vec<Trial>>();
     if !opts.args.list {
         rt.block_on(driver.learn());
-        let lines = learned(suite, &driver);
+        let selected: BTreeSet<&str> = trials
+            .iter()
+            .filter(|t| !opts.args.is_filtered_out(t))
+            .map(Trial::name)
+            .collect();
+        let lines = learned(suite, &driver, &selected);
         // Under `--format json` stdout carries libtest's JSON lines only.
         let json = matches!(opts.args.format, Some(libtest_mimic::FormatSetting::Json));
         for line in lines {
