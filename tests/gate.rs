@@ -329,6 +329,18 @@ fn a_case_needing_an_import_method_the_target_lacks_is_ignored_with_the_reason_i
     assert_eq!(case["result"], "ignored");
     assert_eq!(case["reason"], reason);
     assert_eq!(doc["totals"]["ignored"], 1);
+    // The JSON also says what the preflight learned and what it turned off.
+    let facts = &doc["facts"];
+    assert_eq!(
+        facts["import_methods"],
+        serde_json::json!(["glance-direct", "web-download"])
+    );
+    assert_eq!(facts["default_store"], "local");
+    assert_eq!(facts["current"], "v2.9");
+    assert_eq!(
+        facts["unmet_needs"],
+        serde_json::json!([{"need": "import-method:copy-image", "cases": 1, "reason": reason}])
+    );
 
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(

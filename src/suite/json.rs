@@ -9,13 +9,15 @@ use serde_json::{Value, json};
 use super::record::{Record, Verdict};
 use crate::error::RunError;
 
-/// Writes the records, sorted by trial name, with the run's totals.
+/// Writes the records, sorted by trial name, with the run's totals and what the preflight
+/// learned of the target (`facts`, with the needs it leaves unmet).
 pub(crate) fn write(
     path: &Path,
     records: &[Record],
     endpoint: &str,
     run_id: &str,
     wall: Duration,
+    facts: Value,
 ) -> Result<(), RunError> {
     let mut sorted = records.to_vec();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -50,6 +52,7 @@ pub(crate) fn write(
         "target": endpoint,
         "run_id": run_id,
         "wall_ms": (wall.as_secs_f64() * 1000.0).round(),
+        "facts": facts,
         "totals": {
             "passed": count("passed"),
             "failed": count("failed"),

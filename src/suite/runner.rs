@@ -133,7 +133,11 @@ fn judge(
 /// What the preflight learned of the target (API versions, stores, import methods, the
 /// deployment, quotas), then each unmet need with how many cases it
 /// turns off among the `selected` trials and why, one line each.
-fn learned(suite: &Suite, driver: &Driver, selected: &BTreeSet<&str>) -> Vec<String> {
+fn learned(
+    suite: &Suite,
+    driver: &Driver,
+    selected: &BTreeSet<&str>,
+) -> (Vec<String>, Vec<serde_json::Value>) {
     let target = driver.target();
     let mut lines: Vec<String> = driver
         .facts()
@@ -156,12 +160,14 @@ fn learned(suite: &Suite, driver: &Driver, selected: &BTreeSet<&str>) -> Vec<Str
     if unmet.is_empty() {
         lines.push("preflight: every need of the selected cases is met".into());
     }
+    let mut json = Vec::new();
     for (need, (count, why)) in unmet {
         lines.push(format!(
             "preflight: {count} case(s) need {need} and are ignored: {why}"
         ));
+        json.push(serde_json::json!({"need": need.to_string(), "cases": count, "reason": why}));
     }
-    lines
+    (lines, json)
 }
 
 /// Runs every case of `suite` through `driver` as libtest trials. Cases the target cannot
@@ -199,6 +205,7 @@ pub fn run(
             })
         })
         .collect::<Vec<Trial>>();
+    let mut unmet_needs = Vec::new();
     if !opts.args.list {
         rt.block_on(driver.learn());
         let selected: BTreeSet<&str> = trials
@@ -206,7 +213,8 @@ pub fn run(
             .filter(|t| !opts.args.is_filtered_out(t))
             .map(Trial::name)
             .collect();
-        let lines = learned(suite, &driver, &selected);
+        let (lines, unmet) = learned(suite, &driver, &selected);
+        unmet_needs = unmet;
         // Under `--format json` stdout carries libtest's JSON lines only.
         let json = matches!(opts.args.format, Some(libtest_mimic::FormatSetting::Json));
         for line in lines {
@@ -264,6 +272,11 @@ pub fn run(
             driver.target().base(),
             driver.run_id(),
             wall,
+            {
+                let mut facts = driver.facts().to_json();
+                facts["unmet_needs"] = unmet_needs.into();
+                facts
+            },
         )?;
     }
     if let Some(dir) = &opts.report {

@@ -248,6 +248,27 @@ impl Facts {
         }
     }
 
+    /// What was learned, as JSON (for `--json`): versions as `v2.N` ids, `null` for a
+    /// discovery document the target does not serve.
+    pub fn to_json(&self) -> Value {
+        let d = self.deployment();
+        serde_json::json!({
+            "api_versions": self.versions.iter().map(|n| format!("v2.{n}")).collect::<Vec<_>>(),
+            "current": self.current.map(|n| format!("v2.{n}")),
+            "import_methods": self.import_methods,
+            "stores": self.stores.as_ref().map(|ss| ss.iter().map(|s| serde_json::json!({
+                "id": s.id, "default": s.default, "read_only": s.read_only,
+            })).collect::<Vec<_>>()),
+            "default_store": self.default_store(),
+            "deployment": {
+                "locations_shown": d.locations_shown,
+                "image_format_match": d.image_format_match,
+                "cache": d.cache,
+                "declared": self.deployment.is_some(),
+            },
+        })
+    }
+
     /// What was learned, one line each, for the preflight's report.
     pub fn describe(&self, target: &Target) -> Vec<String> {
         let versions = if self.versions.is_empty() {
