@@ -18,6 +18,7 @@ mod keys;
 mod kind;
 mod lengths;
 mod only_keys;
+mod order;
 mod schema;
 mod values;
 
@@ -27,6 +28,7 @@ pub use keys::Keys;
 pub use kind::BodyKind;
 pub use lengths::Lengths;
 pub use only_keys::OnlyKeys;
+pub use order::Order;
 pub use schema::SchemaRef;
 pub use values::Values;
 
@@ -100,6 +102,9 @@ body_checks! {
     contains: Contains,
     /// JSON pointer → the length of the array there (kind `json`).
     lengths: Lengths,
+    /// JSON pointer of a list → the relative order of named items, those without a sort value
+    /// together at either end (kind `json`; placeholders allowed).
+    order: Order,
 }
 
 impl BodyExpect {
