@@ -185,9 +185,11 @@ pub(crate) enum Command {
         /// Known defects of the target (YAML `known_defects: {ID: {operation, model,
         /// target, reason}}`): a step whose answer has the target status where the model
         /// predicts the model status on that operation is counted as the defect, not as a
-        /// mismatch. See scripts/glance-known-defects.yaml.
+        /// mismatch; `concurrency: {ID: {reason}}` declares the target not serializable
+        /// under concurrent clients. Repeatable; the files' entries add up. See
+        /// scripts/glance-known-defects*.yaml.
         #[arg(long, value_name = "FILE")]
-        known_defects: Option<PathBuf>,
+        known_defects: Vec<PathBuf>,
         /// Without --target: break one rule of the bundled mock, to watch fuzzing find it.
         #[arg(long, value_name = "NAME", value_parser = mutant_names())]
         mutant: Option<Mutant>,

@@ -132,10 +132,9 @@ fn main() -> ExitCode {
             hostile_baseline,
             clients,
         } => {
-            let known = match known_defects.as_deref().map(sharecheck::KnownDefects::load) {
-                None => sharecheck::KnownDefects::default(),
-                Some(Ok(k)) => k,
-                Some(Err(e)) => return fail(&e),
+            let known = match sharecheck::KnownDefects::load_all(&known_defects) {
+                Ok(k) => k,
+                Err(e) => return fail(&e),
             };
             fuzz(
                 &rt,

@@ -157,3 +157,46 @@ fn cleanup_removes_leftovers_of_earlier_runs_only() {
         vec!["precious".to_string()]
     );
 }
+
+/// Installs a fault rule on the mock (loopback callers may).
+fn fault(uri: &str, rule: serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = common::client()
+            .post(format!("{uri}/_sharecheck/faults"))
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    });
+}
+
+#[test]
+fn cleanup_tries_a_delete_again_after_a_5xx_and_reports_one_that_persists() {
+    let mock = Mock::start(&[]);
+    let target = mock.target_file("cleanup-5xx", "");
+    let cleanup = || sharecheck(&["cleanup", "--target", target.to_str().unwrap()]);
+
+    // Two 500s, then the delete goes through: a race of the server's own threads.
+    create_image(&mock.uri, "owner-token", "sharecheck-cccc3333-racing");
+    let rule = |times: u64| serde_json::json!({"method": "DELETE", "path": "/v2/images/*", "status": 500, "times": times});
+    fault(&mock.uri, rule(2));
+    let out = cleanup();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(leftovers(&mock.uri), Vec::<String>::new());
+
+    // A delete that keeps failing is reported, not retried for ever.
+    create_image(&mock.uri, "owner-token", "sharecheck-cccc3333-stuck");
+    fault(&mock.uri, rule(50));
+    let out = cleanup();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("500"), "{}", text(&out));
+    assert_eq!(
+        leftovers(&mock.uri),
+        vec!["sharecheck-cccc3333-stuck".to_string()]
+    );
+}

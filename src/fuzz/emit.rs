@@ -251,6 +251,7 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
             .map(|i| CaseStep {
                 request: request(&steps[i], &|b| image_at(i, b)),
                 expect: status_only(predicted[i].0),
+                save: Default::default(),
             })
             .collect(),
         request: request(&steps[last], &|b| image_at(last, b)),

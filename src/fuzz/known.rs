@@ -13,7 +13,13 @@
 //!     model: 415
 //!     target: 500
 //!     reason: Glance 33 keeps the location of data it refused; the next upload fails.
+//! concurrency:
+//!   member-adds-race:
+//!     reason: Under several workers, two adds of one member may both succeed.
 //! ```
+//!
+//! A `concurrency` entry says the target is known not to be serializable under concurrent
+//! clients: a failed serial-order check is then printed in full but counted as that defect.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,16 +43,28 @@ pub struct KnownDefect {
     pub reason: String,
 }
 
+/// A known failure of the concurrency check: no serial order explains the answers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownRace {
+    /// Why, in words.
+    pub reason: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    #[serde(default)]
     known_defects: BTreeMap<String, KnownDefect>,
+    #[serde(default)]
+    concurrency: BTreeMap<String, KnownRace>,
 }
 
 /// The known defects of a run, and how often each was seen.
 #[derive(Clone, Debug, Default)]
 pub struct KnownDefects {
     by_id: BTreeMap<String, KnownDefect>,
+    races: BTreeMap<String, KnownRace>,
     seen: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
@@ -82,10 +100,43 @@ impl KnownDefects {
                 return Err(bad(format!("`{id}`: a reason is required")));
             }
         }
+        for (id, r) in &file.concurrency {
+            if r.reason.trim().is_empty() {
+                let at = line_of(&src, id);
+                return Err(DataError::invalid(
+                    path,
+                    at,
+                    format!("`{id}`: a reason is required"),
+                ));
+            }
+        }
         Ok(KnownDefects {
             by_id: file.known_defects,
+            races: file.concurrency,
             seen: Arc::default(),
         })
+    }
+
+    /// Reads several known-defects files into one; an id given twice is refused.
+    pub fn load_all(paths: &[std::path::PathBuf]) -> Result<KnownDefects, DataError> {
+        let mut all = KnownDefects::default();
+        for path in paths {
+            let one = KnownDefects::load(path)?;
+            let ids = one.by_id.keys().chain(one.races.keys());
+            if let Some(id) = ids
+                .into_iter()
+                .find(|id| all.by_id.contains_key(*id) || all.races.contains_key(*id))
+            {
+                return Err(DataError::invalid(
+                    path,
+                    None,
+                    format!("`{id}` is declared by an earlier known-defects file too"),
+                ));
+            }
+            all.by_id.extend(one.by_id);
+            all.races.extend(one.races);
+        }
+        Ok(all)
     }
 
     /// The defect an answer of `target` where the model says `model` on `operation` is, if
@@ -102,6 +153,14 @@ impl KnownDefects {
             .entry(id.clone())
             .or_default() += 1;
         Some(id.clone())
+    }
+
+    /// The known failure of the concurrency check, if one is declared: its id and reason.
+    pub fn race(&self) -> Option<(&str, &str)> {
+        self.races
+            .iter()
+            .next()
+            .map(|(id, r)| (id.as_str(), r.reason.as_str()))
     }
 
     /// Each known defect with its reason and how often it was seen, by id.
@@ -167,5 +226,31 @@ mod tests {
         let e = load("known_defects:\n  u:\n    operation: show_image\n    model: 404\n    target: 500\n    reason: x\n    extra: 1\n")
             .unwrap_err();
         assert!(e.contains("extra"), "{e}");
+    }
+
+    #[test]
+    fn a_known_race_is_read_with_its_reason() {
+        let k = load("concurrency:\n  r:\n    reason: adds race\n").unwrap();
+        assert_eq!(k.race(), Some(("r", "adds race")));
+        assert!(load("known_defects: {}\n").unwrap().race().is_none());
+        let e = load("concurrency:\n  r:\n    reason: \" \"\n").unwrap_err();
+        assert!(e.contains("2: `r`: a reason is required"), "{e}");
+    }
+
+    #[test]
+    fn several_files_add_up_and_an_id_twice_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+        let defect = "known_defects:\n  d:\n    operation: upload_image_data\n    model: 415\n    target: 500\n    reason: why\n";
+        std::fs::write(&a, defect).unwrap();
+        std::fs::write(&b, "concurrency:\n  r:\n    reason: adds race\n").unwrap();
+        let k = KnownDefects::load_all(&[a.clone(), b]).unwrap();
+        assert_eq!(k.race(), Some(("r", "adds race")));
+        assert_eq!(k.tally().len(), 1);
+        let e = KnownDefects::load_all(&[a.clone(), a]).unwrap_err();
+        assert!(
+            crate::error::chain(&e).contains("`d` is declared by an earlier"),
+            "{e}"
+        );
     }
 }

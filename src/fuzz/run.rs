@@ -81,11 +81,16 @@ pub struct FuzzReport {
 }
 
 impl FuzzReport {
+    /// Whether the concurrency check ran and found no serial order.
+    fn concurrency_failed(&self) -> bool {
+        self.concurrency.as_ref().is_some_and(|c| !c.passed())
+    }
+
     /// How many parts found something (each security violation counts once).
     pub fn problems(&self) -> usize {
         self.security.violations.len()
             + usize::from(self.hostile.as_ref().is_some_and(|h| !h.passed()))
-            + usize::from(self.concurrency.as_ref().is_some_and(|c| !c.passed()))
+            + usize::from(self.concurrency_failed() && self.options.stateful.known.race().is_none())
             + usize::from(self.stateful.finding.is_some())
     }
 }
@@ -193,6 +198,14 @@ impl fmt::Display for FuzzReport {
         }
         if let Some(c) = &self.concurrency {
             writeln!(f, "{c}")?;
+            if let Some((id, reason)) = self.options.stateful.known.race() {
+                let verdict = if self.concurrency_failed() {
+                    "seen"
+                } else {
+                    "not seen"
+                };
+                writeln!(f, "concurrency: known defect `{id}` {verdict}: {reason}")?;
+            }
         }
         self.fmt_stateful(f)?;
         write!(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::case::checks::Vars;
-use super::case::{Case, Expect, ImageSetup, Request};
+use super::case::{Case, Expect, ImageSetup, Request, Step};
 use super::schema::Schema;
 use crate::target::{Answer, Caller, CleanupError, Facts, Req, SendError, Sent, Session, excerpt};
 pub use crate::target::{Exchange, Stage};
@@ -227,19 +227,51 @@ impl Run<'_> {
         self.set_stage(Stage::Before);
         for (i, s) in f.before.iter().enumerate() {
             let label = format!("before step {} of {}", i + 1, f.before.len());
-            self.step(&label, &s.request, &s.expect).await?;
+            self.saving_step(&label, s).await?;
         }
         self.set_stage(Stage::Request);
         self.step("the request", &f.request, &f.expect).await?;
         self.set_stage(Stage::Then);
         for (i, s) in f.then.iter().enumerate() {
             let label = format!("follow-up {} of {}", i + 1, f.then.len());
-            self.step(&label, &s.request, &s.expect).await?;
+            self.saving_step(&label, s).await?;
         }
         Ok(())
     }
 
-    async fn step(&mut self, label: &str, req: &Request, exp: &Expect) -> Result<(), CaseFailure> {
+    /// A `before` or `then` step, then the placeholders it saves from its answer.
+    async fn saving_step(&mut self, label: &str, s: &Step) -> Result<(), CaseFailure> {
+        let (sent, answer) = self.step(label, &s.request, &s.expect).await?;
+        let json: Option<Value> = answer.json();
+        let mut problems = Vec::new();
+        for (name, ptr) in &s.save {
+            match json.as_ref().and_then(|j| j.pointer(ptr)) {
+                Some(Value::String(v)) => drop(self.vars.insert(name.clone(), v.clone())),
+                Some(v @ Value::Number(_)) => drop(self.vars.insert(name.clone(), v.to_string())),
+                Some(v) => problems.push(format!(
+                    "save `{name}`: body {ptr} is {v}, not a string or number"
+                )),
+                None => problems.push(format!("save `{name}`: body {ptr} is not there")),
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(CaseFailure::Step {
+            label: label.to_string(),
+            sent,
+            repeat: None,
+            problems,
+            body: answer.body,
+        })
+    }
+
+    async fn step(
+        &mut self,
+        label: &str,
+        req: &Request,
+        exp: &Expect,
+    ) -> Result<(Sent, Answer), CaseFailure> {
         let (sent, answer) = match &req.repeat {
             None => self.send(req).await?,
             Some(r) => {
@@ -265,7 +297,7 @@ impl Run<'_> {
             }
         }
         if problems.is_empty() {
-            return Ok(());
+            return Ok((sent, answer));
         }
         Err(CaseFailure::Step {
             label: label.to_string(),

@@ -12,6 +12,8 @@ use super::config::TargetFile;
 use super::resolve::Target;
 use crate::error::RunError;
 
+/// How many times clean-up sends a delete again after a 5xx answer.
+const CLEANUP_5XX_RETRIES: usize = 4;
 /// Which part of a run a request belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -616,7 +618,17 @@ impl Session {
         let sent = req.sent();
         let mut a = self.send(req.clone()).await?;
         if a.status == 403 && self.unprotect(id, persona).await {
-            a = self.send(req).await?;
+            a = self.send(req.clone()).await?;
+        }
+        // A 5xx is tried again a few times: the reference's import threads may still be
+        // writing to the image (its database refuses the delete that races them). Clean-up
+        // is not under test; every attempt stays in the log.
+        for _ in 0..CLEANUP_5XX_RETRIES {
+            if a.status < 500 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            a = self.send(req.clone()).await?;
         }
         match a.status {
             204 | 404 => Ok(()),

@@ -276,6 +276,10 @@ pub struct Step {
     pub request: Request,
     /// Its expected answer.
     pub expect: Expect,
+    /// Placeholders it defines for the steps after it: name → JSON pointer of a string or
+    /// number in its answer's body, read once the answer meets `expect`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub save: BTreeMap<String, String>,
 }
 
 /// Callers that are not personas.
@@ -353,6 +357,7 @@ impl Case {
         checks.requires(&file);
         checks.since(&file, ops);
         checks.setup(&file);
+        checks.saves(&file);
         for (node, step) in file.steps() {
             checks.step(&file, &node, step);
         }
@@ -371,6 +376,14 @@ impl Case {
 impl CaseFile {
     /// Every request with its expected answer, in the order they run (`before`, the request
     /// under test, `then`), with the node holding each.
+    /// Whether a `before` or `then` step saves the placeholder `name`.
+    pub(crate) fn saved(&self, name: &str) -> bool {
+        self.before
+            .iter()
+            .chain(&self.then)
+            .any(|s| s.save.contains_key(name))
+    }
+
     fn steps(&self) -> impl Iterator<Item = (Node, (&Request, &Expect))> {
         let root = Node::root();
         let before = self.before.iter().enumerate().map({
@@ -412,5 +425,38 @@ mod tests {
             assert_eq!(back.name, case.name);
             assert_eq!(back.needs, case.needs);
         }
+    }
+
+    /// A step's `save` needs a new snake_case name and a JSON pointer; what it saves is a
+    /// known placeholder for the steps after it.
+    #[test]
+    fn saved_placeholders_are_checked_and_known() {
+        let suite = Suite::bundled().expect("bundled suite loads");
+        let schemas: Vec<String> = suite.schemas.keys().cloned().collect();
+        let load = |save: &str| {
+            let text = format!(
+                "id: t\noperation: list_images\ncode: 200\npurpose: A test.\nrequest: {{as: owner, method: GET, path: /v2/images}}\nexpect: {{status: 200}}\nthen:\n  - request: {{as: owner, method: GET, path: /v2/images}}\n    expect: {{status: 200}}\n    save: {save}\n  - request: {{as: owner, method: GET, path: \"/v2/images/{{first}}\"}}\n    expect: {{status: 200}}\n"
+            );
+            let rel = Path::new("list_images/200/t.yaml");
+            match Case::parse(rel, rel, &text, &suite.operations, &schemas) {
+                Ok(_) => String::new(),
+                Err(errs) => errs.iter().map(|e| format!("{e}\n")).collect(),
+            }
+        };
+        assert_eq!(load("{first: /images/0/id}"), "");
+        let unknown = load("{other: /images/0/id}");
+        assert!(
+            unknown.contains("unknown placeholder `{first}`"),
+            "{unknown}"
+        );
+        let bad = load("{first: images/0/id, owner: /x}");
+        assert!(
+            bad.contains("10:19: save `first`: `images/0/id` is not a JSON pointer"),
+            "{bad}"
+        );
+        assert!(
+            bad.contains("save `owner`: a new snake_case placeholder name"),
+            "{bad}"
+        );
     }
 }

@@ -312,6 +312,35 @@ impl Validation<'_> {
         self.known_placeholders(file, &texts);
     }
 
+    /// What the `before` and `then` steps save: new snake_case names, JSON pointers.
+    pub(super) fn saves(&mut self, file: &CaseFile) {
+        let steps = [("before", &file.before), ("then", &file.then)];
+        for (key, list) in steps {
+            for (i, step) in list.iter().enumerate() {
+                let at = Node::root().at(key).item(i).at("save");
+                for (name, ptr) in &step.save {
+                    let taken = PERSONAS.contains(&name.as_str())
+                        || SPECIAL_PLACEHOLDERS.contains(&name.as_str())
+                        || file.setup.images.contains_key(name)
+                        || file.setup.tasks.contains_key(name)
+                        || file.setup.namespaces.contains_key(name);
+                    if !is_snake(name) || taken {
+                        self.bad(
+                            &at.key(name),
+                            format!("save `{name}`: a new snake_case placeholder name is needed"),
+                        );
+                    }
+                    if !ptr.starts_with('/') {
+                        self.bad(
+                            &at.at(name),
+                            format!("save `{name}`: `{ptr}` is not a JSON pointer (start with /)"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     fn request(&mut self, req: &Request, exp: &Expect, rn: &Node) {
         let caller = req.caller.as_str();
         if PERSONAS.contains(&caller) {
@@ -405,6 +434,7 @@ impl Validation<'_> {
                     self.needs.insert(*need);
                 }
                 if file.setup.images.contains_key(ph)
+                    || file.saved(ph)
                     || file.setup.tasks.contains_key(ph)
                     || file.setup.namespaces.contains_key(ph)
                     || SPECIAL_PLACEHOLDERS.contains(&ph)

@@ -89,6 +89,22 @@ fn each_check_kind_refuses_what_it_cannot_check() {
             "unknown placeholder `{imag}`",
         ),
         (
+            "  body: {kind: json, order: {/a: {by: n, set: [x, y]}}}\n",
+            "order `/a`: `by` must be a JSON pointer",
+        ),
+        (
+            "  body: {kind: json, order: {/a: {by: /n, set: [x]}}}\n",
+            "order `/a`: name at least two items",
+        ),
+        (
+            "  body: {kind: json, order: {/a: {by: /n, set: [x, \"{imag}\"]}}}\n",
+            "unknown placeholder `{imag}`",
+        ),
+        (
+            "  body: {kind: json, contains: {/a: [{id: 1}, 2]}}\n",
+            "contains `/a`: expected an object",
+        ),
+        (
             "  body: {kind: json, contains: {/images: {id: \"{imag}\"}}}\n",
             "unknown placeholder `{imag}`",
         ),
@@ -150,6 +166,10 @@ fn problems(expect: &str, answer: &Answer) -> Vec<String> {
     let fake = Fake(HashMap::from([("image".to_string(), schema)]));
     exp.problems(&fake, answer)
 }
+
+/// Items `a` before `b`, and `c` (no sort value) at either end.
+const ORDER: &str =
+    "{status: 200, body: {kind: json, order: {/a: {by: /n, set: [a, b], unset: [c]}}}}";
 
 #[test]
 fn each_check_kind_passes_a_fitting_answer_and_words_a_failing_one() {
@@ -274,6 +294,30 @@ fn each_check_kind_passes_a_fitting_answer_and_words_a_failing_one() {
             json(r#"{"a": []}"#),
             json(r#"{"a": [{"id": "x"}, {"name": "y"}]}"#),
             "body /a/1: no `id`",
+        ),
+        (
+            "{status: 200, body: {kind: json, contains: {/a: [{id: x}, {id: y}]}}}",
+            json(r#"{"a": [{"id": "y"}, {"id": "x"}]}"#),
+            json(r#"{"a": [{"id": "x"}, {"id": "z"}]}"#),
+            r#"body /a: no item of 2 has {"id":"y"}"#,
+        ),
+        (
+            ORDER,
+            json(r#"{"a": [{"n": "c"}, {"n": "a"}, {"n": "b"}]}"#),
+            json(r#"{"a": [{"n": "b"}, {"n": "a"}, {"n": "c"}]}"#),
+            "body /a: expected `a` before `b`; got b, a, c",
+        ),
+        (
+            ORDER,
+            json(r#"{"a": [{"n": "a"}, {"n": "b"}, {"n": "c"}]}"#),
+            json(r#"{"a": [{"n": "a"}, {"n": "c"}, {"n": "b"}]}"#),
+            "expected the items without a value (c) together before or after the others",
+        ),
+        (
+            ORDER,
+            json(r#"{"a": [{"n": "a"}, {"n": "x"}, {"n": "b"}, {"n": "c"}]}"#),
+            json(r#"{"a": [{"n": "a"}, {"n": "b"}]}"#),
+            "body /a: `c` is not in the list",
         ),
     ];
     for (expect, good, bad, want) in table {

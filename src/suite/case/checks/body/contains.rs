@@ -1,5 +1,6 @@
-//! `contains`: some item of the array at a JSON pointer has all of some keys and values, for
-//! lists that other users of a shared server also fill.
+//! `contains`: some item of the array at a JSON pointer has all of some keys and values (or,
+//! given a list of such objects, each has an item holding it), for lists that other users of
+//! a shared server also fill, or whose order the API does not promise.
 
 use std::collections::BTreeMap;
 
@@ -12,14 +13,31 @@ use crate::suite::case::checks::Vars;
 use crate::suite::case::locate::Node;
 use crate::suite::case::validate::{Text, Validation};
 
-/// JSON pointer → the keys and values an item must have (strings may hold placeholders).
+/// JSON pointer → the keys and values an item must have, or a list of such objects, each
+/// held by some item (strings may hold placeholders).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(transparent)]
 #[schemars(extend("propertyNames" = {"pattern": "^/"}))]
-pub struct Contains(
-    #[schemars(with = "BTreeMap<String, serde_json::Map<String, Value>>")]
-    pub  BTreeMap<String, Value>,
-);
+pub struct Contains(#[schemars(with = "BTreeMap<String, Wanted>")] pub BTreeMap<String, Value>);
+
+/// What `contains` looks for at one pointer (for the schema only).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Wanted {
+    /// Keys and values one item has.
+    One(serde_json::Map<String, Value>),
+    /// Several such objects, each held by some item.
+    Each(Vec<serde_json::Map<String, Value>>),
+}
+
+/// The objects wanted at one pointer: the one given, or each of a list.
+fn wanted(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    }
+}
 
 impl BodyCheck for Contains {
     fn absent(&self) -> bool {
@@ -33,10 +51,13 @@ impl BodyCheck for Contains {
     fn validate(&self, v: &mut Validation, at: &Node) {
         pointers(self.0.keys(), v, at);
         for (p, want) in &self.0 {
-            if !want.is_object() {
+            let list = wanted(want);
+            if list.is_empty() || !list.iter().all(|w| w.is_object()) {
                 v.bad(
                     &at.key(p),
-                    format!("contains `{p}`: expected an object of keys and values an item has"),
+                    format!(
+                        "contains `{p}`: expected an object of keys and values an item has, or a list of them"
+                    ),
                 );
             }
         }
@@ -52,18 +73,20 @@ impl BodyCheck for Contains {
         let Some(json) = got.json else { return };
         for (ptr, want) in &self.0 {
             let want = vars.expand_json(want);
-            let has = |item: &Value| {
-                want.as_object()
-                    .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
-            };
-            match json.pointer(ptr).and_then(Value::as_array) {
-                Some(items) if items.iter().any(has) => {}
-                Some(items) => {
-                    problems.push(format!("body {ptr}: no item of {} has {want}", items.len()))
-                }
-                None => problems.push(format!(
+            let Some(items) = json.pointer(ptr).and_then(Value::as_array) else {
+                problems.push(format!(
                     "body {ptr}: expected a list holding {want}, got none"
-                )),
+                ));
+                continue;
+            };
+            for w in wanted(&want) {
+                let has = |item: &Value| {
+                    w.as_object()
+                        .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
+                };
+                if !items.iter().any(has) {
+                    problems.push(format!("body {ptr}: no item of {} has {w}", items.len()));
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ mod keys;
 mod kind;
 mod lengths;
 mod only_keys;
+mod order;
 mod schema;
 mod unique;
 mod values;
@@ -30,6 +31,7 @@ pub use keys::Keys;
 pub use kind::BodyKind;
 pub use lengths::Lengths;
 pub use only_keys::OnlyKeys;
+pub use order::Order;
 pub use schema::SchemaRef;
 pub use unique::Unique;
 pub use values::Values;
@@ -110,6 +112,9 @@ body_checks! {
     unique: Unique,
     /// JSON pointer → the length of the array there (kind `json`).
     lengths: Lengths,
+    /// JSON pointer of a list → the relative order of named items, those without a sort value
+    /// together at either end (kind `json`; placeholders allowed).
+    order: Order,
 }
 
 impl BodyExpect {
