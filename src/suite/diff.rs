@@ -68,6 +68,7 @@ pub struct Difference {
 }
 
 async fn run_one(driver: &Driver, case: &Case) -> Option<CaseRun> {
+    driver.learn().await;
     if driver.skip_reason(case).is_some() {
         return None;
     }

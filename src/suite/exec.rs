@@ -127,8 +127,8 @@ pub(crate) struct Env {
     pub(crate) session: Session,
     pub(crate) run_id: String,
     pub(crate) schemas: BTreeMap<String, Arc<Schema>>,
-    /// What the target was learned to be, once preflight (or the runner) has asked it.
-    pub(crate) facts: std::sync::OnceLock<Facts>,
+    /// What the target was learned to be, once preflight (or the first case) has asked it.
+    pub(crate) facts: tokio::sync::OnceCell<Facts>,
 }
 
 impl Env {

@@ -388,7 +388,7 @@ impl Driver {
                 session,
                 run_id,
                 schemas: suite.schemas.clone(),
-                facts: std::sync::OnceLock::new(),
+                facts: tokio::sync::OnceCell::new(),
             },
         }
     }
@@ -413,12 +413,13 @@ impl Driver {
         self.env.facts()
     }
 
-    /// Learns the target's facts unless preflight did.
+    /// Learns the target's facts unless they are known (once, however many ask at once).
     pub(crate) async fn learn(&self) {
-        if self.env.facts.get().is_none() {
-            let facts = Facts::discover(&self.env.session).await;
-            let _ = self.env.facts.set(facts);
-        }
+        let session = &self.env.session;
+        self.env
+            .facts
+            .get_or_init(|| Facts::discover(session))
+            .await;
     }
 
     /// Checks, before any case runs, that the endpoint answers version discovery like an
@@ -475,9 +476,10 @@ impl Driver {
             }
         }
         session.target().check_distinct()?;
-        if self.env.facts.get().is_none() {
-            let _ = self.env.facts.set(Facts::learn(session, &doc).await);
-        }
+        self.env
+            .facts
+            .get_or_init(|| Facts::learn(session, &doc))
+            .await;
         Ok(())
     }
 
@@ -499,12 +501,15 @@ impl Driver {
     }
 
     /// Runs one case; the error says what was sent, what came back and what was expected.
+    /// The target's facts are learned first, unless preflight or an earlier case did.
     pub async fn run_case(&self, case: &Case) -> Result<(), CaseFailure> {
+        self.learn().await;
         exec::run_case(&self.env, case).await.result
     }
 
     /// Runs one case and also returns every exchange it made (set-up and clean-up included).
     pub(crate) async fn run_case_recorded(&self, case: &Case) -> CaseRun {
+        self.learn().await;
         exec::run_case(&self.env, case).await
     }
 }
