@@ -350,4 +350,30 @@ fn a_case_needing_an_import_method_the_target_lacks_is_ignored_with_the_reason_i
     );
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
     assert!(html.contains(reason), "the HTML report lacks the reason");
+
+    // The image task list is new in v2.12; a target serving up to v2.9 runs none of its cases.
+    let out = sharecheck(&[
+        "run",
+        "--target",
+        target.to_str().unwrap(),
+        "list_image_tasks::",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out));
+    let why = "needs Image API v2.12; the target serves up to v2.9";
+    let trials: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("test list_image_tasks::"))
+        .collect();
+    assert!(trials.len() >= 5, "{stdout}");
+    for t in &trials {
+        assert!(t.contains("ignored (") && t.contains(why), "{t}");
+    }
+    assert!(
+        stdout.contains(&format!(
+            "preflight: {} case(s) need api:2.12 and are ignored: {why}",
+            trials.len()
+        )),
+        "{stdout}"
+    );
 }
