@@ -3,7 +3,7 @@
 # target for the sharecheck suite.
 #
 #   scripts/reference-glance.sh start [--port 9393] [--member-quota 5] [--keystone URL]
-#                                     [--database sqlite|postgresql]
+#                                     [--database sqlite|postgresql] [--release VERSION]
 #   scripts/reference-glance.sh stop
 #   scripts/reference-glance.sh status
 #
@@ -25,10 +25,14 @@
 # cluster in $STATE/pg (Debian's postgresql package, installed when missing and
 # run as root), psycopg2 in the venv, and gunicorn with 2 workers x 4 threads.
 # The default, sqlite, is one sync worker.
+#
+# --release runs an older Glance instead of 33.0.0: 30.2.0 (2025.1) or 28.2.0 (2024.1),
+# each in its own venv (venv-VERSION) pinned by scripts/glance-VERSION-constraints.txt
+# (a pip freeze of a working install under that release's upper constraints).
 set -euo pipefail
 
 GLANCE_VERSION=33.0.0
-GUNICORN_VERSION=23.0.0
+RELEASES="33.0.0 30.2.0 28.2.0"
 PSYCOPG2_VERSION=2.9.10
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +49,7 @@ info() { echo "reference-glance: $*" >&2; }
 usage() {
   cat >&2 <<EOF
 usage: $0 start [--port PORT] [--member-quota N] [--keystone URL]
-                [--database sqlite|postgresql]
+                [--database sqlite|postgresql] [--release 33.0.0|30.2.0|28.2.0]
        $0 stop
        $0 status
 EOF
@@ -187,8 +191,8 @@ ensure_venv() {
     || die "could not upgrade pip in $VENV"
   local cargs=()
   [[ -f $CONSTRAINTS ]] && cargs=(-c "$CONSTRAINTS")
-  info "pip install glance==$GLANCE_VERSION gunicorn==$GUNICORN_VERSION (takes a minute or two)"
-  "${pip[@]}" install -q "${cargs[@]}" "glance==$GLANCE_VERSION" "gunicorn==$GUNICORN_VERSION" \
+  info "pip install glance==$GLANCE_VERSION gunicorn (takes a minute or two)"
+  "${pip[@]}" install -q "${cargs[@]}" "glance==$GLANCE_VERSION" gunicorn \
     || die "pip install of glance==$GLANCE_VERSION failed (is PyPI reachable?)"
   "$VENV/bin/python" -c 'import glance.wsgi, glance.api.middleware.context, webob' \
     || die "glance installed but does not import"
@@ -312,6 +316,15 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+use_release() {  # use_release VERSION: the venv and constraints of that Glance
+  [[ " $RELEASES " == *" $1 "* ]] || die "--release must be one of $RELEASES, got '$1'"
+  GLANCE_VERSION=$1
+  if [[ $1 != 33.0.0 ]]; then
+    VENV=$GHOME/venv-$1
+    CONSTRAINTS=$SCRIPT_DIR/glance-$1-constraints.txt
+  fi
+}
+
 cmd_start() {
   local port=9393 quota=5 keystone= database=sqlite
   while [[ $# -gt 0 ]]; do
@@ -324,6 +337,8 @@ cmd_start() {
       --keystone=*) keystone=${1#*=}; shift ;;
       --database) [[ $# -ge 2 ]] || usage; database=$2; shift 2 ;;
       --database=*) database=${1#*=}; shift ;;
+      --release) [[ $# -ge 2 ]] || usage; use_release "$2"; shift 2 ;;
+      --release=*) use_release "${1#*=}"; shift ;;
       -h|--help) usage ;;
       *) echo "reference-glance: unknown option '$1'" >&2; usage ;;
     esac
