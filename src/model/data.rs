@@ -48,13 +48,13 @@ pub struct ImageData {
     pub os_hash_value: String,
     /// The blob store's key for the bytes.
     pub blob: u64,
+    /// The stores holding the data, in the order it reached them (empty while it is only
+    /// staged, and without stores configured).
+    pub stores: Vec<String>,
 }
 
 /// The hash algorithm the reference names in `os_hash_algo`.
 pub const HASH_ALGO: &str = "sha512";
-
-/// The store name the reference reports in `stores` once an image has data.
-pub const STORE_NAME: &str = "fs";
 
 /// Digests of a stream of bytes, computed as they pass, and the first bytes, for the format
 /// check.
@@ -301,6 +301,17 @@ impl Model {
             checksum: got.checksum,
             os_hash_value: got.os_hash_value,
             blob: up.blob,
+            // Uploaded data lands in the default store; staged data in none until imported.
+            stores: match up.staging {
+                true => Vec::new(),
+                false => self
+                    .rules
+                    .deployment
+                    .default_store
+                    .iter()
+                    .cloned()
+                    .collect(),
+            },
         };
         if let Some(img) = self.state.image_mut(&up.image_id) {
             img.data = Some(data);
