@@ -34,6 +34,8 @@ pub use data::{
     Digester, ImageData, PARALLEL_BYTES, Span, Upload, check_data_type, declared_size,
     requested_span,
 };
+#[cfg(test)]
+use deployment::glance_versions;
 pub use deployment::{ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Store};
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
@@ -697,5 +699,7 @@ impl Model {
     }
 }
 
+#[cfg(test)]
+mod deployment_tests;
 #[cfg(test)]
 mod tests;
