@@ -355,3 +355,62 @@ fn the_default_mock_lists_sixteen_versions_with_v2_17_current() {
         assert_eq!(stores, json!({"stores": [{"id": "fs", "default": "true"}]}));
     });
 }
+
+#[test]
+fn without_stores_the_mock_plays_a_single_store_glance() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let single = sharecheck::Deployment {
+            stores: Vec::new(),
+            default_store: None,
+            ..sharecheck::Deployment::default()
+        };
+        let mock = sharecheck::MockServer::builder()
+            .deployment(single)
+            .start()
+            .await
+            .unwrap();
+        let base = mock.uri();
+        let admin = Some("admin-token");
+        let (_, doc) = call("GET", format!("{base}/versions"), None, None).await;
+        let mut expected = vec!["v2.15", "v2.9", "v2.17*"];
+        expected.extend(&WITH_STORES[8..]);
+        assert_eq!(version_ids(&doc), expected);
+        let (code, err) = call("GET", format!("{base}/v2/info/stores"), admin, None).await;
+        assert_eq!(code, 404);
+        assert_eq!(
+            err["message"],
+            "Multi backend is not supported at this site."
+        );
+        let body = json!({"name": "one", "disk_format": "raw", "container_format": "bare"});
+        let (_, img) = call("POST", format!("{base}/v2/images"), admin, Some(body)).await;
+        let id = img["id"].as_str().unwrap().to_string();
+        let put = client()
+            .put(format!("{base}/v2/images/{id}/stage"))
+            .header("x-auth-token", "admin-token")
+            .header("content-type", "application/octet-stream")
+            .body("staged")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status().as_u16(), 204);
+        // Without stores the `stores` of a request are not looked at, as on Glance.
+        let direct = json!({"method": {"name": "glance-direct"}, "stores": ["nope"]});
+        let (code, _) = call(
+            "POST",
+            format!("{base}/v2/images/{id}/import"),
+            admin,
+            Some(direct),
+        )
+        .await;
+        assert_eq!(code, 202);
+        let (_, shown) = call("GET", format!("{base}/v2/images/{id}"), admin, None).await;
+        assert_eq!(shown["status"], "active");
+        assert!(shown.get("stores").is_none(), "{shown}");
+        let (_, tasks) = call("GET", format!("{base}/v2/images/{id}/tasks"), admin, None).await;
+        assert_eq!(tasks["tasks"][0]["input"]["backend"], json!([null]));
+    });
+}
