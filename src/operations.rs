@@ -389,7 +389,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     Operation {
         declared: declared::IMPORT_IMAGE,
         handler: Handler::Write(|m, c| {
-            m.import_image(c.who, c.param(0), c.body, c.request_id)?;
+            m.import_image(
+                c.who,
+                c.param(0),
+                c.body,
+                c.header("x-image-meta-store"),
+                c.request_id,
+            )?;
             Ok(Answer::Empty)
         }),
         takes: Takes::Object {

@@ -205,6 +205,32 @@ fn plays_two_stores(mock: &Mock) {
         let (code, err) = call("POST", import_url, admin, Some(nowhere)).await;
         assert_eq!(code, 409);
         assert_eq!(err["message"], "Store for identifier nowhere not found");
+        // An upload may name its store in `X-Image-Meta-Store`.
+        for (store, code) in [("backup", 204), ("nowhere", 400)] {
+            let body = json!({"name": "h", "disk_format": "raw", "container_format": "bare"});
+            let (_, img) = call("POST", format!("{base}/v2/images"), admin, Some(body)).await;
+            let id = img["id"].as_str().unwrap().to_string();
+            let put = client()
+                .put(format!("{base}/v2/images/{id}/file"))
+                .header("x-auth-token", "admin-token")
+                .header("x-image-meta-store", store)
+                .header("content-type", "application/octet-stream")
+                .body("hello header")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status().as_u16(), code, "upload to {store}");
+            let (_, shown) = call("GET", format!("{base}/v2/images/{id}"), admin, None).await;
+            let expected = if code == 204 {
+                json!("backup")
+            } else {
+                Value::Null
+            };
+            assert_eq!(
+                shown.get("stores").cloned().unwrap_or(Value::Null),
+                expected
+            );
+        }
         // The member quota came from the file.
         let (_, img) = call(
             "POST",

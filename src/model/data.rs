@@ -139,6 +139,8 @@ pub struct Upload {
     pub declared: Option<u64>,
     /// Staged for an import (`PUT …/stage`) rather than uploaded: the image ends `uploading`.
     pub staging: bool,
+    /// The store the data goes to (`None`: staged, or no stores configured).
+    pub store: Option<String>,
 }
 
 impl Upload {
@@ -265,6 +267,7 @@ impl Model {
             blob,
             declared,
             staging: false,
+            store: self.rules.deployment.default_store.clone(),
         })
     }
 
@@ -277,6 +280,18 @@ impl Model {
             Some(i) if i.status == up.during() && i.data.is_none() => i,
             _ => return Err(gone(&up.image_id)),
         };
+        let read_only = up
+            .store
+            .as_deref()
+            .and_then(|s| self.rules.deployment.store(s))
+            .is_some_and(|s| s.read_only);
+        if read_only {
+            self.abort_upload(up);
+            return Err(ApiError::new(
+                ErrorKind::Gone,
+                "Error in store configuration. Adding images to store is disabled.",
+            ));
+        }
         let verdict = match up.declared {
             Some(n) if n != got.size => Err(ApiError::bad_request(format!(
                 "Size mismatch: expected {n} bytes, got {} bytes",
@@ -301,17 +316,8 @@ impl Model {
             checksum: got.checksum,
             os_hash_value: got.os_hash_value,
             blob: up.blob,
-            // Uploaded data lands in the default store; staged data in none until imported.
-            stores: match up.staging {
-                true => Vec::new(),
-                false => self
-                    .rules
-                    .deployment
-                    .default_store
-                    .iter()
-                    .cloned()
-                    .collect(),
-            },
+            // Staged data is in no store until it is imported.
+            stores: up.store.iter().cloned().collect(),
         };
         if let Some(img) = self.state.image_mut(&up.image_id) {
             img.data = Some(data);
@@ -324,6 +330,23 @@ impl Model {
         }
         self.state.touch(&up.image_id);
         Ok(())
+    }
+
+    /// The store an upload names in `X-Image-Meta-Store` (else the default store), checked
+    /// before the image is looked up, as the reference does: one that is not configured is
+    /// 400. Without stores configured the header is not looked at.
+    pub fn upload_store(&self, named: Option<&str>) -> Result<Option<String>> {
+        let d = &self.rules.deployment;
+        if d.stores.is_empty() {
+            return Ok(None);
+        }
+        match named {
+            None => Ok(d.default_store.clone()),
+            Some(id) if d.store(id).is_some() => Ok(Some(id.to_string())),
+            Some(id) => Err(ApiError::bad_request(format!(
+                "Store for identifier {id} not found"
+            ))),
+        }
     }
 
     /// The upload broke off: the image goes back to `queued` if its bytes were still coming.

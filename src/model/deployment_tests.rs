@@ -55,7 +55,7 @@ fn image_with_data(m: &mut Model, staged: bool) -> String {
 
 fn import(m: &mut Model, token: &str, id: &str, body: Value) -> Outcome<()> {
     let caller = who(m, token);
-    m.import_image(&caller, id, body.to_string().as_bytes(), "req-test")
+    m.import_image(&caller, id, body.to_string().as_bytes(), None, "req-test")
 }
 
 fn shown(m: &Model, id: &str) -> Value {
@@ -364,4 +364,63 @@ fn records_without_stores_load_as_kept_in_fs() {
     let mut other = model_with(two_stores());
     other.restore(&snap).unwrap();
     assert_eq!(shown(&other, &id)["stores"], "fs");
+}
+
+#[test]
+fn an_upload_may_name_its_store_in_a_header() {
+    let mut m = model_with(two_stores());
+    let owner = who(&m, "owner-token");
+    let body = br#"{"name": "h", "disk_format": "raw", "container_format": "bare"}"#;
+    let bytes = || {
+        let mut d = Digester::default();
+        d.update(b"hello world");
+        d.finish()
+    };
+    assert_eq!(m.upload_store(None).unwrap().as_deref(), Some("local"));
+    let e = m.upload_store(Some("nope")).unwrap_err();
+    assert_eq!(
+        (e.kind.status(), e.message.as_str()),
+        (400, "Store for identifier nope not found")
+    );
+    let id = m.create_image(&owner, body).unwrap().id;
+    let mut up = m.begin_upload(&owner, &id, None).unwrap();
+    up.store = m.upload_store(Some("backup")).unwrap();
+    m.finish_upload(&up, bytes()).unwrap();
+    assert_eq!(shown(&m, &id)["stores"], "backup");
+    // A read-only store refuses the bytes (410) and the image waits, queued.
+    let ro = m.create_image(&owner, body).unwrap().id;
+    let mut up = m.begin_upload(&owner, &ro, None).unwrap();
+    up.store = m.upload_store(Some("web")).unwrap();
+    assert_eq!(
+        m.finish_upload(&up, bytes()).unwrap_err().kind.status(),
+        410
+    );
+    assert_eq!(shown(&m, &ro)["status"], "queued");
+    // Without stores the header is not looked at.
+    let single = model_with(Deployment {
+        stores: Vec::new(),
+        default_store: None,
+        ..Deployment::default()
+    });
+    assert_eq!(single.upload_store(Some("nope")).unwrap(), None);
+}
+
+#[test]
+fn an_import_may_name_its_store_in_the_header_but_not_twice() {
+    let mut m = model_with(two_stores());
+    let owner = who(&m, "owner-token");
+    let direct = json!({"method": {"name": "glance-direct"}}).to_string();
+    let id = image_with_data(&mut m, true);
+    let with = |m: &mut Model, body: &str, header: Option<&str>| {
+        m.import_image(&owner, &id, body.as_bytes(), header, "req")
+            .err()
+            .map_or(202, |e| e.kind.status())
+    };
+    let both = json!({"method": {"name": "glance-direct"}, "stores": ["local"]}).to_string();
+    assert_eq!(with(&mut m, &both, Some("backup")), 400);
+    let all = json!({"method": {"name": "glance-direct"}, "all_stores": true}).to_string();
+    assert_eq!(with(&mut m, &all, Some("backup")), 400);
+    assert_eq!(with(&mut m, &direct, Some("nope")), 409);
+    assert_eq!(with(&mut m, &direct, Some("backup")), 202);
+    assert_eq!(shown(&m, &id)["stores"], "backup");
 }

@@ -158,6 +158,7 @@ impl Model {
             blob,
             declared,
             staging: true,
+            store: None,
         })
     }
 
@@ -172,6 +173,7 @@ impl Model {
         who: &Identity,
         image_id: &str,
         body: &[u8],
+        store_header: Option<&str>,
         request_id: &str,
     ) -> Result<()> {
         let deployment = &self.rules.deployment;
@@ -218,7 +220,7 @@ impl Model {
                 "You are not authorized to complete modify_image action.",
             ));
         }
-        let mut targets = self.import_targets(&req)?;
+        let mut targets = self.import_targets(&req, store_header)?;
         let held: Vec<String> = image
             .data
             .as_ref()
@@ -271,26 +273,37 @@ impl Model {
         Ok(())
     }
 
-    /// The stores an import goes to, as the reference reads them from the body: `None`
-    /// without stores configured (the one store); with `all_stores` every writable store
-    /// (`stores` beside it is 400); else `stores` as sent, or the default store; each must
-    /// be configured (409).
-    fn import_targets(&self, req: &ImportRequest) -> Result<Option<Vec<String>>> {
+    /// The stores an import goes to, as the reference reads them from the body and the
+    /// `X-Image-Meta-Store` header: `None` without stores configured (the one store); with
+    /// `all_stores` every writable store (`stores` or the header beside it is 400); else
+    /// `stores` as sent, or the header's store (both is 400), or the default store; each
+    /// must be configured (409).
+    fn import_targets(
+        &self,
+        req: &ImportRequest,
+        header: Option<&str>,
+    ) -> Result<Option<Vec<String>>> {
         let deployment = &self.rules.deployment;
         if deployment.stores.is_empty() {
             return Ok(None);
         }
         let targets = if req.all_stores {
-            if req.stores.is_some() {
+            if req.stores.is_some() || header.is_some() {
                 return Err(ApiError::bad_request(
                     "All_stores parameter can't be used with x-image-meta-store header or stores parameter",
                 ));
             }
             deployment.writable_stores()
         } else {
-            match &req.stores {
-                Some(s) => s.clone(),
-                None => deployment.default_store.iter().cloned().collect(),
+            match (&req.stores, header) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::bad_request(
+                        "Stores parameter and x-image-meta-store header can't be both specified",
+                    ));
+                }
+                (Some(s), None) => s.clone(),
+                (None, Some(h)) => vec![h.to_string()],
+                (None, None) => deployment.default_store.iter().cloned().collect(),
             }
         };
         if let Some(other) = targets.iter().find(|s| deployment.store(s).is_none()) {
