@@ -141,6 +141,8 @@ pub struct Upload {
     pub staging: bool,
     /// The store the data goes to (`None`: staged, or no stores configured).
     pub store: Option<String>,
+    /// The uploader's project: `user_storage_quota` counts the data of its images.
+    pub project: String,
 }
 
 impl Upload {
@@ -268,6 +270,7 @@ impl Model {
             declared,
             staging: false,
             store: self.rules.deployment.default_store.clone(),
+            project: who.project_id.clone(),
         })
     }
 
@@ -291,6 +294,10 @@ impl Model {
                 ErrorKind::Gone,
                 "Error in store configuration. Adding images to store is disabled.",
             ));
+        }
+        if let Err(e) = self.check_size_limits(up, got.size) {
+            self.abort_upload(up);
+            return Err(e);
         }
         let verdict = match up.declared {
             Some(n) if n != got.size => Err(ApiError::bad_request(format!(
@@ -329,6 +336,40 @@ impl Model {
             img.updated_at = (self.clock)();
         }
         self.state.touch(&up.image_id);
+        Ok(())
+    }
+
+    /// The deployment's limits on an upload of `size` bytes (413): `image_size_cap` for any
+    /// data, staged too, and, for an upload, `user_storage_quota` (0: none) against what the
+    /// images of the uploader's project (as the reference counts: the caller's, not the
+    /// image owner's) that have data already hold.
+    fn check_size_limits(&self, up: &Upload, size: u64) -> Result<()> {
+        let d = &self.rules.deployment;
+        if size > d.image_size_cap {
+            return Err(ApiError::new(
+                ErrorKind::OverLimit,
+                "The incoming image is too large: The provided image is too large.",
+            ));
+        }
+        if up.staging || d.user_storage_quota == 0 {
+            return Ok(());
+        }
+        let used: u64 = self
+            .state
+            .images()
+            .filter(|i| i.owner == up.project && i.id != up.image_id)
+            .filter(|i| matches!(i.status, ImageStatus::Active | ImageStatus::Deactivated))
+            .filter_map(|i| i.data.as_ref().map(|data| data.size))
+            .sum();
+        let remaining = d.user_storage_quota.saturating_sub(used);
+        if size > remaining {
+            return Err(ApiError::new(
+                ErrorKind::OverLimit,
+                format!(
+                    "Image exceeds the storage quota: The size of the data {size} will exceed the limit. {remaining} bytes remaining."
+                ),
+            ));
+        }
         Ok(())
     }
 

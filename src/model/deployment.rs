@@ -146,9 +146,10 @@ pub struct Deployment {
     /// `image_location_quota` (negative: unlimited; not enforced: the mock serves no
     /// locations).
     pub image_location_quota: i64,
-    /// `image_size_cap`, in bytes (not enforced).
+    /// `image_size_cap`: the most bytes one upload or stage may bring (413 past it).
     pub image_size_cap: u64,
-    /// `user_storage_quota`, in bytes (0: unlimited; not enforced).
+    /// `user_storage_quota`, in bytes (0: unlimited): the most data the images of one
+    /// project may hold; an upload past it is 413.
     pub user_storage_quota: u64,
 }
 
@@ -331,18 +332,6 @@ impl Deployment {
             out.push(format!(
                 "image_location_quota = {} (the mock serves no locations)",
                 self.image_location_quota
-            ));
-        }
-        if self.image_size_cap != d.image_size_cap {
-            out.push(format!(
-                "image_size_cap = {} (not enforced)",
-                self.image_size_cap
-            ));
-        }
-        if self.user_storage_quota != d.user_storage_quota {
-            out.push(format!(
-                "user_storage_quota = {} (not enforced)",
-                self.user_storage_quota
             ));
         }
         out

@@ -424,3 +424,49 @@ fn an_import_may_name_its_store_in_the_header_but_not_twice() {
     assert_eq!(with(&mut m, &direct, Some("backup")), 202);
     assert_eq!(shown(&m, &id)["stores"], "backup");
 }
+
+#[test]
+fn the_size_cap_and_the_storage_quota_refuse_uploads_past_them() {
+    let mut m = model_with(Deployment {
+        image_size_cap: 15,
+        user_storage_quota: 25,
+        ..Deployment::default()
+    });
+    let owner = who(&m, "owner-token");
+    let body = br#"{"name": "s", "disk_format": "raw", "container_format": "bare"}"#;
+    let mut put = |m: &mut Model, n: usize, staged: bool| {
+        let id = m.create_image(&owner, body).unwrap().id;
+        let up = match staged {
+            true => m.begin_stage(&owner, &id, None),
+            false => m.begin_upload(&owner, &id, None),
+        }
+        .unwrap();
+        let mut d = Digester::default();
+        d.update(&vec![b'x'; n]);
+        let r = m.finish_upload(&up, d.finish());
+        (id, r.err().map(|e| (e.kind.status(), e.message)))
+    };
+    let (big, e) = put(&mut m, 16, false);
+    assert_eq!(
+        e,
+        Some((
+            413,
+            "The incoming image is too large: The provided image is too large.".into()
+        ))
+    );
+    assert_eq!(shown(&m, &big)["status"], "queued");
+    assert_eq!(
+        put(&mut m, 16, true).1.map(|e| e.0),
+        Some(413),
+        "staged data too"
+    );
+    assert_eq!(put(&mut m, 15, false).1, None);
+    // 15 of 25 bytes used: staging does not count against the quota, an upload does.
+    assert_eq!(put(&mut m, 11, true).1, None);
+    let (_, e) = put(&mut m, 11, false);
+    assert_eq!(
+        e,
+        Some((413, "Image exceeds the storage quota: The size of the data 11 will exceed the limit. 10 bytes remaining.".into()))
+    );
+    assert_eq!(put(&mut m, 10, false).1, None);
+}

@@ -159,6 +159,7 @@ impl Model {
             declared,
             staging: true,
             store: None,
+            project: who.project_id.clone(),
         })
     }
 
