@@ -434,7 +434,7 @@ fn the_size_cap_and_the_storage_quota_refuse_uploads_past_them() {
     });
     let owner = who(&m, "owner-token");
     let body = br#"{"name": "s", "disk_format": "raw", "container_format": "bare"}"#;
-    let mut put = |m: &mut Model, n: usize, staged: bool| {
+    let put = |m: &mut Model, n: usize, staged: bool| {
         let id = m.create_image(&owner, body).unwrap().id;
         let up = match staged {
             true => m.begin_stage(&owner, &id, None),
