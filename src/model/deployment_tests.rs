@@ -470,3 +470,22 @@ fn the_size_cap_and_the_storage_quota_refuse_uploads_past_them() {
     );
     assert_eq!(put(&mut m, 10, false).1, None);
 }
+
+#[test]
+fn staged_data_restored_is_in_no_store_until_imported() {
+    let mut m = model_with(two_stores());
+    let id = image_with_data(&mut m, true);
+    let mut snap = serde_json::to_value(m.snapshot()).unwrap();
+    // As a record written before stores were kept: no `stores` in its data.
+    let data = snap["images"][0]["data"].as_object_mut().unwrap();
+    assert_eq!(data.remove("stores"), Some(json!([])));
+    let mut back = model_with(two_stores());
+    back.restore(&serde_json::from_value(snap).unwrap())
+        .unwrap();
+    let direct = json!({"method": {"name": "glance-direct"}});
+    assert_eq!(
+        status_of(import(&mut back, "owner-token", &id, direct)),
+        202
+    );
+    assert_eq!(shown(&back, &id)["stores"], "local");
+}

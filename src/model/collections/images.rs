@@ -238,7 +238,11 @@ fn image_of(at: &str, rec: ImageRecord, seq: u64) -> Result<Image, SnapshotError
         }
     }
     let created_seq = rec.created_order.unwrap_or(seq);
-    let data = rec.data.as_deref().map(|d| data_of(at, d)).transpose()?;
+    let mut data = rec.data.as_deref().map(|d| data_of(at, d)).transpose()?;
+    if let Some(d) = data.as_mut().filter(|_| rec.staged) {
+        // Staged data is in no store (a record older than stores reads as `fs`).
+        d.stores.clear();
+    }
     Ok(Image {
         status: status_of(at, data.is_some(), rec.deactivated, rec.staged)?,
         data,
