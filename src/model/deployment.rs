@@ -277,15 +277,11 @@ impl Deployment {
             (Some(d), true) => out.push(format!(
                 "default store `{d}` is set but no stores are declared"
             )),
-            (Some(d), false) => match self.store(d) {
-                None => out.push(format!(
-                    "default store `{d}` is not one of the declared stores"
-                )),
-                Some(s) if s.read_only => out.push(format!(
-                    "default store `{d}` is read-only: uploads could go nowhere"
-                )),
-                Some(_) => {}
-            },
+            // A read-only default store is allowed, as Glance allows it: uploads then fail (410).
+            (Some(d), false) if self.store(d).is_none() => out.push(format!(
+                "default store `{d}` is not one of the declared stores"
+            )),
+            (Some(_), false) => {}
             (None, true) => {}
         }
         for (i, m) in self.import_methods.iter().enumerate() {
