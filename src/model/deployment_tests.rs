@@ -492,3 +492,15 @@ fn staged_data_restored_is_in_no_store_until_imported() {
     );
     assert_eq!(shown(&back, &id)["stores"], "local");
 }
+
+#[test]
+fn glance_direct_waits_for_the_staged_bytes() {
+    let mut m = model_with(two_stores());
+    let owner = who(&m, "owner-token");
+    let body = br#"{"name": "w", "disk_format": "raw", "container_format": "bare"}"#;
+    let id = m.create_image(&owner, body).unwrap().id;
+    let _staging = m.begin_stage(&owner, &id, None).unwrap();
+    let direct = json!({"method": {"name": "glance-direct"}});
+    assert_eq!(status_of(import(&mut m, "owner-token", &id, direct)), 409);
+    assert!(m.state.image(&id).unwrap().data.is_none());
+}

@@ -198,7 +198,9 @@ impl Model {
                 "Image needs to be in 'queued' state to use '{method}' method"
             )));
         }
-        if status != ImageStatus::Uploading && method == "glance-direct" {
+        // Staging still under way (no data yet) counts as not staged.
+        let staged = status == ImageStatus::Uploading && image.data.is_some();
+        if !staged && method == "glance-direct" {
             return Err(conflict(
                 "Image needs to be staged before 'glance-direct' method can be used",
             ));
