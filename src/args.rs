@@ -89,22 +89,28 @@ pub(crate) enum Command {
         /// (`/v3`) issues tokens for. See README.
         #[arg(long, value_name = "FILE")]
         identities: Option<PathBuf>,
-        /// Most members an image may have (negative: unlimited).
-        #[arg(
-            long,
-            default_value_t = 128,
-            allow_negative_numbers = true,
-            value_name = "N"
-        )]
-        member_quota: i64,
-        /// Most tags an image may have (negative: unlimited).
-        #[arg(
-            long,
-            default_value_t = 128,
-            allow_negative_numbers = true,
-            value_name = "N"
-        )]
-        tag_quota: i64,
+        /// Most members an image may have (negative: unlimited; default 128, or the
+        /// deployment file's `image_member_quota`).
+        #[arg(long, allow_negative_numbers = true, value_name = "N")]
+        member_quota: Option<i64>,
+        /// Most tags an image may have (negative: unlimited; default 128, or the deployment
+        /// file's `image_tag_quota`).
+        #[arg(long, allow_negative_numbers = true, value_name = "N")]
+        tag_quota: Option<i64>,
+        /// The deployment the mock plays (YAML: stores, default store, import methods and
+        /// filter, quotas, …; see docs/mock-config.md). Settings it does not model are
+        /// printed at start.
+        #[arg(long, value_name = "FILE", conflicts_with = "glance_config")]
+        config: Option<PathBuf>,
+        /// Play the deployment a real Glance `glance-api.conf` describes (enabled_backends,
+        /// default_backend, enabled_import_methods, import filter, quotas, image cache, …);
+        /// every option the mock does not model is printed at start.
+        #[arg(long, value_name = "FILE")]
+        glance_config: Option<PathBuf>,
+        /// With --glance-config: a Glance policy file (YAML or JSON); its rules are read and
+        /// printed at start as not modelled (the mock applies Glance's default policy).
+        #[arg(long, value_name = "FILE", requires = "glance_config")]
+        policy: Option<PathBuf>,
         /// Honour the `X-Sharecheck-Fault: 500|503` request header (capability
         /// `fault-injection`); 503 comes with `Retry-After`.
         #[arg(long)]

@@ -57,12 +57,12 @@ pub use fuzz::security::{
 pub use fuzz::stateful::{StatefulError, StatefulOptions, StatefulReport, run as run_stateful};
 pub use fuzz::{FuzzError, FuzzOptions, FuzzReport, KnownDefects, run as fuzz};
 pub use mock::{
-    CONTROL_PREFIX, MAX_BODY_BYTES, MockConfig, MockServer, MockServerBuilder, Mutant,
-    load_fixtures, load_identities,
+    CONTROL_PREFIX, LoadedDeployment, MAX_BODY_BYTES, MockConfig, MockServer, MockServerBuilder,
+    Mutant, load_deployment, load_fixtures, load_glance_config, load_identities,
 };
 pub use model::{
-    DataRecord, FormerMemberRecord, Identities, ImageRecord, MemberRecord, MemberStatus, Rules,
-    Snapshot, SnapshotError, TokenRecord,
+    ApiVersion, DataRecord, Deployment, FormerMemberRecord, Identities, ImageRecord, ImportFilter,
+    MemberRecord, MemberStatus, Rules, Snapshot, SnapshotError, Store, TokenRecord,
 };
 pub use suite::{
     Driver, Expectations, MATRIX_COLUMNS, PREFIX as IMAGE_PREFIX, RunOptions, RunSummary, Suite,

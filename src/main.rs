@@ -60,6 +60,9 @@ fn main() -> ExitCode {
             identities,
             member_quota,
             tag_quota,
+            config,
+            glance_config,
+            policy,
             faults,
             rate_limit,
             mutant,
@@ -68,6 +71,17 @@ fn main() -> ExitCode {
             state,
             log,
         } => {
+            let deployment = match (config, glance_config) {
+                (Some(path), _) => sharecheck::load_deployment(&path).map(Some),
+                (None, Some(path)) => {
+                    sharecheck::load_glance_config(&path, policy.as_deref()).map(Some)
+                }
+                (None, None) => Ok(None),
+            };
+            let deployment = match deployment {
+                Ok(d) => d,
+                Err(e) => return fail(&e),
+            };
             let fixtures = match fixtures.map(|p| sharecheck::load_fixtures(&p)).transpose() {
                 Ok(f) => f,
                 Err(e) => return fail(&e),
@@ -82,12 +96,7 @@ fn main() -> ExitCode {
             let config = MockConfig {
                 listen,
                 identities,
-                rules: Rules {
-                    member_quota,
-                    tag_quota,
-                    property_quota: 128,
-                    token_lifetime: std::time::Duration::from_secs(token_lifetime),
-                },
+                rules: mock_rules(deployment.as_ref(), member_quota, tag_quota, token_lifetime),
                 mutant,
                 faults,
                 rate_limit,
@@ -248,6 +257,33 @@ enum OpenError {
         #[source]
         source: Box<sharecheck::RunError>,
     },
+}
+
+/// The mock's rules: the defaults, then what the deployment file sets, then the quotas
+/// given on the command line. Prints what the deployment does not model.
+fn mock_rules(
+    deployment: Option<&sharecheck::LoadedDeployment>,
+    member_quota: Option<i64>,
+    tag_quota: Option<i64>,
+    token_lifetime: u64,
+) -> Rules {
+    let mut rules = Rules {
+        token_lifetime: std::time::Duration::from_secs(token_lifetime),
+        ..Rules::default()
+    };
+    if let Some(d) = deployment {
+        d.apply(&mut rules);
+        for line in &d.unmodelled {
+            eprintln!("sharecheck: not modelled: {line}");
+        }
+    }
+    if let Some(q) = member_quota {
+        rules.member_quota = q;
+    }
+    if let Some(q) = tag_quota {
+        rules.tag_quota = q;
+    }
+    rules
 }
 
 async fn serve(config: MockConfig) -> ExitCode {

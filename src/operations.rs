@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::model::{
     Identity, Model, Outcome, PATCH_MEDIA_TYPES, TASK_TYPES, check_data_type, declared_size,
-    import_info, requested_span, stores_info,
+    requested_span,
 };
 pub(crate) use answer::Answer;
 use calls::{
@@ -389,7 +389,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     Operation {
         declared: declared::IMPORT_IMAGE,
         handler: Handler::Write(|m, c| {
-            m.import_image(c.who, c.param(0), c.body, c.request_id)?;
+            m.import_image(
+                c.who,
+                c.param(0),
+                c.body,
+                c.header("x-image-meta-store"),
+                c.request_id,
+            )?;
             Ok(Answer::Empty)
         }),
         takes: Takes::Object {
@@ -680,11 +686,11 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     metadefs::LIST_ASSOCIATIONS,
     metadefs::CREATE_ASSOCIATION,
     metadefs::DELETE_ASSOCIATION,
-    info_row(declared::GET_IMPORT_INFO, |_, _| {
-        Ok(Answer::json(&import_info()))
+    info_row(declared::GET_IMPORT_INFO, |m, _| {
+        Ok(Answer::json(&m.import_info()))
     }),
-    info_row(declared::GET_STORES_INFO, |_, _| {
-        Ok(Answer::json(&stores_info()))
+    info_row(declared::GET_STORES_INFO, |m, _| {
+        Ok(Answer::json(&m.stores_info()?))
     }),
     schema_row(declared::GET_IMAGE_MEMBER_SCHEMA),
     schema_row(declared::GET_IMAGE_MEMBERS_SCHEMA),

@@ -41,10 +41,11 @@ impl App {
     ) -> App {
         let www_authenticate = HeaderValue::from_str(&format!("Keystone uri=\"{base}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("Keystone"));
+        let docs = Documents::new(&base, &model.deployment().versions());
         App {
             model: Shared::new(model),
+            docs,
             mutant,
-            docs: Documents::new(&base),
             base,
             www_authenticate,
             fault_header,

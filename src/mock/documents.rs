@@ -4,10 +4,11 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{CONTAINER_FORMATS, DISK_FORMATS};
+use crate::model::{ApiVersion, CONTAINER_FORMATS, DISK_FORMATS};
 
 pub(crate) struct Documents {
-    versions: Value,
+    /// The version list of the deployment, as JSON bytes.
+    versions: Vec<u8>,
     member: Vec<u8>,
     members: Vec<u8>,
     image: Vec<u8>,
@@ -144,7 +145,8 @@ fn image_schema() -> Value {
 }
 
 impl Documents {
-    pub(crate) fn new(base: &str) -> Self {
+    /// The documents of a server at `base` that lists `versions`.
+    pub(crate) fn new(base: &str, versions: &[ApiVersion]) -> Self {
         let member = member_schema();
         let members = json!({
             "name": "members",
@@ -183,14 +185,11 @@ impl Documents {
                 "schema": {"type": "string"}
             }
         });
-        let version = |id: &str, status: &str| json!({"id": id, "status": status, "links": [{"rel": "self", "href": format!("{base}/v2/")}]});
-        let versions = json!({"versions": [
-            version("v2.18", "CURRENT"),
-            version("v2.17", "SUPPORTED"),
-            version("v2.16", "SUPPORTED"),
-            version("v2.15", "SUPPORTED"),
-            version("v2.0", "SUPPORTED"),
-        ]});
+        let versions: Vec<Value> = versions
+            .iter()
+            .map(|v| json!({"id": v.id, "status": v.status, "links": [{"rel": "self", "href": format!("{base}/v2/")}]}))
+            .collect();
+        let versions = json!({ "versions": versions });
         let bytes = |v: &Value| serde_json::to_vec(v).expect("static document");
         Documents {
             member: bytes(&member),
@@ -203,11 +202,11 @@ impl Documents {
                 .iter()
                 .map(|(name, doc)| (*name, bytes(doc)))
                 .collect(),
-            versions,
+            versions: bytes(&versions),
         }
     }
 
-    pub(crate) fn versions(&self) -> &Value {
+    pub(crate) fn versions(&self) -> &[u8] {
         &self.versions
     }
 

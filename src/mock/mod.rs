@@ -16,6 +16,7 @@ mod conform;
 mod context;
 mod control;
 mod data;
+mod deployment;
 mod documents;
 mod faults;
 mod http;
@@ -31,6 +32,7 @@ mod shared;
 mod store;
 
 pub use control::CONTROL_PREFIX;
+pub use deployment::{LoadedDeployment, load_deployment, load_glance_config};
 pub use mutant::Mutant;
 pub use server::{MockServer, MockServerBuilder};
 

@@ -146,6 +146,16 @@ pub(crate) fn handle_traced(
             trace.operation = Some("versions");
             return versions(app, out, ctx.method, ctx.segments[0].is_empty());
         }
+        // The reference's version negotiation answers any path of the retired v1 API with
+        // the version list (300), whatever the method, before auth.
+        ["v1", ..] => {
+            trace.operation = Some("versions");
+            return out.unmarked().bytes(
+                StatusCode::MULTIPLE_CHOICES,
+                "application/json",
+                app.docs.versions().to_vec(),
+            );
+        }
         _ => {}
     }
     // Keystone and version discovery are outside the image API's documentation.
@@ -243,7 +253,7 @@ fn versions(app: &App, out: &Out, method: &Method, root: bool) -> Reply {
     } else {
         StatusCode::OK
     };
-    out.json(status, app.docs.versions())
+    out.bytes(status, "application/json", app.docs.versions().to_vec())
 }
 
 fn query_pairs(query: &str) -> Vec<(String, String)> {

@@ -196,6 +196,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// The deployment to play: stores, import methods, import filter, … (default: one store
+    /// `fs`; see `docs/mock-config.md`).
+    pub fn deployment(mut self, deployment: crate::model::Deployment) -> Self {
+        self.config.rules.deployment = deployment;
+        self
+    }
+
     /// Keeps the state in directory `dir` (created if missing; what it holds is where the
     /// mock starts). Dropping the server closes it.
     pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {

@@ -48,13 +48,13 @@ pub struct ImageData {
     pub os_hash_value: String,
     /// The blob store's key for the bytes.
     pub blob: u64,
+    /// The stores holding the data, in the order it reached them (empty while it is only
+    /// staged, and without stores configured).
+    pub stores: Vec<String>,
 }
 
 /// The hash algorithm the reference names in `os_hash_algo`.
 pub const HASH_ALGO: &str = "sha512";
-
-/// The store name the reference reports in `stores` once an image has data.
-pub const STORE_NAME: &str = "fs";
 
 /// Digests of a stream of bytes, computed as they pass, and the first bytes, for the format
 /// check.
@@ -139,6 +139,10 @@ pub struct Upload {
     pub declared: Option<u64>,
     /// Staged for an import (`PUT …/stage`) rather than uploaded: the image ends `uploading`.
     pub staging: bool,
+    /// The store the data goes to (`None`: staged, or no stores configured).
+    pub store: Option<String>,
+    /// The uploader's project: `user_storage_quota` counts the data of its images.
+    pub project: String,
 }
 
 impl Upload {
@@ -265,6 +269,8 @@ impl Model {
             blob,
             declared,
             staging: false,
+            store: self.rules.deployment.default_store.clone(),
+            project: who.project_id.clone(),
         })
     }
 
@@ -277,6 +283,22 @@ impl Model {
             Some(i) if i.status == up.during() && i.data.is_none() => i,
             _ => return Err(gone(&up.image_id)),
         };
+        let read_only = up
+            .store
+            .as_deref()
+            .and_then(|s| self.rules.deployment.store(s))
+            .is_some_and(|s| s.read_only);
+        if read_only {
+            self.abort_upload(up);
+            return Err(ApiError::new(
+                ErrorKind::Gone,
+                "Error in store configuration. Adding images to store is disabled.",
+            ));
+        }
+        if let Err(e) = self.check_size_limits(up, got.size) {
+            self.abort_upload(up);
+            return Err(e);
+        }
         let verdict = match up.declared {
             Some(n) if n != got.size => Err(ApiError::bad_request(format!(
                 "Size mismatch: expected {n} bytes, got {} bytes",
@@ -301,6 +323,8 @@ impl Model {
             checksum: got.checksum,
             os_hash_value: got.os_hash_value,
             blob: up.blob,
+            // Staged data is in no store until it is imported.
+            stores: up.store.iter().cloned().collect(),
         };
         if let Some(img) = self.state.image_mut(&up.image_id) {
             img.data = Some(data);
@@ -313,6 +337,57 @@ impl Model {
         }
         self.state.touch(&up.image_id);
         Ok(())
+    }
+
+    /// The deployment's limits on an upload of `size` bytes (413): `image_size_cap` for any
+    /// data, staged too, and, for an upload, `user_storage_quota` (0: none) against what the
+    /// images of the uploader's project (as the reference counts: the caller's, not the
+    /// image owner's) that have data already hold.
+    fn check_size_limits(&self, up: &Upload, size: u64) -> Result<()> {
+        let d = &self.rules.deployment;
+        if size > d.image_size_cap {
+            return Err(ApiError::new(
+                ErrorKind::OverLimit,
+                "The incoming image is too large: The provided image is too large.",
+            ));
+        }
+        if up.staging || d.user_storage_quota == 0 {
+            return Ok(());
+        }
+        let used: u64 = self
+            .state
+            .images()
+            .filter(|i| i.owner == up.project && i.id != up.image_id)
+            .filter(|i| matches!(i.status, ImageStatus::Active | ImageStatus::Deactivated))
+            .filter_map(|i| i.data.as_ref().map(|data| data.size))
+            .sum();
+        let remaining = d.user_storage_quota.saturating_sub(used);
+        if size > remaining {
+            return Err(ApiError::new(
+                ErrorKind::OverLimit,
+                format!(
+                    "Image exceeds the storage quota: The size of the data {size} will exceed the limit. {remaining} bytes remaining."
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The store an upload names in `X-Image-Meta-Store` (else the default store), checked
+    /// before the image is looked up, as the reference does: one that is not configured is
+    /// 400. Without stores configured the header is not looked at.
+    pub fn upload_store(&self, named: Option<&str>) -> Result<Option<String>> {
+        let d = &self.rules.deployment;
+        if d.stores.is_empty() {
+            return Ok(None);
+        }
+        match named {
+            None => Ok(d.default_store.clone()),
+            Some(id) if d.store(id).is_some() => Ok(Some(id.to_string())),
+            Some(id) => Err(ApiError::bad_request(format!(
+                "Store for identifier {id} not found"
+            ))),
+        }
     }
 
     /// The upload broke off: the image goes back to `queued` if its bytes were still coming.

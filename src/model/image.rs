@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::data::{HASH_ALGO, ImageData, ImageStatus, STORE_NAME};
+use super::data::{HASH_ALGO, ImageData, ImageStatus};
 use super::member::json_object;
 use super::{ApiError, Result};
 
@@ -122,8 +122,8 @@ impl Image {
         if let Value::Object(fixed) = fixed {
             obj.extend(fixed);
         }
-        if data.is_some() {
-            obj.insert("stores".into(), STORE_NAME.into());
+        if let Some(d) = data.filter(|d| !d.stores.is_empty()) {
+            obj.insert("stores".into(), d.stores.join(",").into());
         }
         Value::Object(obj)
     }

@@ -1,50 +1,40 @@
 //! Interoperable image import, as the reference serves it: data staged with `PUT …/stage`
-//! (the image becomes `uploading`), then `POST …/import` naming a method. `glance-direct`
-//! makes the staged data the image's at once (the reference does it in a task moments later)
-//! and records a successful `api_image_import` task for the image; `web-download` is refused,
-//! since the mock fetches nothing from other servers; `copy-image` (admins) has only the one
-//! store to copy to, which holds the data already. `/v2/info/import` and `/v2/info/stores`
-//! say so.
+//! (the image becomes `uploading`), then `POST …/import` naming a method the deployment
+//! enables. `glance-direct` makes the staged data the image's at once (the reference does it
+//! in a task moments later), in the stores asked for (the default store unless the body
+//! names stores or `all_stores`), and records an `api_image_import` task for the image;
+//! `copy-image` (admins) copies an active image's data to stores it is not in yet, at once
+//! too; `web-download` (and `glance-download`) are refused, since the mock fetches nothing
+//! from other servers. A read-only store takes no data: an import or copy to one fails in
+//! its task, as the reference's does. `/v2/info/import` and `/v2/info/stores` list what the
+//! deployment configures.
 
 use serde_json::{Map, Value, json};
 
-use super::data::{ImageStatus, STORE_NAME, Upload};
+use super::data::{ImageStatus, Upload};
 use super::tasks::Task;
 use super::{ApiError, ErrorKind, Identity, Model, Result};
-
-/// The import methods `/v2/info/import` lists, as the reference's defaults.
-pub const IMPORT_METHODS: &[&str] = &["glance-direct", "web-download", "copy-image"];
-
-/// `GET /v2/info/import`.
-pub fn import_info() -> Value {
-    json!({"import-methods": {
-        "description": "Import methods available.",
-        "type": "array",
-        "value": IMPORT_METHODS,
-    }})
-}
-
-/// `GET /v2/info/stores`: the one store, the default.
-pub fn stores_info() -> Value {
-    json!({"stores": [{"id": STORE_NAME, "default": "true"}]})
-}
 
 fn conflict(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::Conflict, message)
 }
 
 /// An import request's body, checked before the image is looked up (as the reference's
-/// deserializer does): a JSON object whose `method` names a known method; `stores`, when
-/// present, a list of store ids.
+/// deserializer does): a JSON object whose `method` has a `name` the deployment enables,
+/// `all_stores` and `all_stores_must_succeed` booleans; `stores`, when present, a list of
+/// store ids.
 struct ImportRequest {
     method: String,
     uri: Option<String>,
-    stores: Vec<String>,
+    /// `stores` as sent (`None`: absent).
+    stores: Option<Vec<String>>,
+    all_stores: bool,
+    all_must_succeed: bool,
     body: Map<String, Value>,
 }
 
 impl ImportRequest {
-    fn parse(body: &[u8]) -> Result<ImportRequest> {
+    fn parse(body: &[u8], enabled: &[String]) -> Result<ImportRequest> {
         let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
             return Err(ApiError::bad_request("Malformed JSON in request body."));
         };
@@ -53,19 +43,35 @@ impl ImportRequest {
                 "Import request requires a 'method' field.",
             ));
         };
-        let name = method.get("name").and_then(Value::as_str).unwrap_or("");
-        if !IMPORT_METHODS.contains(&name) {
+        let Some(name) = method.get("name") else {
+            return Err(ApiError::bad_request(
+                "Import request requires a 'name' field.",
+            ));
+        };
+        let name = name.as_str().unwrap_or("");
+        if !enabled.iter().any(|m| m == name) {
             return Err(ApiError::bad_request(format!(
                 "Unknown import method name '{name}'."
             )));
         }
+        let flag = |key: &str, default: bool| match obj.get(key) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "'{key}' must be boolean value only"
+            ))),
+        };
+        let all_must_succeed = flag("all_stores_must_succeed", true)?;
+        let all_stores = flag("all_stores", false)?;
         let stores = match obj.get("stores") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(ids)) if ids.iter().all(Value::is_string) => ids
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
+            None => None,
+            Some(Value::Null) => Some(Vec::new()),
+            Some(Value::Array(ids)) if ids.iter().all(Value::is_string) => Some(
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+            ),
             Some(_) => {
                 return Err(ApiError::bad_request(
                     "'stores' must be a list of store ids.",
@@ -79,8 +85,46 @@ impl ImportRequest {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             stores,
+            all_stores,
+            all_must_succeed,
             body: obj,
         })
+    }
+}
+
+/// What an import or copy did to the stores: where the data went, where it could not go.
+struct Landing {
+    /// The task's `backend`: the stores it was asked to write (`[null]` without stores).
+    backend: Value,
+    /// Stores that now hold the data.
+    written: Vec<String>,
+    /// Read-only stores that refused it.
+    failed: Vec<String>,
+    /// The task failed (a store refused and every store had to succeed).
+    task_failed: bool,
+}
+
+impl Landing {
+    fn of(deployment: &super::Deployment, targets: Option<Vec<String>>, all_must: bool) -> Self {
+        let Some(targets) = targets else {
+            return Landing {
+                backend: json!([null]),
+                written: Vec::new(),
+                failed: Vec::new(),
+                task_failed: false,
+            };
+        };
+        let (failed, written): (Vec<String>, Vec<String>) = targets
+            .iter()
+            .cloned()
+            .partition(|id| deployment.store(id).is_some_and(|s| s.read_only));
+        let task_failed = !failed.is_empty() && all_must;
+        Landing {
+            backend: json!(targets),
+            written: if task_failed { Vec::new() } else { written },
+            failed,
+            task_failed,
+        }
     }
 }
 
@@ -114,44 +158,51 @@ impl Model {
             blob,
             declared,
             staging: true,
+            store: None,
+            project: who.project_id.clone(),
         })
     }
 
-    /// `POST /v2/images/{image_id}/import` (202), checked in the reference's order: the body,
-    /// a visible image (404), then per method its state and who may run it (see the module).
+    /// `POST /v2/images/{image_id}/import` (202), checked in the reference's order: the body
+    /// (400), a visible image (404), the image's status for the method (409), its formats
+    /// (409), who may run the method (403: admins copy, writers import), the stores (409 for
+    /// an unknown one, 400 for `stores` beside `all_stores`), for a copy the stores it is in
+    /// already (400; with `all_stores` those are left out, and nothing left is a 202 that does
+    /// nothing), then the source of a download (400).
     pub fn import_image(
         &mut self,
         who: &Identity,
         image_id: &str,
         body: &[u8],
+        store_header: Option<&str>,
         request_id: &str,
     ) -> Result<()> {
-        let req = ImportRequest::parse(body)?;
+        let deployment = &self.rules.deployment;
+        let req = ImportRequest::parse(body, &deployment.import_methods)?;
         let image = self.visible_image(who, image_id)?;
-        if req.method == "copy-image" {
-            if !who.is_admin() {
-                return Err(ApiError::forbidden(
-                    "You are not authorized to complete copy_image action.",
-                ));
-            }
-            if image.status != ImageStatus::Active {
-                return Err(conflict(
-                    "Only images with status active can be targeted for copying",
-                ));
-            }
-            return Err(ApiError::bad_request(format!(
-                "Image is already present at store '{STORE_NAME}'"
-            )));
+        let method = req.method.as_str();
+        let copy = method == "copy-image";
+        let status = image.status;
+        if status == ImageStatus::Active && !copy {
+            return Err(conflict(
+                "Image with status active cannot be target for import",
+            ));
         }
-        if !matches!(image.status, ImageStatus::Queued | ImageStatus::Uploading) {
+        if status != ImageStatus::Active && copy {
+            return Err(conflict(
+                "Only images with status active can be targeted for copying",
+            ));
+        }
+        if status != ImageStatus::Queued && matches!(method, "web-download" | "glance-download") {
             return Err(conflict(format!(
-                "Image with status {} cannot be target for import",
-                image.status.as_str()
+                "Image needs to be in 'queued' state to use '{method}' method"
             )));
         }
-        if !self.may_write(who, image) {
-            return Err(ApiError::forbidden(
-                "You are not authorized to complete modify_image action.",
+        // Staging still under way (no data yet) counts as not staged.
+        let staged = status == ImageStatus::Uploading && image.data.is_some();
+        if !staged && method == "glance-direct" {
+            return Err(conflict(
+                "Image needs to be staged before 'glance-direct' method can be used",
             ));
         }
         for (key, unset) in [
@@ -162,59 +213,208 @@ impl Model {
                 return Err(conflict(format!("'{key}' needs to be set before import")));
             }
         }
-        if req.method == "web-download" {
+        if copy && !who.is_admin() {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete copy_image action.",
+            ));
+        }
+        if !copy && !self.may_write(who, image) {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete modify_image action.",
+            ));
+        }
+        let mut targets = self.import_targets(&req, store_header)?;
+        let held: Vec<String> = image
+            .data
+            .as_ref()
+            .map(|d| d.stores.clone())
+            .unwrap_or_default();
+        if let (true, Some(t)) = (copy, targets.as_mut()) {
+            if req.all_stores {
+                t.retain(|s| !held.contains(s));
+                if t.is_empty() {
+                    return Ok(());
+                }
+            } else if let Some(there) = held.iter().find(|s| t.contains(s)) {
+                return Err(ApiError::bad_request(format!(
+                    "Image is already present at store '{there}'"
+                )));
+            }
+        }
+        if copy && targets.is_none() {
+            // The reference fails here with a server error; the mock says why instead.
+            return Err(ApiError::bad_request(
+                "copy-image needs stores (enabled_backends); this deployment declares none",
+            ));
+        }
+        if !req.all_must_succeed && targets.is_none() {
             return Err(ApiError::bad_request(format!(
-                "URI for web-download does not pass filtering: {} (this server fetches nothing from other servers)",
+                "All_stores_must_succeed can only be set with enabled_backends {}",
                 req.uri.as_deref().unwrap_or("None")
             )));
         }
-        if image.status != ImageStatus::Uploading || image.data.is_none() {
-            return Err(conflict(
-                "Image needs to be staged before 'glance-direct' method can be used",
+        if method == "glance-download" {
+            return Err(ApiError::bad_request(
+                "glance-download refused: this server fetches nothing from other servers",
             ));
         }
-        if let Some(other) = req.stores.iter().find(|s| *s != STORE_NAME) {
-            return Err(conflict(format!("Store for identifier {other} not found")));
+        if method == "web-download" {
+            let uri = req.uri.as_deref().unwrap_or("None");
+            // A source the filter admits is refused all the same (the mock fetches nothing),
+            // in the words the mock always used.
+            let why = match super::tasks::uri_passes(&deployment.import_filter, uri) {
+                true => " (this server fetches nothing from other servers)",
+                false => "",
+            };
+            return Err(ApiError::bad_request(format!(
+                "URI for web-download does not pass filtering: {uri}{why}"
+            )));
         }
+        let landing = Landing::of(deployment, targets, req.all_must_succeed);
         let id = image.id.clone();
-        self.finish_import(who, &id, req.body, request_id);
+        self.finish_import(who, &id, req.body, request_id, landing);
         Ok(())
     }
 
-    /// The staged data becomes the image's: `active`, in the store, with the reference's
-    /// import bookkeeping properties, and a successful task for the image.
+    /// The stores an import goes to, as the reference reads them from the body and the
+    /// `X-Image-Meta-Store` header: `None` without stores configured (the one store); with
+    /// `all_stores` every writable store (`stores` or the header beside it is 400); else
+    /// `stores` as sent, or the header's store (both is 400), or the default store; each
+    /// must be configured (409).
+    fn import_targets(
+        &self,
+        req: &ImportRequest,
+        header: Option<&str>,
+    ) -> Result<Option<Vec<String>>> {
+        let deployment = &self.rules.deployment;
+        if deployment.stores.is_empty() {
+            return Ok(None);
+        }
+        let targets = if req.all_stores {
+            if req.stores.is_some() || header.is_some() {
+                return Err(ApiError::bad_request(
+                    "All_stores parameter can't be used with x-image-meta-store header or stores parameter",
+                ));
+            }
+            deployment.writable_stores()
+        } else {
+            match (&req.stores, header) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::bad_request(
+                        "Stores parameter and x-image-meta-store header can't be both specified",
+                    ));
+                }
+                (Some(s), None) => s.clone(),
+                (None, Some(h)) => vec![h.to_string()],
+                (None, None) => deployment.default_store.iter().cloned().collect(),
+            }
+        };
+        if let Some(other) = targets.iter().find(|s| deployment.store(s).is_none()) {
+            return Err(conflict(format!("Store for identifier {other} not found")));
+        }
+        Ok(Some(targets))
+    }
+
+    /// The import is done: the data is in the stores written (a staged image becomes
+    /// `active` if any took it), the reference's import bookkeeping properties say which
+    /// stores refused it, and a task for the image records the outcome.
     fn finish_import(
         &mut self,
         who: &Identity,
         image_id: &str,
         import_req: Map<String, Value>,
         request_id: &str,
+        landing: Landing,
     ) {
-        self.set_status(image_id, ImageStatus::Active);
-        if let Some(img) = self.state.image_mut(image_id) {
-            for key in ["os_glance_importing_to_stores", "os_glance_failed_import"] {
-                img.extra.insert(key.into(), "".into());
-            }
+        let staged = self
+            .state
+            .image(image_id)
+            .is_some_and(|i| i.status == ImageStatus::Uploading);
+        // Without stores configured the data is simply the image's.
+        let lands = !landing.written.is_empty() || landing.backend == json!([null]);
+        if staged && lands {
+            self.set_status(image_id, ImageStatus::Active);
         }
         let now = (self.clock)();
+        if let Some(img) = self.state.image_mut(image_id) {
+            if let Some(data) = img.data.as_mut() {
+                for s in &landing.written {
+                    if !data.stores.contains(s) {
+                        data.stores.push(s.clone());
+                    }
+                }
+            }
+            img.extra
+                .insert("os_glance_importing_to_stores".into(), "".into());
+            img.extra.insert(
+                "os_glance_failed_import".into(),
+                landing.failed.join(",").into(),
+            );
+            img.updated_at = now.clone();
+        }
+        self.state.touch(image_id);
+        let (status, message, result) = if landing.task_failed {
+            ("failure", "Task failed due to Internal Error", Value::Null)
+        } else {
+            ("success", "", json!({"image_id": image_id}))
+        };
         self.state.insert_task(Task {
             id: uuid::Uuid::new_v4().to_string(),
             kind: "api_image_import".into(),
-            status: "success",
+            status,
             input: json!({
                 "image_id": image_id,
                 "import_req": import_req,
-                "backend": [STORE_NAME],
+                "backend": landing.backend,
             }),
             owner: who.project_id.clone(),
             user_id: who.user_id.clone(),
-            message: String::new(),
-            result: json!({"image_id": image_id}),
+            message: message.to_string(),
+            result,
             request_id: Some(request_id.to_string()).filter(|r| !r.is_empty()),
             created_at: now.clone(),
             updated_at: now,
             seq: 0,
         });
+    }
+
+    /// `GET /v2/info/import`: the enabled import methods.
+    pub fn import_info(&self) -> Value {
+        json!({"import-methods": {
+            "description": "Import methods available.",
+            "type": "array",
+            "value": self.rules.deployment.import_methods,
+        }})
+    }
+
+    /// `GET /v2/info/stores`: the configured stores in their order, each with its
+    /// description, the default marked, read-only ones marked; 404 without stores.
+    pub fn stores_info(&self) -> Result<Value> {
+        let d = &self.rules.deployment;
+        if d.stores.is_empty() {
+            return Err(ApiError::not_found(
+                "Multi backend is not supported at this site.",
+            ));
+        }
+        let stores: Vec<Value> = d
+            .stores
+            .iter()
+            .map(|s| {
+                let mut o = Map::new();
+                o.insert("id".into(), s.id.clone().into());
+                if let Some(text) = s.description.as_deref().filter(|t| !t.is_empty()) {
+                    o.insert("description".into(), text.into());
+                }
+                if d.default_store.as_deref() == Some(s.id.as_str()) {
+                    o.insert("default".into(), "true".into());
+                }
+                if s.read_only {
+                    o.insert("read-only".into(), "true".into());
+                }
+                Value::Object(o)
+            })
+            .collect();
+        Ok(json!({"stores": stores}))
     }
 
     /// `GET /v2/images/{image_id}/tasks`: the import tasks of a visible image (404), oldest

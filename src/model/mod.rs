@@ -12,6 +12,7 @@
 mod changes;
 mod collections;
 mod data;
+mod deployment;
 mod format;
 mod identity;
 mod image;
@@ -33,9 +34,11 @@ pub use data::{
     Digester, ImageData, PARALLEL_BYTES, Span, Upload, check_data_type, declared_size,
     requested_span,
 };
+#[cfg(test)]
+use deployment::glance_versions;
+pub use deployment::{ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Store};
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
-pub use import::{import_info, stores_info};
 pub use member::{Member, MemberStatus};
 pub use patch::PATCH_MEDIA_TYPES;
 pub use snapshot::Snapshot;
@@ -117,7 +120,8 @@ impl ApiError {
     }
 }
 
-/// Tunable parts of the rules.
+/// Tunable parts of the rules: the quotas the model enforces, the issued tokens' lifetime,
+/// and the rest of what the operator's configuration decides ([`Deployment`]).
 #[derive(Clone, Debug)]
 pub struct Rules {
     /// Most members an image may have; negative means unlimited (Glance's
@@ -132,6 +136,8 @@ pub struct Rules {
     /// How long a token the mock's Keystone issues stays valid (Keystone's
     /// `[token] expiration`, default an hour).
     pub token_lifetime: std::time::Duration,
+    /// Stores, import methods and filter, cache, and the other settings of the deployment.
+    pub deployment: Deployment,
 }
 
 impl Default for Rules {
@@ -141,6 +147,7 @@ impl Default for Rules {
             tag_quota: 128,
             property_quota: 128,
             token_lifetime: std::time::Duration::from_secs(3600),
+            deployment: Deployment::default(),
         }
     }
 }
@@ -359,6 +366,11 @@ impl Model {
         self.state
             .issued(token)
             .filter(|t| !t.expired_at(std::time::SystemTime::now()))
+    }
+
+    /// What the operator's configuration decides.
+    pub fn deployment(&self) -> &Deployment {
+        &self.rules.deployment
     }
 
     /// How long issued tokens live.
@@ -687,5 +699,7 @@ impl Model {
     }
 }
 
+#[cfg(test)]
+mod deployment_tests;
 #[cfg(test)]
 mod tests;

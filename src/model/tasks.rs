@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, Identity, Model, Result};
+use super::{ApiError, Identity, ImportFilter, Model, Result};
 
 /// The task types the reference's task schema allows.
 pub const TASK_TYPES: &[&str] = &["import", "api_image_import", "location_import"];
@@ -156,9 +156,66 @@ fn parse_create(body: &[u8]) -> Result<(String, Map<String, Value>)> {
     }
 }
 
-/// The legacy import's `import_from`: an http(s) URL whose host may be fetched from (not
-/// loopback or link-local) on port 80 or 443, as the reference's default import filter says.
-fn check_import_from(input: &Map<String, Value>) -> Result<()> {
+/// Whether a source URL passes the import filter, as the reference reads it: the scheme,
+/// then the host (an address in its usual form, a name as written; a host of digits and
+/// dots that is no full address, such as `127.1` or `2130706433`, never passes), then the
+/// port written in the URL, if any.
+pub(crate) fn uri_passes(filter: &ImportFilter, uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
+    if !filter.scheme_passes(url.scheme()) {
+        return false;
+    }
+    let Some((host, port)) = authority(uri) else {
+        return false;
+    };
+    let Some(host) = normalized_host(&host) else {
+        return false;
+    };
+    filter.host_passes(&host) && filter.port_passes(port)
+}
+
+/// The host and the port as written in `uri` (the url crate drops a scheme's default port,
+/// the reference does not).
+fn authority(uri: &str) -> Option<(String, Option<u16>)> {
+    let rest = uri.split_once("://")?.1;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    let auth = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
+    let (host, port) = match auth.strip_prefix('[') {
+        Some(inner) => {
+            let (h, after) = inner.split_once(']')?;
+            (format!("[{h}]"), after.strip_prefix(':'))
+        }
+        None => match auth.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (auth.to_string(), None),
+        },
+    };
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => Some(p.parse().ok()?),
+    };
+    Some((host, port))
+}
+
+fn normalized_host(host: &str) -> Option<String> {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().ok().map(|a| a.to_string());
+    }
+    if let Ok(a) = host.parse::<std::net::Ipv4Addr>() {
+        return Some(a.to_string());
+    }
+    if host.is_empty() || host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    Some(host.to_ascii_lowercase())
+}
+
+/// The legacy import's `import_from`: an http(s) URL that passes the import filter and
+/// whose host may be fetched from (not loopback or link-local).
+fn check_import_from(input: &Map<String, Value>, filter: &ImportFilter) -> Result<()> {
     let from = input
         .get("import_from")
         .and_then(Value::as_str)
@@ -193,8 +250,7 @@ fn check_import_from(input: &Map<String, Value>) -> Result<()> {
         Some(url::Host::Domain(_)) => true,
         None => false,
     };
-    let port_ok = url.port().is_none_or(|p| p == 80 || p == 443);
-    if host_ok && port_ok {
+    if host_ok && uri_passes(filter, from) {
         Ok(())
     } else {
         Err(refused())
@@ -209,7 +265,7 @@ impl Model {
         access(who)?;
         let (kind, input) = parse_create(body)?;
         if kind == "import" {
-            check_import_from(&input)?;
+            check_import_from(&input, &self.rules.deployment.import_filter)?;
         }
         let now = (self.clock)();
         let task = Task {
@@ -376,7 +432,7 @@ mod tests {
     fn from(url: &str) -> std::result::Result<(), u16> {
         let mut input = Map::new();
         input.insert("import_from".into(), url.into());
-        check_import_from(&input).map_err(|e| e.kind.status())
+        check_import_from(&input, &ImportFilter::default()).map_err(|e| e.kind.status())
     }
 
     #[test]

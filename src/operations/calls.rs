@@ -48,7 +48,10 @@ pub(super) fn receive(m: &mut Model, c: &Call, staging: bool) -> Outcome<Answer>
     let up = if staging {
         m.begin_stage(c.who, c.param(0), declared)?
     } else {
-        m.begin_upload(c.who, c.param(0), declared)?
+        let store = m.upload_store(c.header("x-image-meta-store"))?;
+        let mut up = m.begin_upload(c.who, c.param(0), declared)?;
+        up.store = store;
+        up
     };
     Ok(Answer::Upload(up))
 }

@@ -87,6 +87,18 @@ pub struct DataRecord {
     pub os_hash_value: String,
     /// The blob store's key for the bytes.
     pub blob: u64,
+    /// The stores holding the data (absent: `fs`, the one store of the mock before stores
+    /// were configurable; written only when it differs).
+    #[serde(default = "first_stores", skip_serializing_if = "is_first_stores")]
+    pub stores: Vec<String>,
+}
+
+fn first_stores() -> Vec<String> {
+    vec!["fs".into()]
+}
+
+fn is_first_stores(stores: &Vec<String>) -> bool {
+    *stores == first_stores()
 }
 
 fn shared() -> String {
@@ -193,6 +205,7 @@ fn image_record(img: &Image) -> ImageRecord {
                 checksum: d.checksum.clone(),
                 os_hash_value: d.os_hash_value.clone(),
                 blob: d.blob,
+                stores: d.stores.clone(),
             })
         }),
         deactivated: img.status == ImageStatus::Deactivated,
@@ -225,7 +238,11 @@ fn image_of(at: &str, rec: ImageRecord, seq: u64) -> Result<Image, SnapshotError
         }
     }
     let created_seq = rec.created_order.unwrap_or(seq);
-    let data = rec.data.as_deref().map(|d| data_of(at, d)).transpose()?;
+    let mut data = rec.data.as_deref().map(|d| data_of(at, d)).transpose()?;
+    if let Some(d) = data.as_mut().filter(|_| rec.staged) {
+        // Staged data is in no store (a record older than stores reads as `fs`).
+        d.stores.clear();
+    }
     Ok(Image {
         status: status_of(at, data.is_some(), rec.deactivated, rec.staged)?,
         data,
@@ -292,6 +309,7 @@ fn data_of(at: &str, d: &DataRecord) -> Result<ImageData, SnapshotError> {
         checksum: d.checksum.to_ascii_lowercase(),
         os_hash_value: d.os_hash_value.to_ascii_lowercase(),
         blob: d.blob,
+        stores: d.stores.clone(),
     })
 }
 
