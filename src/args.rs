@@ -54,8 +54,10 @@ pub(crate) enum Command {
         report: Option<PathBuf>,
         /// Known deviations: YAML `expectations: {CASE: {expect: expected-fail|skip,
         /// reason: ...}}` keyed by case id or trial name. Expected failures do not fail the run.
+        /// Repeatable: a later file's entry for a case replaces an earlier file's (a release's
+        /// own file restating the reference's, say).
         #[arg(long, value_name = "FILE")]
-        expect: Option<PathBuf>,
+        expect: Vec<PathBuf>,
         /// With --expect: a case listed as expected-fail that passes fails the run.
         #[arg(long)]
         strict: bool,

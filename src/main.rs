@@ -533,7 +533,7 @@ struct Outputs {
     junit: Option<PathBuf>,
     json: Option<PathBuf>,
     report: Option<PathBuf>,
-    expect: Option<PathBuf>,
+    expect: Vec<PathBuf>,
     strict: bool,
 }
 
@@ -580,12 +580,9 @@ fn run(
         });
     }
     on_interrupt(rt, driver.clone());
-    let expectations = match &out.expect {
-        Some(path) => match Expectations::load(path, &suite) {
-            Ok(e) => e,
-            Err(e) => return fail(&e),
-        },
-        None => Expectations::default(),
+    let expectations = match Expectations::load_all(&out.expect, &suite) {
+        Ok(e) => e,
+        Err(e) => return fail(&e),
     };
     let opts = RunOptions {
         args,

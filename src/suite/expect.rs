@@ -81,8 +81,58 @@ impl Expectations {
         Ok(Expectations { by_name })
     }
 
+    /// Reads several expectations files in order; a later file's entry for a case replaces an
+    /// earlier file's.
+    pub fn load_all(
+        paths: &[std::path::PathBuf],
+        suite: &Suite,
+    ) -> Result<Expectations, DataError> {
+        let mut all = Expectations::default();
+        for path in paths {
+            all.by_name.extend(Expectations::load(path, suite)?.by_name);
+        }
+        Ok(all)
+    }
+
     /// The expectation for a trial, if any.
     pub fn get(&self, name: &str) -> Option<&Expectation> {
         self.by_name.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_file_restates_an_earlier_files_entry() {
+        let suite = Suite::bundled().expect("bundled suite loads");
+        let case = &suite.cases[0];
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, expect: &str, reason: &str| {
+            let path = dir.path().join(name);
+            let text = format!(
+                "expectations:\n  {}:\n    expect: {expect}\n    reason: {reason}\n",
+                case.file.id
+            );
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let base = write("base.yaml", "expected-fail", "the reference's defect");
+        let release = write("release.yaml", "skip", "this release has no such call");
+        let both = Expectations::load_all(&[base.clone(), release.clone()], &suite).unwrap();
+        let e = both.get(&case.name).unwrap();
+        assert_eq!(
+            (e.expect, e.reason.as_str()),
+            (Expected::Skip, "this release has no such call")
+        );
+        let back = Expectations::load_all(&[release, base], &suite).unwrap();
+        assert_eq!(back.get(&case.name).unwrap().expect, Expected::ExpectedFail);
+        assert!(
+            Expectations::load_all(&[], &suite)
+                .unwrap()
+                .get(&case.name)
+                .is_none()
+        );
     }
 }
