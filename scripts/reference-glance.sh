@@ -94,11 +94,15 @@ ensure_postgres() {
       || { tail -n 20 "$GHOME/apt-postgresql.log" >&2; die "could not install Debian's postgresql"; }
   fi
   [[ -n $(pg_bindir) ]] || die "postgresql installed but no server under /usr/lib/postgresql/*/bin"
-  local stamp=$VENV/.sharecheck-psycopg2-$PSYCOPG2_VERSION
+  local version pinned
+  # the release's constraints may pin it (older releases); else our default
+  pinned=$(grep -i '^psycopg2-binary==' "$CONSTRAINTS" 2>/dev/null | cut -d= -f3 || true)
+  version=${pinned:-$PSYCOPG2_VERSION}
+  local stamp=$VENV/.sharecheck-psycopg2-$version
   if [[ ! -f $stamp ]]; then
-    info "pip install psycopg2-binary==$PSYCOPG2_VERSION"
+    info "pip install psycopg2-binary==$version"
     "$VENV/bin/python" -m pip --disable-pip-version-check --no-input install -q \
-      "psycopg2-binary==$PSYCOPG2_VERSION" || die "pip install of psycopg2-binary failed"
+      "psycopg2-binary==$version" || die "pip install of psycopg2-binary failed"
     touch "$stamp"
   fi
 }
@@ -187,14 +191,15 @@ ensure_venv() {
   fi
   local pip=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input)
   export PIP_NO_INPUT=1
-  "${pip[@]}" install -q --upgrade pip setuptools wheel \
-    || die "could not upgrade pip in $VENV"
   local cargs=()
   [[ -f $CONSTRAINTS ]] && cargs=(-c "$CONSTRAINTS")
+  # (an older release's constraints pin setuptools: Glance 28 needs pkg_resources)
+  "${pip[@]}" install -q --upgrade "${cargs[@]}" pip setuptools wheel \
+    || die "could not upgrade pip in $VENV"
   info "pip install glance==$GLANCE_VERSION gunicorn (takes a minute or two)"
   "${pip[@]}" install -q "${cargs[@]}" "glance==$GLANCE_VERSION" gunicorn \
     || die "pip install of glance==$GLANCE_VERSION failed (is PyPI reachable?)"
-  "$VENV/bin/python" -c 'import glance.wsgi, glance.api.middleware.context, webob' \
+  "$VENV/bin/python" -c 'import glance.common.wsgi_app, glance.api.middleware.context, webob' \
     || die "glance installed but does not import"
   touch "$stamp"
 }
@@ -309,6 +314,11 @@ member_quota: $quota
 tag_quota: 128
 capabilities: []
 EOF
+  # Glance before 30.0.0 has no format check of uploaded data: say so, and the cases that
+  # need it stand aside with that reason.
+  if [[ $GLANCE_VERSION == 28.* ]]; then
+    printf 'deployment: {image_format_match: false}\n' >>"$STATE/target.yaml"
+  fi
 }
 
 port_in_use() {
@@ -386,6 +396,9 @@ cmd_start() {
     die "glance-manage db_sync failed (full log: $STATE/db_sync.log)"
   fi
 
+  # Glance 29 and later ship glance.wsgi.api; older releases build the app in wsgi_app.
+  local app='glance.common.wsgi_app:init_app()'
+  "$VENV/bin/python" -c 'import glance.wsgi.api' 2>/dev/null && app=glance.wsgi.api:application
   info "starting gunicorn on 127.0.0.1:$port"
   (
     cd "$STATE"
@@ -398,7 +411,7 @@ cmd_start() {
       "${workers[@]}" --timeout 120 \
       --name sharecheck-glance \
       --pid "$STATE/gunicorn.pid" \
-      glance.wsgi.api:application \
+      "$app" \
       </dev/null >"$LOG" 2>&1
   ) &
   echo $! >"$PIDFILE"
