@@ -227,12 +227,16 @@ pub(crate) enum Command {
 pub(crate) enum SpecCommand {
     /// Import API reference pages (reStructuredText) as spec YAML drafts.
     ///
-    /// Each page becomes `<operation>.yaml` in --out DIR, or, without --out, one YAML
-    /// document per page on stdout, separated by `---`. Nothing is written when any page
+    /// Two formats: a seed documentation page (`*.rst`, one operation), or a section file of
+    /// Glance's api-ref (`*.inc`, one operation per `.. rest_method::` section, parameters
+    /// resolved in the `*-parameters.yaml` files beside it; cited `api-ref:FILE#SLUG`, with
+    /// `since` from its "Since Image API v2.N" note). Each operation becomes
+    /// `<operation>.yaml` in --out DIR, or, without --out, one YAML document per operation
+    /// on stdout, separated by `---`. Nothing is written when any page
     /// has a problem; each problem is reported as FILE:LINE: MESSAGE and the exit code is 2.
     Import {
-        /// The pages to import.
-        #[arg(required = true, value_name = "PAGE.rst")]
+        /// The pages (`.rst`) and api-ref section files (`.inc`) to import.
+        #[arg(required = true, value_name = "PAGE")]
         pages: Vec<PathBuf>,
         /// Write `<operation>.yaml` files into DIR (created if missing) instead of printing.
         #[arg(long, value_name = "DIR")]

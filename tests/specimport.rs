@@ -674,3 +674,123 @@ fn two_pages_with_one_title_are_an_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("operation `discard_widget` is also imported from"));
 }
+
+// ---------------------------------------------------------------------------------------
+// The api-ref format (`.inc` sections and their parameter files).
+
+fn apiref(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/apiref")
+        .join(name)
+}
+
+#[test]
+fn an_api_ref_file_gives_one_spec_per_operation_section() {
+    let imported =
+        sharecheck::specimport::import_inc_file(&apiref("widgets.inc"), None).expect("imports");
+    let pages: Vec<_> = imported.iter().map(|i| &i.page).collect();
+    let ops: Vec<&str> = pages.iter().map(|p| p.operation.as_str()).collect();
+    assert_eq!(ops, ["show_widget", "make_widget", "drop_widget"]);
+
+    let show = pages[0];
+    assert_eq!(show.source, "api-ref:widgets.inc#show-widget");
+    assert_eq!(show.since.as_deref(), Some("2.7"));
+    assert_eq!(
+        (show.method.as_str(), show.path.as_str()),
+        ("GET", "/v2/widgets/{widget_id}")
+    );
+    let params: Vec<(&str, Location, &str)> = show
+        .parameters
+        .iter()
+        .map(|p| (p.name.as_str(), p.location, p.kind.as_str()))
+        .collect();
+    // the header is left out; a boolean query parameter is a string to the spec
+    assert_eq!(
+        params,
+        [
+            ("widget_id", Location::Path, "string"),
+            ("verbose", Location::Query, "string")
+        ]
+    );
+    assert_eq!(show.parameters[0].description, "Which widget.");
+    let codes: Vec<u16> = show.responses.iter().map(|c| c.code).collect();
+    assert_eq!(codes, [200, 401, 404]);
+    assert_eq!(show.responses[2].name, "Not Found");
+    // no response parameters: the sample's top-level keys
+    match &show.response_body {
+        Body::ExampleOnly(keys) => {
+            let mut keys = keys.clone();
+            keys.sort();
+            assert_eq!(keys, ["links", "widget"]);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let make = pages[1];
+    assert_eq!(
+        make.path, "/v2/widgets",
+        "the method on its own line is read"
+    );
+    match (&make.request_body, &make.response_body) {
+        (Body::Fields(req), Body::Fields(resp)) => {
+            assert_eq!(names(req), ["name", "size"]);
+            assert!(req[0].required && !req[1].required);
+            assert_eq!(names(resp), ["id", "name"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(pages[2].response_body, Body::None, "204 only: no body");
+    assert!(
+        imported[0].yaml.contains("since: \"2.7\"\n"),
+        "{}",
+        imported[0].yaml
+    );
+    assert!(
+        imported[0]
+            .yaml
+            .contains("source: api-ref:widgets.inc#show-widget\n")
+    );
+}
+
+#[test]
+fn an_api_ref_section_that_cannot_be_read_fully_is_refused_with_its_line() {
+    let errs: Vec<String> =
+        match sharecheck::specimport::import_inc_file(&apiref("broken.inc"), None) {
+            Ok(_) => panic!("broken.inc imported"),
+            Err(errs) => errs.iter().map(|e| e.to_string()).collect(),
+        };
+    let all = errs.join("\n");
+    for want in [
+        "broken.inc:8: `4x1` is not a status code",
+        "broken.inc:15: `no-such-entry` is not an entry of widgets-parameters.yaml",
+        "broken.inc:20: expected `.. rest_method:: METHOD /path`",
+        "broken.inc:27: `Tally widgets` lists no normal response codes",
+    ] {
+        assert!(all.contains(want), "want {want}, got:\n{all}");
+    }
+}
+
+#[test]
+fn the_cli_imports_api_ref_files_beside_seed_pages() {
+    let out = sharecheck(&["spec", "import", apiref("widgets.inc").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    assert_eq!(
+        yaml.matches("\noperation: ").count() + usize::from(yaml.starts_with("operation: ")),
+        3,
+        "{yaml}"
+    );
+    let out = sharecheck(&[
+        "spec",
+        "import",
+        "--operation",
+        "x",
+        apiref("widgets.inc").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("this file holds 3"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -43,6 +43,7 @@
 //! with its own vocabulary: at the root, its fifteen names ([`import`], [`Page`], [`Body`],
 //! [`Field`], [`Location`], …) would each need a prefix to tell them from the suite's.
 
+mod apiref;
 mod read;
 mod render;
 mod rows;
@@ -50,6 +51,7 @@ mod rst;
 
 use std::path::{Path, PathBuf};
 
+pub use apiref::parse_inc;
 pub use read::parse_page;
 use render::{Doc, render};
 
@@ -62,8 +64,13 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 /// One page, read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
-    /// The page's `.. _label:`.
+    /// The page's `.. _label:` (an api-ref section: `<file>#<title slug>`).
     pub label: String,
+    /// The citation the spec's `source` gets: `doc:<label>` for a seed page,
+    /// `api-ref:<file>#<title slug>` for a section of the api-ref.
+    pub source: String,
+    /// The Image API version the operation appeared in (`2.6`), when the page says.
+    pub since: Option<String>,
     /// The title.
     pub title: String,
     /// snake_case operation name (from the title unless overridden).
@@ -173,18 +180,59 @@ pub struct Imported {
 
 /// Reads and imports one page file; `operation` overrides the name made from the title.
 pub fn import_file(path: &Path, operation: Option<&str>) -> Result<Imported, Vec<DataError>> {
-    let src = std::fs::read_to_string(path).map_err(|source| {
+    let src = read(path)?;
+    import(path, &src, operation)
+}
+
+fn read(path: &Path) -> Result<String, Vec<DataError>> {
+    std::fs::read_to_string(path).map_err(|source| {
         vec![DataError::Read {
             path: path.to_path_buf(),
             source,
         }]
-    })?;
-    import(path, &src, operation)
+    })
+}
+
+/// Reads and imports every operation of an api-ref `.inc` file; `operation` overrides the
+/// name of a file holding one operation.
+pub fn import_inc_file(
+    path: &Path,
+    operation: Option<&str>,
+) -> Result<Vec<Imported>, Vec<DataError>> {
+    let src = read(path)?;
+    let pages = parse_inc(path, &src)?;
+    if operation.is_some() && pages.len() != 1 {
+        return Err(vec![DataError::invalid(
+            path,
+            None,
+            format!(
+                "--operation names one operation; this file holds {}",
+                pages.len()
+            ),
+        )]);
+    }
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for page in pages {
+        match finish(path, page, operation) {
+            Ok(i) => out.push(i),
+            Err(e) => errs.extend(e),
+        }
+    }
+    if errs.is_empty() { Ok(out) } else { Err(errs) }
 }
 
 /// Imports one page's text; `file` names it in errors and in the YAML's header comment.
 pub fn import(file: &Path, src: &str, operation: Option<&str>) -> Result<Imported, Vec<DataError>> {
-    let mut page = parse_page(file, src)?;
+    finish(file, parse_page(file, src)?, operation)
+}
+
+/// Names, renders and checks one page read from `file`.
+fn finish(
+    file: &Path,
+    mut page: Page,
+    operation: Option<&str>,
+) -> Result<Imported, Vec<DataError>> {
     if let Some(name) = operation {
         if !is_snake(name) {
             return Err(vec![DataError::invalid(
@@ -281,26 +329,34 @@ pub fn import_pages(
             "--operation names one operation, so it takes exactly one page",
         ));
     }
+    // (an api-ref `.inc` file may hold several operations: each is one spec)
     let mut imported: Vec<(&PathBuf, Imported)> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     for page in pages {
-        match import_file(page, operation) {
-            Ok(i) => {
-                if let Some((other, _)) = imported
-                    .iter()
-                    .find(|(_, j)| j.page.operation == i.page.operation)
-                {
-                    problems.push(format!(
-                        "{}: operation `{}` is also imported from {}",
-                        page.display(),
-                        i.page.operation,
-                        other.display()
-                    ));
-                } else {
-                    imported.push((page, i));
+        let read = if page.extension().is_some_and(|e| e == "inc") {
+            import_inc_file(page, operation)
+        } else {
+            import_file(page, operation).map(|i| vec![i])
+        };
+        for result in read.map_or_else(|e| vec![Err(e)], |v| v.into_iter().map(Ok).collect()) {
+            match result {
+                Ok(i) => {
+                    if let Some((other, _)) = imported
+                        .iter()
+                        .find(|(_, j)| j.page.operation == i.page.operation)
+                    {
+                        problems.push(format!(
+                            "{}: operation `{}` is also imported from {}",
+                            page.display(),
+                            i.page.operation,
+                            other.display()
+                        ));
+                    } else {
+                        imported.push((page, i));
+                    }
                 }
+                Err(e) => problems.extend(e.iter().map(|d| crate::error::chain(d))),
             }
-            Err(e) => problems.extend(e.iter().map(|d| crate::error::chain(d))),
         }
     }
     if !problems.is_empty() {

@@ -104,6 +104,8 @@ pub fn parse_page(file: &Path, src: &str) -> Result<Page, Vec<DataError>> {
         return Err(errs);
     }
     Ok(Page {
+        source: format!("doc:{}", head.label),
+        since: None,
         label: head.label,
         title: head.title,
         operation: head.operation,

@@ -114,7 +114,10 @@ pub(super) fn render(page: &Page, file_name: &str) -> String {
     let _ = writeln!(y, "# `documented: false`.");
     let _ = writeln!(y, "operation: {}", scalar(&page.operation));
     let _ = writeln!(y, "title: {}", scalar(&page.title));
-    let _ = writeln!(y, "source: {}", scalar(&format!("doc:{}", page.label)));
+    let _ = writeln!(y, "source: {}", scalar(&page.source));
+    if let Some(v) = &page.since {
+        let _ = writeln!(y, "since: {}", scalar(v));
+    }
     let _ = writeln!(y, "method: {}", scalar(&page.method));
     let _ = writeln!(y, "path: {}", scalar(&page.path));
     if !page.parameters.is_empty() {
@@ -149,7 +152,9 @@ pub(super) fn render(page: &Page, file_name: &str) -> String {
 pub(super) struct Doc<'a> {
     operation: &'a str,
     title: &'a str,
-    source: String,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<&'a str>,
     method: &'a str,
     path: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -232,7 +237,8 @@ impl<'a> From<&'a Page> for Doc<'a> {
         Doc {
             operation: &p.operation,
             title: &p.title,
-            source: format!("doc:{}", p.label),
+            source: &p.source,
+            since: p.since.as_deref(),
             method: &p.method,
             path: &p.path,
             parameters: p
