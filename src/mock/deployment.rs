@@ -74,6 +74,8 @@ struct File {
     #[serde(default)]
     require_image_format_match: Option<bool>,
     #[serde(default)]
+    web_download_timeout: Option<u64>,
+    #[serde(default)]
     quotas: Quotas,
 }
 
@@ -123,6 +125,9 @@ pub fn load_deployment(path: &Path) -> Result<LoadedDeployment, DataError> {
             .quotas
             .user_storage_quota
             .unwrap_or(base.user_storage_quota),
+        web_download_timeout: file
+            .web_download_timeout
+            .unwrap_or(base.web_download_timeout),
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let key = if problem.contains("default store") {
@@ -410,6 +415,7 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
             .unwrap_or(base.image_location_quota),
         image_size_cap: size_cap,
         user_storage_quota,
+        web_download_timeout: base.web_download_timeout,
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let (section, key) =
