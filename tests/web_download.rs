@@ -320,3 +320,53 @@ async fn locations_are_shown_when_the_glance_config_asks() {
         403
     );
 }
+
+#[test]
+fn an_import_a_crash_interrupted_ends_failed_after_the_restart() {
+    let port = source_server(4);
+    let dir = scratch("web-download-crash");
+    let config = dir.join("deployment.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "import_filter: {{allowed_hosts: [127.0.0.1], allowed_ports: [80, 443, {port}]}}\nweb_download_timeout: 30\n"
+        ),
+    )
+    .unwrap();
+    let state = dir.join("state");
+    let args = [
+        "--state",
+        state.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mock = common::Mock::start(&args);
+    let id = rt.block_on(async {
+        let id = new_image(&mock.uri).await;
+        let body = json!({"method": {"name": "web-download", "uri": format!("http://127.0.0.1:{port}/slow.bin")}});
+        let (code, _) = call("POST", format!("{}/v2/images/{id}/import", mock.uri), Some(body)).await;
+        assert_eq!(code, 202);
+        let (_, img) = call("GET", format!("{}/v2/images/{id}", mock.uri), None).await;
+        assert_eq!(img["status"], "importing", "{img}");
+        id
+    });
+    drop(mock); // kill -9 while the source is still sending
+    let mock = common::Mock::start(&args);
+    rt.block_on(async {
+        let (_, img) = call("GET", format!("{}/v2/images/{id}", mock.uri), None).await;
+        assert_eq!(img["status"], "queued", "{img}");
+        assert_eq!(img["os_glance_failed_import"], "fs");
+        assert_eq!(img["os_glance_importing_to_stores"], "");
+        assert!(img.get("os_glance_import_task").is_none(), "{img}");
+        let (_, tasks) = call("GET", format!("{}/v2/images/{id}/tasks", mock.uri), None).await;
+        assert_eq!(tasks["tasks"][0]["status"], "failure", "{tasks}");
+        assert_eq!(
+            tasks["tasks"][0]["message"],
+            "Task failed due to Internal Error"
+        );
+    });
+}

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::data::{ImageData, ImageStatus, Received};
 use super::deployment::ImportFilter;
-use super::import::Landing;
+use super::landing::Landing;
 use super::tasks::{Task, authority, normalized_host};
 use super::{Identity, Model};
 

@@ -18,6 +18,7 @@ mod format;
 mod identity;
 mod image;
 mod import;
+mod landing;
 mod listing;
 mod locations;
 mod member;
