@@ -246,7 +246,7 @@ impl Model {
                     stores: landing.written.clone(),
                 };
                 task.status = "success";
-                task.message = format!("Copied {} MiB", r.size >> 20);
+                task.message = super::landing::copied(r.size);
                 task.result = json!({"image_id": job.image_id});
                 self.end_import(&job.image_id, Some(data), &landing.failed, &now);
                 true

@@ -320,10 +320,24 @@ impl Model {
             img.updated_at = now.clone();
         }
         self.state.touch(image_id);
+        let size = self
+            .state
+            .image(image_id)
+            .and_then(|i| i.data.as_ref())
+            .map_or(0, |d| d.size);
         let (status, message, result) = if landing.task_failed {
-            ("failure", super::fetch::IMPORT_FAILED, Value::Null)
+            (
+                "failure",
+                super::fetch::IMPORT_FAILED.to_string(),
+                Value::Null,
+            )
         } else {
-            ("success", "", json!({"image_id": image_id}))
+            // As the reference reports a finished import: the whole MiB it wrote.
+            (
+                "success",
+                super::landing::copied(size),
+                json!({"image_id": image_id}),
+            )
         };
         self.state.insert_task(Task {
             id: uuid::Uuid::new_v4().to_string(),
@@ -336,7 +350,7 @@ impl Model {
             }),
             owner: who.project_id.clone(),
             user_id: who.user_id.clone(),
-            message: message.to_string(),
+            message,
             result,
             request_id: Some(request_id.to_string()).filter(|r| !r.is_empty()),
             created_at: now.clone(),

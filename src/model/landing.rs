@@ -3,6 +3,11 @@
 
 use serde_json::{Value, json};
 
+/// A finished import task's message: the whole MiB of data it wrote.
+pub(super) fn copied(size: u64) -> String {
+    format!("Copied {} MiB", size >> 20)
+}
+
 /// What an import or copy did to the stores: where the data went, where it could not go.
 pub(super) struct Landing {
     /// The task's `backend`: the stores it was asked to write (`[null]` without stores).
