@@ -290,7 +290,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         handler: Handler::Write(|m, c| {
             let image = m.create_image(c.who, c.body)?;
             Ok(Answer::Json {
-                body: serde_json::to_vec(&m.image_json(&image)).unwrap_or_default(),
+                body: serde_json::to_vec(&m.image_json(c.who, &image)).unwrap_or_default(),
                 location: Some(format!("/v2/images/{}", image.id)),
             })
         }),
@@ -310,7 +310,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         declared: declared::SHOW_IMAGE,
         handler: Handler::Read(|m, c| {
             Ok(Answer::json(
-                &m.image_json(m.show_image(c.who, c.param(0))?),
+                &m.image_json(c.who, m.show_image(c.who, c.param(0))?),
             ))
         }),
         takes: Takes::Nothing,
@@ -326,7 +326,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         declared: declared::UPDATE_IMAGE,
         handler: Handler::Write(|m, c| {
             let image = m.update_image(c.who, c.param(0), c.content_type, c.body)?;
-            Ok(Answer::json(&m.image_json(&image)))
+            Ok(Answer::json(&m.image_json(c.who, &image)))
         }),
         takes: Takes::Patch,
         fuzz: Fuzz {

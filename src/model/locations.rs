@@ -19,13 +19,15 @@ impl Deployment {
     }
 
     /// The locations of `image`, in the order its data reached the stores: none before it
-    /// has data in a store (queued, staged, importing).
-    pub(crate) fn locations(&self, image: &Image) -> Vec<Value> {
-        let Some(data) = image
-            .data
-            .as_ref()
-            .filter(|_| matches!(image.status, ImageStatus::Active | ImageStatus::Deactivated))
-        else {
+    /// has data in a store (queued, staged, importing), and none of a deactivated image but
+    /// for admins (`admin`).
+    pub(crate) fn locations(&self, image: &Image, admin: bool) -> Vec<Value> {
+        let shown = match image.status {
+            ImageStatus::Active => true,
+            ImageStatus::Deactivated => admin,
+            _ => false,
+        };
+        let Some(data) = image.data.as_ref().filter(|_| shown) else {
             return Vec::new();
         };
         if self.stores.is_empty() {
@@ -39,15 +41,16 @@ impl Deployment {
 }
 
 impl Model {
-    /// The image object as this deployment shows it: [`Image::to_json`], plus `locations`
-    /// when they are shown and `direct_url` when it is shown and the image has a location.
-    pub fn image_json(&self, image: &Image) -> Value {
+    /// The image object as this deployment shows it to `who`: [`Image::to_json`], plus
+    /// `locations` when they are shown and `direct_url` when it is shown and the image has a
+    /// location (a deactivated image's only for admins, as the reference shows them).
+    pub fn image_json(&self, who: &Identity, image: &Image) -> Value {
         let mut v = image.to_json();
         let d = &self.rules.deployment;
         if !(d.show_multiple_locations || d.show_image_direct_url) {
             return v;
         }
-        let locations = d.locations(image);
+        let locations = d.locations(image, who.is_admin());
         if d.show_image_direct_url
             && let Some(url) = locations.first().map(|l| l["url"].clone())
         {
@@ -97,7 +100,7 @@ impl Model {
                     format!("It's not allowed to remove locations if image status is {status}."),
                 ));
             }
-            let count = d.locations(image).len();
+            let count = d.locations(image, true).len();
             if count == 1 {
                 return Err(ApiError::forbidden(
                     "Cannot remove last location in the image.",
