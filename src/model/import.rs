@@ -5,9 +5,9 @@
 //! names stores or `all_stores`), and records an `api_image_import` task for the image;
 //! `copy-image` (admins) copies an active image's data to stores it is not in yet, at once
 //! too; `web-download` is started and handed to the mock to fetch (`fetch.rs`);
-//! `glance-download` is refused (the mock reaches no other Glance). A read-only store takes no data: an import or copy to one fails in
-//! its task, as the reference's does. `/v2/info/import` and `/v2/info/stores` list what the
-//! deployment configures.
+//! `glance-download` is refused (the mock reaches no other Glance). A read-only store takes
+//! no data: an import or copy to one fails in its task, as the reference's does.
+//! `/v2/info/import` and `/v2/info/stores` list what the deployment configures.
 
 use serde_json::{Map, Value, json};
 
