@@ -369,6 +369,26 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
         .filter(|_| !stores.is_empty());
     let base = Deployment::default();
     let f = "import_filtering_opts";
+    // oslo.config reads these six lists only between brackets (Glance 33 declares them
+    // with bounds); without, Glance starts, and refuses every web-download at its first
+    // look at the filter. Said here instead of played.
+    for key in [
+        "allowed_schemes",
+        "disallowed_schemes",
+        "allowed_hosts",
+        "disallowed_hosts",
+        "allowed_ports",
+        "disallowed_ports",
+    ] {
+        let v = conf.get(f, key).map(str::trim).unwrap_or("");
+        if !v.is_empty() && !(v.starts_with('[') && v.ends_with(']')) {
+            return Err(conf.bad(
+                f,
+                key,
+                "expected a list between brackets, as [a,b] (Glance reads it no other way)",
+            ));
+        }
+    }
     let filter_base = ImportFilter::default();
     let import_filter = ImportFilter {
         allowed_schemes: conf
@@ -571,6 +591,35 @@ store_description = Backup copies
         );
         let e = load_glance_config(&p, None).unwrap_err().to_string();
         assert!(e.contains("nodefault.conf:4:"), "{e}");
+    }
+
+    #[test]
+    fn an_import_filter_list_needs_its_brackets() {
+        let p = write(
+            "filter.conf",
+            "[import_filtering_opts]
+allowed_hosts = [127.0.0.1]
+allowed_ports = 80,8099
+",
+        );
+        let e = load_glance_config(&p, None).unwrap_err().to_string();
+        assert!(e.contains("filter.conf:3:"), "{e}");
+        assert!(e.contains("between brackets"), "{e}");
+        let p = write(
+            "filter-ok.conf",
+            "[import_filtering_opts]
+allowed_hosts = [127.0.0.1]
+allowed_ports = [80, 8099]
+",
+        );
+        let f = load_glance_config(&p, None)
+            .unwrap()
+            .deployment
+            .import_filter;
+        assert_eq!(
+            (f.allowed_hosts, f.allowed_ports),
+            (vec!["127.0.0.1".to_string()], vec![80, 8099])
+        );
     }
 
     #[test]

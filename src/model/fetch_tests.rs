@@ -306,12 +306,14 @@ fn locations_show_only_when_the_deployment_says_and_patches_follow() {
     assert!(shown(&m, &queued).get("direct_url").is_none());
     // A deactivated image's locations are for admins only.
     let admin = who(&m, "admin-token");
-    m.set_activation(&admin, &id, b"", false).expect("deactivate");
+    m.set_activation(&admin, &id, b"", false)
+        .expect("deactivate");
     assert_eq!(shown(&m, &id)["locations"], json!([]));
     assert!(shown(&m, &id).get("direct_url").is_none());
     let for_admin = m.image_json(&admin, m.state.image(&id).unwrap());
     assert_eq!(for_admin["locations"].as_array().map(Vec::len), Some(2));
-    m.set_activation(&admin, &id, b"", true).expect("reactivate");
+    m.set_activation(&admin, &id, b"", true)
+        .expect("reactivate");
     // Patches of /locations, shown.
     let patch = |m: &mut Model, token: &str, image: &str, doc: Value| {
         let caller = who(m, token);
