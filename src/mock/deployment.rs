@@ -381,7 +381,8 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
         "disallowed_ports",
     ] {
         let v = conf.get(f, key).map(str::trim).unwrap_or("");
-        if !v.is_empty() && !(v.starts_with('[') && v.ends_with(']')) {
+        let bracketed = v.starts_with('[') && v.ends_with(']');
+        if !v.is_empty() && !bracketed {
             return Err(conf.bad(
                 f,
                 key,
