@@ -290,7 +290,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         handler: Handler::Write(|m, c| {
             let image = m.create_image(c.who, c.body)?;
             Ok(Answer::Json {
-                body: serde_json::to_vec(&image.to_json()).unwrap_or_default(),
+                body: serde_json::to_vec(&m.image_json(c.who, &image)).unwrap_or_default(),
                 location: Some(format!("/v2/images/{}", image.id)),
             })
         }),
@@ -309,7 +309,9 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     Operation {
         declared: declared::SHOW_IMAGE,
         handler: Handler::Read(|m, c| {
-            Ok(Answer::json(&m.show_image(c.who, c.param(0))?.to_json()))
+            Ok(Answer::json(
+                &m.image_json(c.who, m.show_image(c.who, c.param(0))?),
+            ))
         }),
         takes: Takes::Nothing,
         fuzz: Fuzz {
@@ -324,7 +326,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         declared: declared::UPDATE_IMAGE,
         handler: Handler::Write(|m, c| {
             let image = m.update_image(c.who, c.param(0), c.content_type, c.body)?;
-            Ok(Answer::json(&image.to_json()))
+            Ok(Answer::json(&m.image_json(c.who, &image)))
         }),
         takes: Takes::Patch,
         fuzz: Fuzz {
@@ -389,14 +391,14 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     Operation {
         declared: declared::IMPORT_IMAGE,
         handler: Handler::Write(|m, c| {
-            m.import_image(
+            let job = m.import_image(
                 c.who,
                 c.param(0),
                 c.body,
                 c.header("x-image-meta-store"),
                 c.request_id,
             )?;
-            Ok(Answer::Empty)
+            Ok(job.map_or(Answer::Empty, Answer::Fetch))
         }),
         takes: Takes::Object {
             fields: &[

@@ -80,7 +80,7 @@ async fn take_in(
 }
 
 /// Commits a blob; a file is synced off the async threads.
-async fn commit(blobs: &Blobs, writer: BlobWriter) -> std::io::Result<()> {
+pub(super) async fn commit(blobs: &Blobs, writer: BlobWriter) -> std::io::Result<()> {
     match blobs {
         Blobs::Memory(_) => writer.commit(),
         Blobs::Dir(_) => tokio::task::spawn_blocking(move || writer.commit())

@@ -74,6 +74,8 @@ struct File {
     #[serde(default)]
     require_image_format_match: Option<bool>,
     #[serde(default)]
+    web_download_timeout: Option<u64>,
+    #[serde(default)]
     quotas: Quotas,
 }
 
@@ -123,6 +125,9 @@ pub fn load_deployment(path: &Path) -> Result<LoadedDeployment, DataError> {
             .quotas
             .user_storage_quota
             .unwrap_or(base.user_storage_quota),
+        web_download_timeout: file
+            .web_download_timeout
+            .unwrap_or(base.web_download_timeout),
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let key = if problem.contains("default store") {
@@ -364,6 +369,27 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
         .filter(|_| !stores.is_empty());
     let base = Deployment::default();
     let f = "import_filtering_opts";
+    // oslo.config reads these six lists only between brackets (Glance 33 declares them
+    // with bounds); without, Glance starts, and refuses every web-download at its first
+    // look at the filter. Said here instead of played.
+    for key in [
+        "allowed_schemes",
+        "disallowed_schemes",
+        "allowed_hosts",
+        "disallowed_hosts",
+        "allowed_ports",
+        "disallowed_ports",
+    ] {
+        let v = conf.get(f, key).map(str::trim).unwrap_or("");
+        let bracketed = v.starts_with('[') && v.ends_with(']');
+        if !v.is_empty() && !bracketed {
+            return Err(conf.bad(
+                f,
+                key,
+                "expected a list between brackets, as [a,b] (Glance reads it no other way)",
+            ));
+        }
+    }
     let filter_base = ImportFilter::default();
     let import_filter = ImportFilter {
         allowed_schemes: conf
@@ -410,6 +436,7 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
             .unwrap_or(base.image_location_quota),
         image_size_cap: size_cap,
         user_storage_quota,
+        web_download_timeout: base.web_download_timeout,
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let (section, key) =
@@ -565,6 +592,35 @@ store_description = Backup copies
         );
         let e = load_glance_config(&p, None).unwrap_err().to_string();
         assert!(e.contains("nodefault.conf:4:"), "{e}");
+    }
+
+    #[test]
+    fn an_import_filter_list_needs_its_brackets() {
+        let p = write(
+            "filter.conf",
+            "[import_filtering_opts]
+allowed_hosts = [127.0.0.1]
+allowed_ports = 80,8099
+",
+        );
+        let e = load_glance_config(&p, None).unwrap_err().to_string();
+        assert!(e.contains("filter.conf:3:"), "{e}");
+        assert!(e.contains("between brackets"), "{e}");
+        let p = write(
+            "filter-ok.conf",
+            "[import_filtering_opts]
+allowed_hosts = [127.0.0.1]
+allowed_ports = [80, 8099]
+",
+        );
+        let f = load_glance_config(&p, None)
+            .unwrap()
+            .deployment
+            .import_filter;
+        assert_eq!(
+            (f.allowed_hosts, f.allowed_ports),
+            (vec!["127.0.0.1".to_string()], vec![80, 8099])
+        );
     }
 
     #[test]

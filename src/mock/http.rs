@@ -18,6 +18,7 @@ use super::context::{RequestContext, decoded};
 use super::control;
 use super::data;
 use super::faults::{Action, Decision, When};
+use super::fetch;
 use super::journal::{Entry, kept};
 use super::mutant::{self, Layer};
 use super::out::{Out, Reply, plain, text_error};
@@ -98,7 +99,7 @@ pub(crate) fn filter(
 /// One image API request: limits, the caller, the fault rules (latency, then a fault before
 /// or after the change), the answer, the journal, the wire. Every answer is built with the
 /// context's one request id.
-async fn serve(app: &App, ctx: &mut RequestContext<'_>, body: Body) -> warp::reply::Response {
+async fn serve(app: &Arc<App>, ctx: &mut RequestContext<'_>, body: Body) -> warp::reply::Response {
     let started = Instant::now();
     let mut trace = Trace::default();
     let refusal = limits(ctx, &body);
@@ -124,6 +125,10 @@ async fn serve(app: &App, ctx: &mut RequestContext<'_>, body: Body) -> warp::rep
                 }
                 (Some(send @ DataAction::Send { .. }), _) => {
                     trace.data = Some(send);
+                    reply
+                }
+                (Some(DataAction::Fetch(job)), _) => {
+                    fetch::spawn(Arc::clone(app), job);
                     reply
                 }
                 _ => reply,

@@ -19,6 +19,7 @@ mod data;
 mod deployment;
 mod documents;
 mod faults;
+mod fetch;
 mod http;
 mod journal;
 mod keystone;

@@ -82,6 +82,8 @@ pub(crate) enum DataAction {
     Upload(crate::model::Upload),
     /// Send `len` bytes of blob `blob` from `offset` as the body.
     Send { blob: u64, offset: u64, len: u64 },
+    /// Fetch a web-download's source once the answer has left, then end the import.
+    Fetch(crate::model::Fetch),
 }
 
 /// The 413 of the rate limit, when the request is over it (member resources only).
@@ -272,6 +274,10 @@ fn reply(app: &App, out: &Out, op: &Operation, answer: Answer, trace: &mut Trace
     match answer {
         Answer::Upload(up) => {
             trace.data = Some(DataAction::Upload(up));
+            out.empty(status)
+        }
+        Answer::Fetch(job) => {
+            trace.data = Some(DataAction::Fetch(job));
             out.empty(status)
         }
         Answer::Data { data: None, .. } => out.empty(status),

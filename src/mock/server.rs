@@ -77,6 +77,10 @@ impl MockServer {
                     model
                         .restore(&app.fixtures)
                         .map_err(|source| MockError::Fixtures { source })?;
+                } else {
+                    // A web-download the server was fetching when it stopped: nothing
+                    // resumes it, so it ends failed.
+                    app.model.write().fail_interrupted_imports();
                 }
                 app.model
                     .settled()

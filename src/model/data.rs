@@ -20,6 +20,8 @@ pub enum ImageStatus {
     Deactivated,
     /// Data staged, waiting for an import (`PUT …/stage`, then `POST …/import`).
     Uploading,
+    /// A web-download under way: the data is being fetched (no data yet).
+    Importing,
 }
 
 impl ImageStatus {
@@ -31,6 +33,7 @@ impl ImageStatus {
             ImageStatus::Active => "active",
             ImageStatus::Deactivated => "deactivated",
             ImageStatus::Uploading => "uploading",
+            ImageStatus::Importing => "importing",
         }
     }
 }

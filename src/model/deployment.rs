@@ -137,9 +137,11 @@ pub struct Deployment {
     /// The image cache is configured (`image_cache_dir`). Not modelled yet: see
     /// [`Deployment::unmodelled`].
     pub image_cache: bool,
-    /// `show_multiple_locations` (not modelled: the mock serves no locations).
+    /// `show_multiple_locations`: image objects show `locations`, where each store keeps
+    /// the data (a fixed made-up path per store, see [`Deployment::location_of`]), and the
+    /// image's locations may be patched (else that is 403).
     pub show_multiple_locations: bool,
-    /// `show_image_direct_url` (not modelled).
+    /// `show_image_direct_url`: an image with data shows `direct_url`, its first location.
     pub show_image_direct_url: bool,
     /// `require_image_format_match`: an upload's content must match its `disk_format`.
     pub require_image_format_match: bool,
@@ -151,7 +153,18 @@ pub struct Deployment {
     /// `user_storage_quota`, in bytes (0: unlimited): the most data the images of one
     /// project may hold; an upload past it is 413.
     pub user_storage_quota: u64,
+    /// How long the mock gives a web-download to fetch its data, in seconds (the mock's
+    /// own bound; Glance sets none): past it the import fails as a broken source does.
+    pub web_download_timeout: u64,
 }
+
+/// The mock's default [`Deployment::web_download_timeout`]: a minute.
+pub const DEFAULT_WEB_DOWNLOAD_TIMEOUT: u64 = 60;
+
+/// The made-up directory of a file store's data, for the `locations` the mock shows:
+/// `file:///var/lib/glance/<store id>/<image id>` (without stores, `images` stands for the
+/// store).
+pub const LOCATION_ROOT: &str = "file:///var/lib/glance";
 
 impl Default for Deployment {
     fn default() -> Self {
@@ -169,6 +182,7 @@ impl Default for Deployment {
             image_location_quota: 10,
             image_size_cap: DEFAULT_IMAGE_SIZE_CAP,
             user_storage_quota: 0,
+            web_download_timeout: DEFAULT_WEB_DOWNLOAD_TIMEOUT,
         }
     }
 }
@@ -308,12 +322,6 @@ impl Deployment {
                 "image cache (image_cache_dir): the cache API is not served, and version discovery lists the versions without it".into(),
             );
         }
-        if self.show_multiple_locations {
-            out.push("show_multiple_locations = true (the mock serves no locations)".into());
-        }
-        if self.show_image_direct_url {
-            out.push("show_image_direct_url = true (images show no direct_url)".into());
-        }
         if !self.require_image_format_match {
             out.push(
                 "require_image_format_match = false (uploads are still checked against disk_format)".into(),
@@ -321,12 +329,12 @@ impl Deployment {
         }
         if self.import_enabled("glance-download") {
             out.push(
-                "import method glance-download (listed, but refused like web-download: the mock fetches nothing)".into(),
+                "import method glance-download (listed, but refused: the mock fetches from no other Glance)".into(),
             );
         }
         if self.image_location_quota != d.image_location_quota {
             out.push(format!(
-                "image_location_quota = {} (the mock serves no locations)",
+                "image_location_quota = {} (the mock adds no locations: a patch adding one is refused)",
                 self.image_location_quota
             ));
         }

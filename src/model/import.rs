@@ -4,14 +4,16 @@
 //! in a task moments later), in the stores asked for (the default store unless the body
 //! names stores or `all_stores`), and records an `api_image_import` task for the image;
 //! `copy-image` (admins) copies an active image's data to stores it is not in yet, at once
-//! too; `web-download` (and `glance-download`) are refused, since the mock fetches nothing
-//! from other servers. A read-only store takes no data: an import or copy to one fails in
-//! its task, as the reference's does. `/v2/info/import` and `/v2/info/stores` list what the
-//! deployment configures.
+//! too; `web-download` is started and handed to the mock to fetch (`fetch.rs`);
+//! `glance-download` is refused (the mock reaches no other Glance). A read-only store takes
+//! no data: an import or copy to one fails in its task, as the reference's does.
+//! `/v2/info/import` and `/v2/info/stores` list what the deployment configures.
 
 use serde_json::{Map, Value, json};
 
 use super::data::{ImageStatus, Upload};
+use super::fetch::Fetch;
+use super::landing::Landing;
 use super::tasks::Task;
 use super::{ApiError, ErrorKind, Identity, Model, Result};
 
@@ -92,42 +94,6 @@ impl ImportRequest {
     }
 }
 
-/// What an import or copy did to the stores: where the data went, where it could not go.
-struct Landing {
-    /// The task's `backend`: the stores it was asked to write (`[null]` without stores).
-    backend: Value,
-    /// Stores that now hold the data.
-    written: Vec<String>,
-    /// Read-only stores that refused it.
-    failed: Vec<String>,
-    /// The task failed (a store refused and every store had to succeed).
-    task_failed: bool,
-}
-
-impl Landing {
-    fn of(deployment: &super::Deployment, targets: Option<Vec<String>>, all_must: bool) -> Self {
-        let Some(targets) = targets else {
-            return Landing {
-                backend: json!([null]),
-                written: Vec::new(),
-                failed: Vec::new(),
-                task_failed: false,
-            };
-        };
-        let (failed, written): (Vec<String>, Vec<String>) = targets
-            .iter()
-            .cloned()
-            .partition(|id| deployment.store(id).is_some_and(|s| s.read_only));
-        let task_failed = !failed.is_empty() && all_must;
-        Landing {
-            backend: json!(targets),
-            written: if task_failed { Vec::new() } else { written },
-            failed,
-            task_failed,
-        }
-    }
-}
-
 impl Model {
     /// `PUT /v2/images/{image_id}/stage`, before the bytes: a visible image (404) that `who`
     /// may change (403) and that is `queued` (409); it becomes `uploading`. Formats may still
@@ -168,7 +134,8 @@ impl Model {
     /// (409), who may run the method (403: admins copy, writers import), the stores (409 for
     /// an unknown one, 400 for `stores` beside `all_stores`), for a copy the stores it is in
     /// already (400; with `all_stores` those are left out, and nothing left is a 202 that does
-    /// nothing), then the source of a download (400).
+    /// nothing), then the source of a download (400). A web-download that passes is only
+    /// started: the job it gives back is the mock's to fetch ([`Model::finish_fetch`]).
     pub fn import_image(
         &mut self,
         who: &Identity,
@@ -176,7 +143,7 @@ impl Model {
         body: &[u8],
         store_header: Option<&str>,
         request_id: &str,
-    ) -> Result<()> {
+    ) -> Result<Option<Fetch>> {
         let deployment = &self.rules.deployment;
         let req = ImportRequest::parse(body, &deployment.import_methods)?;
         let image = self.visible_image(who, image_id)?;
@@ -233,7 +200,7 @@ impl Model {
             if req.all_stores {
                 t.retain(|s| !held.contains(s));
                 if t.is_empty() {
-                    return Ok(());
+                    return Ok(None);
                 }
             } else if let Some(there) = held.iter().find(|s| t.contains(s)) {
                 return Err(ApiError::bad_request(format!(
@@ -259,21 +226,21 @@ impl Model {
             ));
         }
         if method == "web-download" {
-            let uri = req.uri.as_deref().unwrap_or("None");
-            // A source the filter admits is refused all the same (the mock fetches nothing),
-            // in the words the mock always used.
-            let why = match super::tasks::uri_passes(&deployment.import_filter, uri) {
-                true => " (this server fetches nothing from other servers)",
-                false => "",
+            let uri = req.uri.clone().unwrap_or_else(|| "None".into());
+            let Some(source) = super::fetch::source_of(&deployment.import_filter, &uri) else {
+                return Err(ApiError::bad_request(format!(
+                    "URI for web-download does not pass filtering: {uri}"
+                )));
             };
-            return Err(ApiError::bad_request(format!(
-                "URI for web-download does not pass filtering: {uri}{why}"
+            let id = image.id.clone();
+            return Ok(Some(self.start_fetch(
+                who, &id, req.body, request_id, targets, source, uri,
             )));
         }
         let landing = Landing::of(deployment, targets, req.all_must_succeed);
         let id = image.id.clone();
         self.finish_import(who, &id, req.body, request_id, landing);
-        Ok(())
+        Ok(None)
     }
 
     /// The stores an import goes to, as the reference reads them from the body and the
@@ -353,10 +320,24 @@ impl Model {
             img.updated_at = now.clone();
         }
         self.state.touch(image_id);
+        let size = self
+            .state
+            .image(image_id)
+            .and_then(|i| i.data.as_ref())
+            .map_or(0, |d| d.size);
         let (status, message, result) = if landing.task_failed {
-            ("failure", "Task failed due to Internal Error", Value::Null)
+            (
+                "failure",
+                super::fetch::IMPORT_FAILED.to_string(),
+                Value::Null,
+            )
         } else {
-            ("success", "", json!({"image_id": image_id}))
+            // As the reference reports a finished import: the whole MiB it wrote.
+            (
+                "success",
+                super::landing::copied(size),
+                json!({"image_id": image_id}),
+            )
         };
         self.state.insert_task(Task {
             id: uuid::Uuid::new_v4().to_string(),
@@ -369,7 +350,7 @@ impl Model {
             }),
             owner: who.project_id.clone(),
             user_id: who.user_id.clone(),
-            message: message.to_string(),
+            message,
             result,
             request_id: Some(request_id.to_string()).filter(|r| !r.is_empty()),
             created_at: now.clone(),

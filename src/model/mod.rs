@@ -13,11 +13,14 @@ mod changes;
 mod collections;
 mod data;
 mod deployment;
+mod fetch;
 mod format;
 mod identity;
 mod image;
 mod import;
+mod landing;
 mod listing;
+mod locations;
 mod member;
 mod metadefs;
 mod patch;
@@ -31,12 +34,13 @@ pub use collections::{
     DataRecord, FormerMemberRecord, ImageRecord, MemberRecord, SnapshotError, TokenRecord,
 };
 pub use data::{
-    Digester, ImageData, PARALLEL_BYTES, Span, Upload, check_data_type, declared_size,
+    Digester, ImageData, PARALLEL_BYTES, Received, Span, Upload, check_data_type, declared_size,
     requested_span,
 };
 #[cfg(test)]
 use deployment::glance_versions;
 pub use deployment::{ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Store};
+pub use fetch::Fetch;
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
 pub use member::{Member, MemberStatus};
@@ -701,5 +705,7 @@ impl Model {
 
 #[cfg(test)]
 mod deployment_tests;
+#[cfg(test)]
+mod fetch_tests;
 #[cfg(test)]
 mod tests;

@@ -61,8 +61,13 @@ pub(crate) enum Change {
     Add(String, Value),
     Replace(String, Value),
     Remove(String),
-    /// Any operation on `/locations` (the mock keeps no locations).
-    Locations,
+    /// An operation on `/locations`: `add`, `remove` or `replace`, the position written
+    /// after `/locations/` (none for a replace), the value (none for a remove).
+    Locations {
+        op: &'static str,
+        pos: Option<String>,
+        value: Option<Value>,
+    },
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
@@ -153,7 +158,16 @@ fn change(draft: Draft, raw: &Value) -> Result<Change> {
         if op != "remove" {
             check_locations(op, obj.get("value"))?;
         }
-        return Ok(Change::Locations);
+        let op = match op {
+            "add" => "add",
+            "remove" => "remove",
+            _ => "replace",
+        };
+        return Ok(Change::Locations {
+            op,
+            pos: parts.get(1).cloned(),
+            value: obj.get("value").cloned(),
+        });
     }
     let [attr] = &parts[..] else {
         return Err(bad(format!(
@@ -294,14 +308,14 @@ impl Model {
     fn apply(&self, who: &Identity, image: &mut Image, draft: Draft, c: &Change) -> Result<()> {
         let attr = match c {
             Change::Add(a, _) | Change::Replace(a, _) | Change::Remove(a) => a.as_str(),
-            Change::Locations => "locations",
+            Change::Locations { .. } => "locations",
         };
         self.may_change(who, image, attr, c)?;
         let exists = is_base_attribute(attr) || image.extra.contains_key(attr);
         match c {
-            Change::Locations => Err(ApiError::forbidden(
-                "It's not allowed to update locations if locations are invisible.",
-            )),
+            Change::Locations { op, pos, value } => {
+                self.change_locations(who, image, op, pos.as_deref(), value.as_ref())
+            }
             Change::Add(..) if exists && draft == Draft::Old => Err(ApiError::new(
                 ErrorKind::Conflict,
                 format!("Property {attr} already present."),

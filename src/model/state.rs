@@ -158,6 +158,15 @@ impl State {
         self.tasks.insert(task.id.clone(), task);
     }
 
+    /// Stores a changed task in its place in the order of tasks.
+    pub(crate) fn update_task(&mut self, mut task: super::tasks::Task) {
+        if let Some(old) = self.tasks.get(&task.id) {
+            task.seq = old.seq;
+            self.noted.note(TASKS, || task.id.clone());
+            self.tasks.insert(task.id.clone(), task);
+        }
+    }
+
     /// Puts back a task as it was kept (its place in the order with it).
     pub(crate) fn restore_task(&mut self, task: super::tasks::Task) {
         self.task_seq = self.task_seq.max(task.seq);

@@ -178,7 +178,7 @@ pub(crate) fn uri_passes(filter: &ImportFilter, uri: &str) -> bool {
 
 /// The host and the port as written in `uri` (the url crate drops a scheme's default port,
 /// the reference does not).
-fn authority(uri: &str) -> Option<(String, Option<u16>)> {
+pub(super) fn authority(uri: &str) -> Option<(String, Option<u16>)> {
     let rest = uri.split_once("://")?.1;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let auth = &rest[..end];
@@ -200,7 +200,7 @@ fn authority(uri: &str) -> Option<(String, Option<u16>)> {
     Some((host, port))
 }
 
-fn normalized_host(host: &str) -> Option<String> {
+pub(super) fn normalized_host(host: &str) -> Option<String> {
     if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         return v6.parse::<std::net::Ipv6Addr>().ok().map(|a| a.to_string());
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Operation;
-use crate::model::{ImageData, Model, Outcome, Span, Upload};
+use crate::model::{Fetch, ImageData, Model, Outcome, Span, Upload};
 
 /// What a successful model call gives back, before HTTP.
 #[derive(Debug, PartialEq)]
@@ -22,6 +22,9 @@ pub(crate) enum Answer {
     /// An upload set up: the caller streams the body into the blob store, then ends it with
     /// `Model::finish_upload`.
     Upload(Upload),
+    /// A web-download accepted (202): the caller fetches its source into the blob store,
+    /// then ends it with `Model::finish_fetch`.
+    Fetch(Fetch),
     /// Image data to send: none (204), all of it (200) or a part (206).
     Data {
         data: Option<ImageData>,
@@ -63,9 +66,11 @@ impl Answer {
     pub(crate) fn value(&self) -> Value {
         match self {
             Answer::Json { body, .. } => serde_json::from_slice(body).unwrap_or(Value::Null),
-            Answer::Empty | Answer::Schema(_) | Answer::Upload(_) | Answer::Data { .. } => {
-                Value::Null
-            }
+            Answer::Empty
+            | Answer::Schema(_)
+            | Answer::Upload(_)
+            | Answer::Fetch(_)
+            | Answer::Data { .. } => Value::Null,
         }
     }
 }

@@ -78,7 +78,7 @@ pub(super) fn download(m: &Model, c: &Call) -> Outcome<Answer> {
 
 pub(super) fn image_page(m: &Model, c: &Call) -> Outcome<Answer> {
     let page = m.list_images(c.who, c.query)?;
-    let images: Vec<Value> = page.images.iter().map(|i| i.to_json()).collect();
+    let images: Vec<Value> = page.images.iter().map(|i| m.image_json(c.who, i)).collect();
     let mut body = json!({"images": images, "first": "/v2/images", "schema": "/v2/schemas/images"});
     if let Some(marker) = page.next_marker {
         let mut next = form_urlencoded::Serializer::new(String::new());

@@ -70,6 +70,9 @@ pub struct ImageRecord {
     /// Staged: the data waits for an import (status `uploading`; an image with data only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub staged: bool,
+    /// A web-download was fetching its data (no data yet).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub importing: bool,
 }
 
 /// What an image records of its uploaded data.
@@ -210,6 +213,7 @@ fn image_record(img: &Image) -> ImageRecord {
         }),
         deactivated: img.status == ImageStatus::Deactivated,
         staged: img.status == ImageStatus::Uploading,
+        importing: img.status == ImageStatus::Importing,
     }
 }
 
@@ -244,7 +248,16 @@ fn image_of(at: &str, rec: ImageRecord, seq: u64) -> Result<Image, SnapshotError
         d.stores.clear();
     }
     Ok(Image {
-        status: status_of(at, data.is_some(), rec.deactivated, rec.staged)?,
+        status: match status_of(at, data.is_some(), rec.deactivated, rec.staged)? {
+            ImageStatus::Queued if rec.importing => ImageStatus::Importing,
+            _ if rec.importing => {
+                return Err(refuse(
+                    format!("{at}.importing"),
+                    "only an image without data, not deactivated or staged, is importing",
+                ));
+            }
+            status => status,
+        },
         data,
         id: rec.id,
         name: rec.name,
