@@ -238,6 +238,10 @@ pub(crate) enum SpecCommand {
         /// The pages (`.rst`) and api-ref section files (`.inc`) to import.
         #[arg(required = true, value_name = "PAGE")]
         pages: Vec<PathBuf>,
+        /// Print the citation index of the pages instead of specs: one line per operation,
+        /// its citation with its method and path (the format of `specs/sources.yaml`).
+        #[arg(long, conflicts_with_all = ["out", "operation", "force"])]
+        sources: bool,
         /// Write `<operation>.yaml` files into DIR (created if missing) instead of printing.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,

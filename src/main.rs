@@ -180,6 +180,7 @@ fn spec(command: SpecCommand) -> ExitCode {
         out,
         operation,
         force,
+        sources,
     } = command;
     let imported = match sharecheck::specimport::import_pages(&pages, operation.as_deref()) {
         Ok(i) => i,
@@ -187,7 +188,11 @@ fn spec(command: SpecCommand) -> ExitCode {
     };
     match out {
         None => {
-            let text = sharecheck::specimport::yaml_stream(&imported);
+            let text = if sources {
+                sharecheck::specimport::sources_index(&imported)
+            } else {
+                sharecheck::specimport::yaml_stream(&imported)
+            };
             let mut stdout = std::io::stdout().lock();
             match stdout
                 .write_all(text.as_bytes())

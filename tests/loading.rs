@@ -366,10 +366,11 @@ fn spec_problems_are_refused() {
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(text.contains("since: \"2.12\""));
     std::fs::write(&p, text.replace("since: \"2.12\"", "since: \"v2.12\"")).unwrap();
+    let line = 1 + text.lines().position(|l| l.starts_with("since:")).unwrap();
     let err = s.errors();
     assert!(
         err.contains(&format!(
-            "{}:8: since `v2.12` is not an Image API version 2.N",
+            "{}:{line}: since `v2.12` is not an Image API version 2.N",
             p.display()
         )),
         "{err}"

@@ -365,6 +365,24 @@ pub fn import_pages(
     Ok(imported.into_iter().map(|(_, i)| i).collect())
 }
 
+/// The citation index of the pages: `CITATION: {method: M, path: P}` lines sorted by
+/// citation (the format of `specs/sources.yaml`, which holds no prose of the pages).
+pub fn sources_index(imported: &[Imported]) -> String {
+    let mut lines: Vec<String> = imported
+        .iter()
+        .map(|i| {
+            format!(
+                "{}: {{method: {}, path: {}}}\n",
+                serde_json::to_string(&i.page.source).unwrap_or_default(),
+                i.page.method,
+                serde_json::to_string(&i.page.path).unwrap_or_default()
+            )
+        })
+        .collect();
+    lines.sort();
+    lines.concat()
+}
+
 /// The pages' YAML as one stream: documents separated by `---`.
 pub fn yaml_stream(imported: &[Imported]) -> String {
     let docs: Vec<&str> = imported.iter().map(|i| i.yaml.as_str()).collect();

@@ -18,6 +18,10 @@ pub struct Operation {
     pub title: String,
     /// Where the facts come from: a documentation page, or `reference-behaviour`.
     pub source: String,
+    /// Every documentation page that documents the operation (`doc:LABEL` of the seed set,
+    /// `api-ref:FILE#SLUG` of Glance's api-ref), each listed in `docs/citations.yaml`.
+    #[serde(default)]
+    pub cites: Vec<String>,
     /// HTTP method.
     pub method: String,
     /// Path on the wire, with `{parameters}`, e.g. `/v2/images/{image_id}/members`.
