@@ -365,17 +365,24 @@ pub fn import_pages(
     Ok(imported.into_iter().map(|(_, i)| i).collect())
 }
 
-/// The citation index of the pages: `CITATION: {method: M, path: P}` lines sorted by
+/// The citation index of the pages: `CITATION: {method: M, path: P, codes: [..]}` lines sorted by
 /// citation (the format of `specs/sources.yaml`, which holds no prose of the pages).
 pub fn sources_index(imported: &[Imported]) -> String {
     let mut lines: Vec<String> = imported
         .iter()
         .map(|i| {
+            let codes: Vec<String> = i
+                .page
+                .responses
+                .iter()
+                .map(|c| c.code.to_string())
+                .collect();
             format!(
-                "{}: {{method: {}, path: {}}}\n",
+                "{}: {{method: {}, path: {}, codes: [{}]}}\n",
                 serde_json::to_string(&i.page.source).unwrap_or_default(),
                 i.page.method,
-                serde_json::to_string(&i.page.path).unwrap_or_default()
+                serde_json::to_string(&i.page.path).unwrap_or_default(),
+                codes.join(", ")
             )
         })
         .collect();

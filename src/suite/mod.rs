@@ -5,6 +5,7 @@
 //! the CLI and the tests wire it to the embedded mock.
 
 mod case;
+mod citations;
 mod cleanup;
 mod diff;
 mod exec;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::RunInfo;
+use crate::suite::citations::{Disagreement, disagreement};
 use crate::suite::record::{Record, Verdict};
 use crate::suite::spec::{Operation, Response};
 use crate::suite::{Case, Suite};
@@ -195,6 +196,31 @@ pub(super) struct Drift<'a> {
     pub(super) op: &'a Operation,
     pub(super) missing: Vec<Missing<'a>>,
     pub(super) extra: Vec<Extra<'a>>,
+    /// Where the seed pages and the api-ref part, and codes the target gave that neither lists.
+    pub(super) docs: Option<Disagreement>,
+}
+
+/// The documentation sets' disagreement on an operation, in words (`None` when they agree
+/// and the target gave nothing neither lists).
+pub(super) fn docs_text(d: &Drift<'_>) -> Option<String> {
+    let d = d.docs.as_ref().filter(|d| !d.is_empty())?;
+    let list = |codes: &[u16]| {
+        codes
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let parts: Vec<String> = [
+        ("seed pages only", &d.seed_only),
+        ("api-ref only", &d.api_ref_only),
+        ("given, listed by neither", &d.neither),
+    ]
+    .into_iter()
+    .filter(|(_, c)| !c.is_empty())
+    .map(|(what, c)| format!("{what}: {}", list(c)))
+    .collect();
+    Some(parts.join("; "))
 }
 
 /// Numbered, de-duplicated footnotes.
@@ -339,7 +365,13 @@ impl<'a> Report<'a> {
                 });
             }
             rows.push(Row { op, cells });
+            let seen: BTreeSet<u16> = observed
+                .keys()
+                .filter(|(o, _)| *o == op.operation)
+                .map(|(_, code)| *code)
+                .collect();
             drift.push(Drift {
+                docs: disagreement(op, &seen),
                 op,
                 missing: missing(op, suite, &by_name, &count),
                 extra: observed

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::build::{Cell, Notes, Outcome, Report, extra_text};
+use super::build::{Cell, Notes, Outcome, Report, docs_text, extra_text};
 use crate::suite::spec::Operation;
 
 pub(super) fn esc(text: &str) -> String {
@@ -208,7 +208,8 @@ during this run (set-up, steps and clean-up included). Red: the cases citing the
 the target, yet it never answered with it. Orange: the target answered with a code the \
 documentation does not list (dashed: listed in the spec as documented: false, observed on the \
 reference).</p>\n<table class=\"drift\"><thead><tr><th>operation</th>\
-<th>documented, never produced</th><th>produced, not documented</th></tr></thead><tbody>\n",
+<th>documented, never produced</th><th>produced, not documented</th>\
+<th>the documentation sets disagree</th></tr></thead><tbody>\n",
         );
         for d in &self.drift {
             let _ = write!(
@@ -248,6 +249,11 @@ reference).</p>\n<table class=\"drift\"><thead><tr><th>operation</th>\
                         .split_once(" (")
                         .map_or("", |(_, r)| r.trim_end_matches(')')))
                 );
+            }
+            o.push_str("</td><td>");
+            match docs_text(d) {
+                Some(t) => o.push_str(&esc(&t)),
+                None => o.push_str("<span class=\"none\">none</span>"),
             }
             o.push_str("</td></tr>\n");
         }

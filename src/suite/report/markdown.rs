@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::build::{Cell, Report, extra_text};
+use super::build::{Cell, Report, docs_text, extra_text};
 
 /// Text safe inside a Markdown table cell or paragraph.
 pub(super) fn md(text: &str) -> String {
@@ -95,9 +95,9 @@ clean-up included).\n"
         );
         let _ = writeln!(
             o,
-            "| operation | documented, never produced | produced, not documented |"
+            "| operation | documented, never produced | produced, not documented | the documentation sets disagree |"
         );
-        let _ = writeln!(o, "|---|---|---|");
+        let _ = writeln!(o, "|---|---|---|---|");
         for d in &self.drift {
             let missing: Vec<String> = d
                 .missing
@@ -112,17 +112,21 @@ clean-up included).\n"
                 })
                 .collect();
             let extra: Vec<String> = d.extra.iter().map(|e| md(&extra_text(e))).collect();
+            let docs: Vec<String> = docs_text(d).map(|t| md(&t)).into_iter().collect();
             let _ = writeln!(
                 o,
-                "| `{}` | {} | {} |",
+                "| `{}` | {} | {} | {} |",
                 d.op.operation,
                 or_none(&missing),
-                or_none(&extra)
+                or_none(&extra),
+                or_none(&docs)
             );
         }
         let _ = writeln!(
             o,
-            "\nBold: the cases citing the code reached the target, yet it never answered with it."
+            "\nBold: the cases citing the code reached the target, yet it never answered with it. \
+The last column compares the codes the seed pages and the api-ref list for the operation, \
+and names codes the target gave that neither lists."
         );
 
         if !self.failures.is_empty() {
