@@ -89,7 +89,19 @@ fn clouds_yaml_and_password_personas_match_static_tokens() {
     assert!(out_s.status.success(), "{}", text(&out_s));
     assert!(k.len() > 100, "{k:?}");
     assert_eq!(k, s);
-    assert!(k.values().all(|r| r == "passed"), "{k:?}");
+    // Every case passes but the copies among stores, which the one-store mock ignores.
+    let suite = sharecheck::Suite::bundled().unwrap();
+    let copies: Vec<&str> = suite
+        .cases
+        .iter()
+        .filter(|c| c.needs.iter().any(|n| n.to_string() == "multiple-stores"))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        k.iter()
+            .all(|(name, r)| r == "passed" || (r == "ignored" && copies.contains(&name.as_str()))),
+        "{k:?}"
+    );
     let raw = std::fs::read_to_string(dir.join("k.json")).unwrap();
     assert!(!raw.contains("-secret"), "a password leaked");
 }

@@ -188,6 +188,7 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
             vars.insert(name.into(), v.to_string());
         }
     }
+    vars.insert("import_source".into(), facts.import_source().to_string());
     let mut run = Run {
         env,
         session: env.session.fork(),

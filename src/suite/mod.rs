@@ -501,6 +501,14 @@ impl Driver {
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 
+    /// Why the target cannot run `case` (each unmet need's reason), or `None` when it can;
+    /// the target's facts are learned first, unless preflight or an earlier case did. A case
+    /// it cannot run is one to leave out, as a run reports it ignored.
+    pub async fn unmet_needs(&self, case: &Case) -> Option<String> {
+        self.learn().await;
+        self.skip_reason(case)
+    }
+
     /// Runs one case; the error says what was sent, what came back and what was expected.
     /// The target's facts are learned first, unless preflight or an earlier case did.
     pub async fn run_case(&self, case: &Case) -> Result<(), CaseFailure> {

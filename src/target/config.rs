@@ -29,7 +29,7 @@ pub const CAPABILITIES: &[&str] = &["fault-injection", "rate-limit"];
 
 /// What the target file says of the service's configuration, for what discovery cannot tell.
 /// Every key is optional; the defaults are the reference's (Glance's) defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
     /// Image locations are shown (`show_multiple_locations` or `show_image_direct_url`).
@@ -41,7 +41,16 @@ pub struct Deployment {
     /// The image cache API is served (`/v2/cache`).
     #[serde(default)]
     pub cache: bool,
+    /// A source URL the import filter (`[import_filtering_opts]`) admits, for import tasks;
+    /// given when the filter is not the reference's default (which admits
+    /// [`DEFAULT_IMPORT_SOURCE`] and refuses loopback hosts and ports other than 80 and 443).
+    #[serde(default)]
+    pub import_source: Option<String>,
 }
+
+/// A source the reference's default import filter admits: `http`, no port (80), a host that
+/// is neither loopback nor link-local (TEST-NET-1: nothing answers there).
+pub const DEFAULT_IMPORT_SOURCE: &str = "http://192.0.2.1/sharecheck.img";
 
 fn yes() -> bool {
     true
@@ -53,6 +62,7 @@ impl Default for Deployment {
             locations_shown: false,
             image_format_match: true,
             cache: false,
+            import_source: None,
         }
     }
 }
@@ -318,6 +328,13 @@ impl TargetFile {
                     ),
                 ));
             }
+        }
+        if let Some(src) = self
+            .deployment
+            .as_ref()
+            .and_then(|d| d.import_source.as_deref())
+        {
+            check_url(src).map_err(|m| ("import_source", m))?;
         }
         if self.tls.client_key.is_some() && self.tls.client_cert.is_none() {
             return Err(("client_key", "client_key needs client_cert".into()));

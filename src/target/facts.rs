@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::config::Deployment;
+use super::config::{DEFAULT_IMPORT_SOURCE, Deployment};
 use super::need::Need;
 use super::resolve::Target;
 use super::session::{Caller, Req, Session, Stage};
@@ -73,7 +73,7 @@ impl Facts {
         let mut facts = Facts::from_documents(versions, import.as_ref(), stores.as_ref());
         facts.import_status = import_status;
         facts.stores_status = stores_status;
-        facts.deployment = session.target().deployment;
+        facts.deployment = session.target().deployment.clone();
         facts
     }
 
@@ -154,7 +154,16 @@ impl Facts {
 
     /// The configuration the target file states, or the reference's defaults.
     pub fn deployment(&self) -> Deployment {
-        self.deployment.unwrap_or_default()
+        self.deployment.clone().unwrap_or_default()
+    }
+
+    /// A source URL the target's import filter admits (`{import_source}`): the target file's
+    /// `import_source`, else one the reference's default filter admits.
+    pub fn import_source(&self) -> &str {
+        self.deployment
+            .as_ref()
+            .and_then(|d| d.import_source.as_deref())
+            .unwrap_or(DEFAULT_IMPORT_SOURCE)
     }
 
     /// Why `target` (with these facts) cannot run a case needing `need`, or `None` when it
@@ -245,6 +254,10 @@ impl Facts {
                 self.deployment().image_format_match,
                 deployed("data need not match its disk format"),
             ),
+            Need::DefaultImportFilter => no(
+                self.deployment().import_source.is_none(),
+                "the target file's deployment names an import_source: its import filter is not the reference's default".into(),
+            ),
         }
     }
 
@@ -264,6 +277,7 @@ impl Facts {
                 "locations_shown": d.locations_shown,
                 "image_format_match": d.image_format_match,
                 "cache": d.cache,
+                "import_source": self.import_source(),
                 "declared": self.deployment.is_some(),
             },
         })
@@ -318,10 +332,11 @@ impl Facts {
             format!("stores: {stores}"),
             format!("import methods: {methods}"),
             format!(
-                "locations shown: {}, image format match: {}, cache: {} ({source})",
+                "locations shown: {}, image format match: {}, cache: {}, import source: {} ({source})",
                 yes(d.locations_shown),
                 yes(d.image_format_match),
-                yes(d.cache)
+                yes(d.cache),
+                self.import_source()
             ),
             format!(
                 "quotas: member {}, tag {}",
@@ -486,6 +501,7 @@ mod tests {
                 locations_shown: true,
                 image_format_match: false,
                 cache: true,
+                import_source: None,
             }),
             ..Facts::default()
         };
@@ -493,5 +509,26 @@ mod tests {
         assert_eq!(f.lacks(&t, &Need::Cache), None);
         assert!(f.lacks(&t, &Need::LocationsHidden).is_some());
         assert!(f.lacks(&t, &Need::ImageFormatMatch).is_some());
+    }
+
+    #[test]
+    fn an_import_source_replaces_the_default_filters_and_turns_off_its_cases() {
+        let t = target();
+        let f = Facts::default();
+        assert_eq!(f.import_source(), DEFAULT_IMPORT_SOURCE);
+        assert_eq!(f.lacks(&t, &Need::DefaultImportFilter), None);
+        let f = Facts {
+            deployment: Some(Deployment {
+                import_source: Some("http://127.0.0.1:9551/img".into()),
+                ..Deployment::default()
+            }),
+            ..Facts::default()
+        };
+        assert_eq!(f.import_source(), "http://127.0.0.1:9551/img");
+        assert!(
+            f.lacks(&t, &Need::DefaultImportFilter)
+                .is_some_and(|r| r.contains("import_source"))
+        );
+        assert!(f.describe(&t)[3].contains("import source: http://127.0.0.1:9551/img"));
     }
 }

@@ -24,6 +24,7 @@ const WORDS: &[(&str, Need)] = &[
     ("locations-shown", Need::LocationsShown),
     ("locations-hidden", Need::LocationsHidden),
     ("image-format-match", Need::ImageFormatMatch),
+    ("default-import-filter", Need::DefaultImportFilter),
 ];
 
 /// One thing a case needs from a target; a case the target cannot satisfy is ignored, with
@@ -56,6 +57,9 @@ pub enum Need {
     /// `image-format-match`: data must be of the declared disk format
     /// (`require_image_format_match`, the reference's default).
     ImageFormatMatch,
+    /// `default-import-filter`: the import filter is the reference's default (the target
+    /// file names no `import_source`), for cases about what that filter refuses.
+    DefaultImportFilter,
 }
 
 impl Need {

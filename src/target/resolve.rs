@@ -116,7 +116,7 @@ impl TargetFile {
             member_quota: self.member_quota,
             tag_quota: self.tag_quota,
             capabilities: self.capabilities.clone(),
-            deployment: self.deployment,
+            deployment: self.deployment.clone(),
             tls: self.tls.clone(),
             network: self.network.clone(),
         };

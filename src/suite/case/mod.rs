@@ -288,12 +288,14 @@ pub const PSEUDO_CALLERS: &[&str] = &["anonymous", "empty_token", "bad_token"];
 /// `{tags_past_quota}`, as a whole JSON string value, becomes a list of one tag more than
 /// the target's tag quota; `{uuid_1}` < `{uuid_2}` < `{uuid_3}` are ids in ascending order.
 /// The target's facts fill `{default_store}`, `{other_store}` (a store that takes data and is
-/// not the default) and `{import_methods}` (as a whole JSON string value: the list of
-/// import methods the target offers).
+/// not the default), `{import_methods}` (as a whole JSON string value: the list of
+/// import methods the target offers) and `{import_source}` (a source URL its import filter
+/// admits).
 pub const SPECIAL_PLACEHOLDERS: &[&str] = &[
     "default_store",
     "other_store",
     "import_methods",
+    "import_source",
     "random_uuid",
     "random_project",
     "run_id",
