@@ -243,13 +243,24 @@ fn check_import_from(input: &Map<String, Value>, filter: &ImportFilter) -> Resul
             "URI for legacy import task does not pass filtering: {from}"
         ))
     };
-    let host_ok = match url.host() {
-        Some(url::Host::Ipv4(ip)) => !(ip.is_loopback() || ip.is_link_local()),
-        Some(url::Host::Ipv6(ip)) => !(ip.is_loopback() || (ip.segments()[0] & 0xffc0) == 0xfe80),
-        // Numeric hosts (`127.1`, `2130706433`) were parsed as IPv4 addresses above.
-        Some(url::Host::Domain(_)) => true,
-        None => false,
-    };
+    // A loopback or link-local host passes only when `allowed_hosts` names it, as for
+    // web-download (a cloud may admit a local source on purpose).
+    let listed = url.host_str().is_some_and(|h| {
+        filter
+            .allowed_hosts
+            .iter()
+            .any(|a| a == h.trim_matches(['[', ']']))
+    });
+    let host_ok = listed
+        || match url.host() {
+            Some(url::Host::Ipv4(ip)) => !(ip.is_loopback() || ip.is_link_local()),
+            Some(url::Host::Ipv6(ip)) => {
+                !(ip.is_loopback() || (ip.segments()[0] & 0xffc0) == 0xfe80)
+            }
+            // Numeric hosts (`127.1`, `2130706433`) were parsed as IPv4 addresses above.
+            Some(url::Host::Domain(_)) => true,
+            None => false,
+        };
     if host_ok && uri_passes(filter, from) {
         Ok(())
     } else {
