@@ -4,48 +4,25 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
-use common::{BIN, client, scratch, sharecheck, text};
+use common::{client, scratch, sharecheck, text};
 use serde_json::{Value, json};
 
 /// A `sharecheck mock` child with its standard error kept in a file, killed on drop.
 struct Mock {
-    child: Child,
-    uri: String,
+    inner: common::Mock,
     stderr: PathBuf,
 }
 
 impl Mock {
     fn start(dir: &Path, args: &[&str]) -> Mock {
         let stderr = dir.join("stderr.txt");
-        let mut child = Command::new(BIN)
-            .args(["mock", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("spawn mock");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("mock prints its address within 20 s");
-        let uri = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Mock { child, uri, stderr }
+        let file = std::fs::File::create(&stderr).unwrap();
+        Mock {
+            inner: common::Mock::start_to(args, file),
+            stderr,
+        }
     }
 
     fn stderr(&self) -> String {
@@ -53,10 +30,11 @@ impl Mock {
     }
 }
 
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Mock {
+    type Target = common::Mock;
+
+    fn deref(&self) -> &common::Mock {
+        &self.inner
     }
 }
 

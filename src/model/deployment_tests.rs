@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::data::Digester;
 use super::*;
+use crate::model::test_support::{model_with, who};
 
 /// Two stores, `local` (the default) and `backup`, and a read-only `web`; glance-direct and
 /// copy-image only.
@@ -20,20 +21,6 @@ fn two_stores() -> Deployment {
         import_methods: vec!["glance-direct".into(), "copy-image".into()],
         ..Deployment::default()
     }
-}
-
-fn model_with(deployment: Deployment) -> Model {
-    Model::new(
-        Identities::builtin(),
-        Rules {
-            deployment,
-            ..Rules::default()
-        },
-    )
-}
-
-fn who(m: &Model, token: &str) -> Identity {
-    m.authenticate(Some(token)).expect("known token").clone()
 }
 
 /// A raw image with data uploaded (`staged`: only staged) by the owner; its id.

@@ -7,20 +7,7 @@ use serde_json::{Value, json};
 use super::data::Digester;
 use super::fetch::{IMPORT_FAILED, source_of};
 use super::*;
-
-fn model_with(deployment: Deployment) -> Model {
-    Model::new(
-        Identities::builtin(),
-        Rules {
-            deployment,
-            ..Rules::default()
-        },
-    )
-}
-
-fn who(m: &Model, token: &str) -> Identity {
-    m.authenticate(Some(token)).expect("known token").clone()
-}
+use crate::model::test_support::{model_with, who};
 
 /// Stores `fs` (default) and `backup`; 127.0.0.1 on port 8099 admitted; a cap of 3000.
 fn local_source() -> Deployment {

@@ -708,4 +708,6 @@ mod deployment_tests;
 #[cfg(test)]
 mod fetch_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

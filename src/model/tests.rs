@@ -1,6 +1,7 @@
 //! Unit tests of the rules, one behaviour each, straight on the model (no HTTP).
 
 use super::*;
+use crate::model::test_support::who;
 
 fn model(quota: i64) -> Model {
     Model::new(
@@ -12,10 +13,6 @@ fn model(quota: i64) -> Model {
             ..Rules::default()
         },
     )
-}
-
-fn who(m: &Model, token: &str) -> Identity {
-    m.authenticate(Some(token)).expect("known token").clone()
 }
 
 /// Creates an image as `owner-token` with the given visibility; returns its id.

@@ -18,11 +18,16 @@ pub struct Mock {
 
 impl Mock {
     pub fn start(args: &[&str]) -> Mock {
+        Mock::start_to(args, Stdio::null())
+    }
+
+    /// The mock with `args`, its standard error going to `stderr`.
+    pub fn start_to(args: &[&str], stderr: impl Into<Stdio>) -> Mock {
         let mut child = Command::new(BIN)
             .args(["mock", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("spawn mock");
         let stdout = child.stdout.take().unwrap();

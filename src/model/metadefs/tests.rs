@@ -1,13 +1,10 @@
 //! Unit tests of the metadata definition rules.
 
 use super::super::{ErrorKind, Identities, Identity, Model, Outcome, Rules};
+use crate::model::test_support::who;
 
 fn model() -> Model {
     Model::new(Identities::builtin(), Rules::default())
-}
-
-fn who(m: &Model, token: &str) -> Identity {
-    m.authenticate(Some(token)).expect("known token").clone()
 }
 
 fn kind<T: std::fmt::Debug>(r: Outcome<T>) -> ErrorKind {
