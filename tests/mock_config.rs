@@ -418,3 +418,48 @@ fn without_stores_the_mock_plays_a_single_store_glance() {
         assert_eq!(tasks["tasks"][0]["input"]["backend"], json!([null]));
     });
 }
+
+#[test]
+fn without_the_format_match_requirement_mismatched_data_is_taken() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for required in [true, false] {
+            let deployment = sharecheck::Deployment {
+                require_image_format_match: required,
+                ..sharecheck::Deployment::default()
+            };
+            let mock = sharecheck::MockServer::builder()
+                .deployment(deployment)
+                .start()
+                .await
+                .unwrap();
+            let base = mock.uri();
+            let owner = Some("owner-token");
+            let body = json!({"name": "q", "disk_format": "qcow2", "container_format": "bare"});
+            let (_, img) = call("POST", format!("{base}/v2/images"), owner, Some(body)).await;
+            let id = img["id"].as_str().unwrap().to_string();
+            let put = client()
+                .put(format!("{base}/v2/images/{id}/file"))
+                .header("x-auth-token", "owner-token")
+                .header("content-type", "application/octet-stream")
+                .body("not a qcow2 file")
+                .send()
+                .await
+                .unwrap();
+            let (_, shown) = call("GET", format!("{base}/v2/images/{id}"), owner, None).await;
+            if required {
+                assert_eq!(put.status().as_u16(), 415);
+                assert_eq!(shown["status"], "queued");
+            } else {
+                assert_eq!(put.status().as_u16(), 204);
+                assert_eq!(
+                    (&shown["status"], &shown["virtual_size"]),
+                    (&json!("active"), &Value::Null)
+                );
+            }
+        }
+    });
+}

@@ -311,6 +311,7 @@ impl Model {
                 image.disk_format.as_deref(),
                 image.container_format.as_deref(),
                 &got,
+                self.rules.deployment.require_image_format_match,
             ),
         };
         let virtual_size = match verdict {

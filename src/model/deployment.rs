@@ -322,11 +322,6 @@ impl Deployment {
                 "image cache (image_cache_dir): the cache API is not served, and version discovery lists the versions without it".into(),
             );
         }
-        if !self.require_image_format_match {
-            out.push(
-                "require_image_format_match = false (uploads are still checked against disk_format)".into(),
-            );
-        }
         if self.import_enabled("glance-download") {
             out.push(
                 "import method glance-download (listed, but refused: the mock fetches from no other Glance)".into(),

@@ -229,9 +229,10 @@ impl Model {
             .image(&job.image_id)
             .map(|i| (i.disk_format.clone(), i.container_format.clone()))
             .unwrap_or_default();
+        let required = self.rules.deployment.require_image_format_match;
         let judged = got.ok().filter(|r| r.size <= job.limit).and_then(|r| {
             let virtual_size =
-                super::format::judge(disk.as_deref(), container.as_deref(), &r).ok()?;
+                super::format::judge(disk.as_deref(), container.as_deref(), &r, required).ok()?;
             Some((r, virtual_size))
         });
         let lands = !landing.task_failed && (targets.is_none() || !landing.written.is_empty());

@@ -65,7 +65,21 @@ fn is_fat(head: &[u8]) -> bool {
 
 /// The virtual size to record for `got` on an image of these formats, or 415 when the data
 /// does not match the declared disk format. Zero counts as unknown, as in the reference.
+/// With `required` off (`require_image_format_match = false`) a mismatch is let through
+/// with no virtual size, as the reference lets it.
 pub(crate) fn judge(
+    disk_format: Option<&str>,
+    container_format: Option<&str>,
+    got: &Received,
+    required: bool,
+) -> Result<Option<u64>> {
+    match judge_strictly(disk_format, container_format, got) {
+        Err(_) if !required => Ok(None),
+        verdict => verdict,
+    }
+}
+
+fn judge_strictly(
     disk_format: Option<&str>,
     container_format: Option<&str>,
     got: &Received,
@@ -96,6 +110,10 @@ pub(crate) fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strict(disk: Option<&str>, container: Option<&str>, got: &Received) -> Result<Option<u64>> {
+        judge(disk, container, got, true)
+    }
 
     fn qcow2(virtual_size: u64) -> Vec<u8> {
         let mut h = vec![0u8; 512];
@@ -154,28 +172,46 @@ mod tests {
     fn the_declared_format_is_judged_as_the_reference_judges_it() {
         let bare = Some("bare");
         let hello = got(b"hello world");
-        assert_eq!(judge(Some("raw"), bare, &hello).unwrap(), Some(11));
-        assert_eq!(judge(Some("raw"), bare, &got(b"")).unwrap(), None);
+        assert_eq!(strict(Some("raw"), bare, &hello).unwrap(), Some(11));
+        assert_eq!(strict(Some("raw"), bare, &got(b"")).unwrap(), None);
         // Not inspectable: raw-looking data passes, with no virtual size.
-        assert_eq!(judge(Some("ami"), bare, &hello).unwrap(), None);
-        let refused = judge(Some("qcow2"), bare, &hello).unwrap_err();
+        assert_eq!(strict(Some("ami"), bare, &hello).unwrap(), None);
+        let refused = strict(Some("qcow2"), bare, &hello).unwrap_err();
         assert_eq!(refused.kind.status(), 415);
         assert!(refused.message.contains("qcow2") && refused.message.contains("raw"));
         assert_eq!(
-            judge(Some("iso"), bare, &hello).unwrap_err().kind.status(),
+            strict(Some("iso"), bare, &hello).unwrap_err().kind.status(),
             415
         );
         let q = got(&qcow2(4096));
-        assert_eq!(judge(Some("qcow2"), bare, &q).unwrap(), Some(4096));
+        assert_eq!(strict(Some("qcow2"), bare, &q).unwrap(), Some(4096));
         // An image that claims raw takes anything, sized as the bytes.
-        assert_eq!(judge(Some("raw"), bare, &q).unwrap(), Some(512));
+        assert_eq!(strict(Some("raw"), bare, &q).unwrap(), Some(512));
         // qcow2 data is refused for an inspectable other format, and for ami too.
         assert_eq!(
-            judge(Some("vmdk"), bare, &q).unwrap_err().kind.status(),
+            strict(Some("vmdk"), bare, &q).unwrap_err().kind.status(),
             415
         );
-        assert_eq!(judge(Some("ami"), bare, &q).unwrap_err().kind.status(), 415);
+        assert_eq!(
+            strict(Some("ami"), bare, &q).unwrap_err().kind.status(),
+            415
+        );
         // Other containers are not inspected.
-        assert_eq!(judge(Some("qcow2"), Some("ovf"), &hello).unwrap(), None);
+        assert_eq!(strict(Some("qcow2"), Some("ovf"), &hello).unwrap(), None);
+    }
+
+    #[test]
+    fn without_the_match_requirement_a_mismatch_passes_with_no_virtual_size() {
+        let bare = Some("bare");
+        let hello = got(b"hello world");
+        assert_eq!(judge(Some("qcow2"), bare, &hello, false).unwrap(), None);
+        assert_eq!(judge(Some("raw"), bare, &hello, false).unwrap(), Some(11));
+        assert_eq!(
+            judge(Some("qcow2"), bare, &hello, true)
+                .unwrap_err()
+                .kind
+                .status(),
+            415
+        );
     }
 }
