@@ -286,9 +286,9 @@ const MODELLED: &[(&str, &[&str])] = &[
             "image_cache_dir",
             "show_multiple_locations",
             "show_image_direct_url",
-            "require_image_format_match",
         ],
     ),
+    ("image_format", &["require_image_format_match"]),
     ("glance_store", &["default_backend"]),
     (
         "import_filtering_opts",
@@ -430,7 +430,12 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
             .is_some_and(|d| !d.trim().is_empty()),
         show_multiple_locations: conf.bool(D, "show_multiple_locations", false)?,
         show_image_direct_url: conf.bool(D, "show_image_direct_url", false)?,
-        require_image_format_match: conf.bool(D, "require_image_format_match", true)?,
+        // Glance registers it in the `[image_format]` group.
+        require_image_format_match: conf.bool(
+            "image_format",
+            "require_image_format_match",
+            true,
+        )?,
         image_location_quota: conf
             .int(D, "image_location_quota")?
             .unwrap_or(base.image_location_quota),
@@ -577,6 +582,28 @@ store_description = Backup copies
             !got.unmodelled
                 .iter()
                 .any(|u| u.contains("store_description"))
+        );
+    }
+
+    #[test]
+    fn the_format_match_switch_is_read_from_its_group() {
+        let p = write(
+            "fmt.conf",
+            "[image_format]\nrequire_image_format_match = false\n",
+        );
+        let got = load_glance_config(&p, None).unwrap();
+        assert!(!got.deployment.require_image_format_match);
+        assert!(got.unmodelled.is_empty(), "{:?}", got.unmodelled);
+        // Glance does not read it from [DEFAULT]: there it changes nothing, and is listed.
+        let p = write(
+            "fmt-default.conf",
+            "[DEFAULT]\nrequire_image_format_match = false\n",
+        );
+        let got = load_glance_config(&p, None).unwrap();
+        assert!(got.deployment.require_image_format_match);
+        assert!(
+            got.unmodelled
+                .contains(&"[DEFAULT] require_image_format_match".to_string())
         );
     }
 
