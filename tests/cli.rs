@@ -16,14 +16,9 @@ fn case_count() -> usize {
     sharecheck::Suite::bundled().unwrap().cases.len()
 }
 
-/// The bundled cases the default mock (one store) cannot run: the copies among stores.
+/// The bundled cases the default mock (one store, locations hidden) cannot run.
 fn one_store_ignores() -> usize {
-    let suite = sharecheck::Suite::bundled().unwrap();
-    suite
-        .cases
-        .iter()
-        .filter(|c| c.needs.iter().any(|n| n.to_string() == "multiple-stores"))
-        .count()
+    common::default_mock_ignores().len()
 }
 
 #[test]

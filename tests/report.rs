@@ -4,6 +4,8 @@
 //! do not list, and checks the report says so. The runs print libtest's own output (the tiny
 //! suite's deliberate `FAILED` line included); the tests' verdicts are cargo's.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -199,12 +201,8 @@ fn the_bundled_suite_on_the_mock_gives_a_full_matrix_and_its_drift() {
     // The header: target, totals; never a token.
     assert!(md.contains(&format!("Target: `{endpoint}`")), "{md}");
     let total = suite.cases.len();
-    // The mock has one store: the copies among stores are ignored.
-    let ignored = suite
-        .cases
-        .iter()
-        .filter(|c| c.needs.iter().any(|n| n.to_string() == "multiple-stores"))
-        .count();
+    // The mock has one store and hides locations: the cases needing more are ignored.
+    let ignored = common::default_mock_ignores().len();
     let passed = total - ignored;
     assert!(
         md.contains(&format!(

@@ -32,7 +32,8 @@ pub const CAPABILITIES: &[&str] = &["fault-injection", "rate-limit"];
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
-    /// Image locations are shown (`show_multiple_locations` or `show_image_direct_url`).
+    /// Image locations are listed and may be patched (`show_multiple_locations`; a
+    /// `direct_url` alone, `show_image_direct_url`, does not count: `/locations` stays 403).
     #[serde(default)]
     pub locations_shown: bool,
     /// Data must be of the image's disk format (`require_image_format_match`).

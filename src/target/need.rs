@@ -49,10 +49,10 @@ pub enum Need {
     MultipleStores,
     /// `cache`: the image cache API (the target file's `deployment.cache`).
     Cache,
-    /// `locations-shown`: image locations are shown (`show_multiple_locations` or
-    /// `show_image_direct_url`).
+    /// `locations-shown`: images list their locations and patches of `/locations` are judged
+    /// (`show_multiple_locations`; `show_image_direct_url` alone does not count).
     LocationsShown,
-    /// `locations-hidden`: neither is on (the reference's default).
+    /// `locations-hidden`: `show_multiple_locations` is off (the reference's default).
     LocationsHidden,
     /// `image-format-match`: data must be of the declared disk format
     /// (`require_image_format_match`, the reference's default).

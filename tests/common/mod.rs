@@ -163,3 +163,21 @@ pub async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// The needs the default mock (one store, locations hidden) does not meet.
+pub const DEFAULT_MOCK_LACKS: &[&str] = &["multiple-stores", "locations-shown"];
+
+/// The names of the bundled cases the default mock ignores (they need what it lacks).
+pub fn default_mock_ignores() -> Vec<String> {
+    sharecheck::Suite::bundled()
+        .unwrap()
+        .cases
+        .iter()
+        .filter(|c| {
+            c.needs
+                .iter()
+                .any(|n| DEFAULT_MOCK_LACKS.contains(&n.to_string().as_str()))
+        })
+        .map(|c| c.name.clone())
+        .collect()
+}
