@@ -4,7 +4,13 @@
 # with --glance, against the reference Glance as well, and require that every test passing
 # on Glance passes on the mock.
 #
-#   scripts/tempest-test.sh [--glance] [--out DIR]
+#   scripts/tempest-test.sh [--glance [--profile production]] [--out DIR]
+#
+# With --profile production, Glance runs in reference-glance.sh's production profile (four
+# stores, locations shown, three import methods, a loopback import source served here,
+# Glance's metadata definitions), Tempest is told so (multi-store, locations, os_glance
+# reserved, a reachable http_image), and the mock is started with the same glance-api.conf
+# (`mock --glance-config`): Glance runs first, as its configuration is written when it starts.
 #
 # Against Glance the mock still serves Keystone: its identities file names Glance as the
 # catalog's image endpoint (`image_endpoint`), and Glance's identity filter validates the
@@ -39,20 +45,25 @@ die() { echo "tempest-test: error: $*" >&2; exit 1; }
 info() { echo "tempest-test: $*" >&2; }
 
 usage() {
-  echo "usage: $0 [--glance] [--out DIR]" >&2
+  echo "usage: $0 [--glance [--profile production]] [--out DIR]" >&2
   exit 2
 }
 
 WITH_GLANCE=false
+PROFILE=
+SOURCE_PORT=9396
 OUT=$ROOT/reports
 while [[ $# -gt 0 ]]; do
   case $1 in
     --glance) WITH_GLANCE=true; shift ;;
+    --profile) [[ $# -ge 2 ]] || usage; PROFILE=$2; shift 2 ;;
     --out) [[ $# -ge 2 ]] || usage; OUT=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "tempest-test: unknown option '$1'" >&2; usage ;;
   esac
 done
+[[ -z $PROFILE || ($PROFILE == production && $WITH_GLANCE == true) ]] \
+  || die "--profile takes production, with --glance"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -85,13 +96,15 @@ cleanup() {
     wait "$MOCK_PID" 2>/dev/null || true
   fi
   if $GLANCE_STARTED; then "$SCRIPT_DIR/reference-glance.sh" stop >/dev/null 2>&1 || true; fi
+  [[ -n ${SOURCES_PID:-} ]] && kill "$SOURCES_PID" 2>/dev/null
   [[ -n $WORK ]] && rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# start_mock IDENTITIES: a mock on a free loopback port; sets URL.
+# start_mock IDENTITIES [ARGS...]: a mock on a free loopback port; sets URL.
 start_mock() {
-  "$BIN" mock --listen 127.0.0.1:0 --identities "$1" >"$WORK/mock.out" 2>"$WORK/mock.err" &
+  local ids=$1; shift
+  "$BIN" mock --listen 127.0.0.1:0 --identities "$ids" "$@" >"$WORK/mock.out" 2>"$WORK/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 1 100); do
     URL=$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$WORK/mock.out")
@@ -164,15 +177,46 @@ nova = false
 cinder = false
 neutron = false
 swift = false
+[oslo_concurrency]
+lock_path = $1/locks
+EOF
+  if [[ $PROFILE == production ]]; then
+    cat >>"$1/etc/tempest.conf" <<EOF
+[image]
+build_timeout = 60
+image_caching_enabled = true
+http_image = http://127.0.0.1:$SOURCE_PORT/sharecheck.img
+http_qcow2_image = http://127.0.0.1:$SOURCE_PORT/sharecheck.qcow2
+[image-feature-enabled]
+import_image = true
+os_glance_reserved = true
+manage_locations = true
+EOF
+  else
+    cat >>"$1/etc/tempest.conf" <<EOF
 [image]
 build_timeout = 30
 http_image = http://127.0.0.1:9/sharecheck-unreachable.img
 http_qcow2_image = http://127.0.0.1:9/sharecheck-unreachable.qcow2
 [image-feature-enabled]
 import_image = true
-[oslo_concurrency]
-lock_path = $1/locks
 EOF
+  fi
+}
+
+# serve_sources: the import source of the production profile, on 127.0.0.1:$SOURCE_PORT.
+serve_sources() {
+  mkdir -p "$WORK/sources"
+  head -c 1048576 /dev/zero >"$WORK/sources/sharecheck.img"
+  "$VENV/bin/python" - "$WORK/sources/sharecheck.qcow2" <<'PY'
+import struct, sys
+h = bytearray(512)
+h[0:4] = b"QFI\xfb"; h[4:8] = struct.pack(">I", 3); h[24:32] = struct.pack(">Q", 1 << 20)
+open(sys.argv[1], "wb").write(bytes(h))
+PY
+  (cd "$WORK/sources" && exec "$VENV/bin/python" -m http.server "$SOURCE_PORT" --bind 127.0.0.1) \
+    >"$WORK/sources.log" 2>&1 &
+  SOURCES_PID=$!
 }
 
 # run_tempest NAME: the suite against the Keystone at $URL; writes $OUT/tempest-NAME.txt.
@@ -225,19 +269,38 @@ if [[ ! -x $BIN ]]; then
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sharecheck-tempest.XXXXXX")
 
-write_identities "$WORK/ids-mock.yaml"
-start_mock "$WORK/ids-mock.yaml"
-run_tempest mock
-stop_mock
-
-if $WITH_GLANCE; then
+run_on_glance() {
   write_identities "$WORK/ids-glance.yaml" "http://127.0.0.1:$GLANCE_PORT"
   start_mock "$WORK/ids-glance.yaml"
   export SHARECHECK_GLANCE_STATE=${SHARECHECK_TEMPEST_GLANCE_STATE:-$ROOT/target/tempest-glance-state}
   GLANCE_STARTED=true
+  local profile=()
+  [[ -n $PROFILE ]] && profile=(--profile "$PROFILE" --source-port "$SOURCE_PORT")
   "$SCRIPT_DIR/reference-glance.sh" start --port "$GLANCE_PORT" --member-quota 128 \
-    --keystone "$URL/v3"
+    --keystone "$URL/v3" "${profile[@]}"
   run_tempest glance
+  cp "$SHARECHECK_GLANCE_STATE/glance-api.conf" "$WORK/glance-api.conf"
+  "$SCRIPT_DIR/reference-glance.sh" stop >/dev/null 2>&1 || true
+  GLANCE_STARTED=false
+  stop_mock
+}
+
+if [[ -n $PROFILE ]]; then
+  serve_sources
+  run_on_glance
+  write_identities "$WORK/ids-mock.yaml"
+  start_mock "$WORK/ids-mock.yaml" --member-quota 128 --glance-config "$WORK/glance-api.conf"
+  run_tempest mock
+  stop_mock
+else
+  write_identities "$WORK/ids-mock.yaml"
+  start_mock "$WORK/ids-mock.yaml"
+  run_tempest mock
+  stop_mock
+  if $WITH_GLANCE; then run_on_glance; fi
+fi
+
+if $WITH_GLANCE; then
   missing=$(comm -23 <(sed -n 's/^ok //p' "$OUT/tempest-glance.txt" | sort) \
     <(sed -n 's/^ok //p' "$OUT/tempest-mock.txt" | sort))
   if [[ -n $missing ]]; then
