@@ -289,7 +289,10 @@ if [[ -n $PROFILE ]]; then
   serve_sources
   run_on_glance
   write_identities "$WORK/ids-mock.yaml"
-  start_mock "$WORK/ids-mock.yaml" --member-quota 128 --glance-config "$WORK/glance-api.conf"
+  # Glance's shipped metadata definitions, as the project's fixture holds them (names,
+  # resource type associations), stand for glance-manage db_load_metadefs.
+  start_mock "$WORK/ids-mock.yaml" --member-quota 128 --glance-config "$WORK/glance-api.conf" \
+    --fixtures "$ROOT/examples/shipped-metadefs.json"
   run_tempest mock
   stop_mock
 else

@@ -278,6 +278,39 @@ fn the_shipped_example_loads() {
     assert!(loaded.deployment.stores.len() >= 2);
 }
 
+/// The fixture standing for `glance-manage db_load_metadefs`: Glance's 32 shipped
+/// namespaces (names and resource type associations) and their 6 resource types.
+#[test]
+fn the_shipped_metadata_definitions_load_as_fixtures() {
+    let dir = scratch("mock-metadefs");
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/shipped-metadefs.json"
+    );
+    let mock = Mock::start(&dir, &["--fixtures", fixtures]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let owner = Some("owner-token");
+        let url = format!("{}/v2/metadefs/resource_types", mock.uri);
+        let (code, types) = call("GET", url, owner, None).await;
+        assert_eq!(code, 200);
+        let names: Vec<&str> = types["resource_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 6, "{names:?}");
+        assert!(names.contains(&"OS::Glance::Image"), "{names:?}");
+        let url = format!("{}/v2/metadefs/namespaces?limit=100", mock.uri);
+        let (_, ns) = call("GET", url, owner, None).await;
+        assert_eq!(ns["namespaces"].as_array().unwrap().len(), 32);
+    });
+}
+
 #[test]
 fn bad_config_files_name_file_line_and_exit_2() {
     let dir = scratch("mock-bad-conf");
