@@ -79,16 +79,29 @@ pub(super) fn download(m: &Model, c: &Call) -> Outcome<Answer> {
 pub(super) fn image_page(m: &Model, c: &Call) -> Outcome<Answer> {
     let page = m.list_images(c.who, c.query)?;
     let images: Vec<Value> = page.images.iter().map(|i| m.image_json(c.who, i)).collect();
-    let mut body = json!({"images": images, "first": "/v2/images", "schema": "/v2/schemas/images"});
+    // `first` keeps the query but its marker, as the reference's does; `next` adds the marker.
+    let query = query_without_marker(c);
+    let first = if query.is_empty() {
+        "/v2/images".to_string()
+    } else {
+        format!("/v2/images?{query}")
+    };
+    let mut body = json!({"images": images, "first": first, "schema": "/v2/schemas/images"});
     if let Some(marker) = page.next_marker {
-        let mut next = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in c.query.iter().filter(|(k, _)| k != "marker") {
-            next.append_pair(k, v);
-        }
+        let mut next = form_urlencoded::Serializer::new(query);
         next.append_pair("marker", marker);
         body["next"] = Value::String(format!("/v2/images?{}", next.finish()));
     }
     Ok(Answer::json(&body))
+}
+
+/// The call's query, its `marker` left out, form-encoded.
+fn query_without_marker(c: &Call) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in c.query.iter().filter(|(k, _)| k != "marker") {
+        q.append_pair(k, v);
+    }
+    q.finish()
 }
 
 /// Task bodies the fuzzer sends: an import the filter passes, one it refuses, an export
@@ -103,18 +116,7 @@ pub(super) const TASK_BODIES: &[&str] = &[
 pub(super) fn task_page(m: &Model, c: &Call) -> Outcome<Answer> {
     let page = m.list_tasks(c.who, c.query)?;
     let tasks: Vec<Value> = page.tasks.iter().map(|t| t.stub()).collect();
-    let rest = |skip_marker: bool| {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in c
-            .query
-            .iter()
-            .filter(|(k, _)| !(skip_marker && k == "marker"))
-        {
-            q.append_pair(k, v);
-        }
-        q.finish()
-    };
-    let query = rest(true);
+    let query = query_without_marker(c);
     let first = if query.is_empty() {
         "/v2/tasks".to_string()
     } else {
