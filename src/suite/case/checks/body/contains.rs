@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{BodyCheck, BodyKind, Got, json_texts, pointers};
+use super::{BodyCheck, BodyKind, Got, holds, json_texts, pointers};
 use crate::suite::case::checks::Vars;
 use crate::suite::case::locate::Node;
 use crate::suite::case::validate::{Text, Validation};
@@ -80,11 +80,7 @@ impl BodyCheck for Contains {
                 continue;
             };
             for w in wanted(&want) {
-                let has = |item: &Value| {
-                    w.as_object()
-                        .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
-                };
-                if !items.iter().any(has) {
+                if !items.iter().any(|item| holds(item, w)) {
                     problems.push(format!("body {ptr}: no item of {} has {w}", items.len()));
                 }
             }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{BodyCheck, BodyKind, Got, json_texts, pointers};
+use super::{BodyCheck, BodyKind, Got, holds, json_texts, pointers};
 use crate::suite::case::checks::Vars;
 use crate::suite::case::locate::Node;
 use crate::suite::case::validate::{Text, Validation};
@@ -55,10 +55,7 @@ impl BodyCheck for ContainsOne {
         let Some(json) = got.json else { return };
         for (ptr, want) in &self.0 {
             let want = vars.expand_json(want);
-            let has = |item: &&Value| {
-                want.as_object()
-                    .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
-            };
+            let has = |item: &&Value| holds(item, &want);
             match json.pointer(ptr).and_then(Value::as_array) {
                 Some(items) => match items.iter().filter(has).count() {
                     1 => {}

@@ -179,6 +179,13 @@ impl Check for BodyExpect {
     }
 }
 
+/// Whether `item` has every key of the object `want` with the same value (other keys are
+/// allowed); `want` not an object holds nowhere.
+fn holds(item: &Value, want: &Value) -> bool {
+    want.as_object()
+        .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
+}
+
 /// Refuses the keys of a map of checks that are not JSON pointers.
 fn pointers<'a>(keys: impl Iterator<Item = &'a String>, v: &mut Validation, at: &Node) {
     for p in keys {
