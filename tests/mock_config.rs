@@ -92,6 +92,19 @@ async fn call(method: &str, url: String, token: Option<&str>, body: Option<Value
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// A `PUT` of image data (`…/file` or `…/stage` at `url`) with `token` and more headers;
+/// the status.
+async fn put_data(url: String, token: &str, headers: &[(&str, &str)], bytes: &'static str) -> u16 {
+    let mut req = client()
+        .put(url)
+        .header("x-auth-token", token)
+        .header("content-type", "application/octet-stream");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.body(bytes).send().await.unwrap().status().as_u16()
+}
+
 fn version_ids(doc: &Value) -> Vec<String> {
     doc["versions"]
         .as_array()
@@ -148,15 +161,14 @@ fn plays_two_stores(mock: &Mock) {
         let (code, img) = call("POST", format!("{base}/v2/images"), admin, Some(body)).await;
         assert_eq!(code, 201);
         let id = img["id"].as_str().unwrap().to_string();
-        let put = client()
-            .put(format!("{base}/v2/images/{id}/file"))
-            .header("x-auth-token", "admin-token")
-            .header("content-type", "application/octet-stream")
-            .body("hello stores")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(put.status().as_u16(), 204);
+        let put = put_data(
+            format!("{base}/v2/images/{id}/file"),
+            "admin-token",
+            &[],
+            "hello stores",
+        )
+        .await;
+        assert_eq!(put, 204);
         let show = format!("{base}/v2/images/{id}");
         assert_eq!(
             call("GET", show.clone(), admin, None).await.1["stores"],
@@ -188,16 +200,14 @@ fn plays_two_stores(mock: &Mock) {
             let body = json!({"name": "h", "disk_format": "raw", "container_format": "bare"});
             let (_, img) = call("POST", format!("{base}/v2/images"), admin, Some(body)).await;
             let id = img["id"].as_str().unwrap().to_string();
-            let put = client()
-                .put(format!("{base}/v2/images/{id}/file"))
-                .header("x-auth-token", "admin-token")
-                .header("x-image-meta-store", store)
-                .header("content-type", "application/octet-stream")
-                .body("hello header")
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(put.status().as_u16(), code, "upload to {store}");
+            let put = put_data(
+                format!("{base}/v2/images/{id}/file"),
+                "admin-token",
+                &[("x-image-meta-store", store)],
+                "hello header",
+            )
+            .await;
+            assert_eq!(put, code, "upload to {store}");
             let (_, shown) = call("GET", format!("{base}/v2/images/{id}"), admin, None).await;
             let expected = if code == 204 {
                 json!("backup")
@@ -425,15 +435,14 @@ fn without_stores_the_mock_plays_a_single_store_glance() {
         let body = json!({"name": "one", "disk_format": "raw", "container_format": "bare"});
         let (_, img) = call("POST", format!("{base}/v2/images"), admin, Some(body)).await;
         let id = img["id"].as_str().unwrap().to_string();
-        let put = client()
-            .put(format!("{base}/v2/images/{id}/stage"))
-            .header("x-auth-token", "admin-token")
-            .header("content-type", "application/octet-stream")
-            .body("staged")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(put.status().as_u16(), 204);
+        let put = put_data(
+            format!("{base}/v2/images/{id}/stage"),
+            "admin-token",
+            &[],
+            "staged",
+        )
+        .await;
+        assert_eq!(put, 204);
         // Without stores the `stores` of a request are not looked at, as on Glance.
         let direct = json!({"method": {"name": "glance-direct"}, "stores": ["nope"]});
         let (code, _) = call(
@@ -474,20 +483,19 @@ fn without_the_format_match_requirement_mismatched_data_is_taken() {
             let body = json!({"name": "q", "disk_format": "qcow2", "container_format": "bare"});
             let (_, img) = call("POST", format!("{base}/v2/images"), owner, Some(body)).await;
             let id = img["id"].as_str().unwrap().to_string();
-            let put = client()
-                .put(format!("{base}/v2/images/{id}/file"))
-                .header("x-auth-token", "owner-token")
-                .header("content-type", "application/octet-stream")
-                .body("not a qcow2 file")
-                .send()
-                .await
-                .unwrap();
+            let put = put_data(
+                format!("{base}/v2/images/{id}/file"),
+                "owner-token",
+                &[],
+                "not a qcow2 file",
+            )
+            .await;
             let (_, shown) = call("GET", format!("{base}/v2/images/{id}"), owner, None).await;
             if required {
-                assert_eq!(put.status().as_u16(), 415);
+                assert_eq!(put, 415);
                 assert_eq!(shown["status"], "queued");
             } else {
-                assert_eq!(put.status().as_u16(), 204);
+                assert_eq!(put, 204);
                 assert_eq!(
                     (&shown["status"], &shown["virtual_size"]),
                     (&json!("active"), &Value::Null)
