@@ -244,6 +244,7 @@ pub fn case_file(target: &Target, member_quota: i64, finding: &Finding) -> (Path
             "A sequence found by fuzzing (seed {}); the last step must answer {status} as the reference does.",
             finding.seed
         ),
+        alone: false,
         requires: Vec::new(),
         setup,
         before: (0..last)

@@ -129,6 +129,26 @@ pub(crate) struct Env {
     pub(crate) schemas: BTreeMap<String, Arc<Schema>>,
     /// What the target was learned to be, once preflight (or the first case) has asked it.
     pub(crate) facts: tokio::sync::OnceCell<Facts>,
+    /// Cases run side by side, except those marked `alone` (they empty the image cache,
+    /// which other cases rely on): those wait until no other case runs against the target
+    /// and keep the others waiting while they run.
+    pub(crate) turns: tokio::sync::RwLock<()>,
+}
+
+/// A case's turn to run against the target: shared, or the target's alone.
+enum Turn<'a> {
+    Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'a, ()>),
+    Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),
+}
+
+impl Env {
+    async fn turn(&self, case: &Case) -> Turn<'_> {
+        if case.file.alone {
+            Turn::Alone(self.turns.write().await)
+        } else {
+            Turn::Shared(self.turns.read().await)
+        }
+    }
 }
 
 impl Env {
@@ -161,6 +181,7 @@ struct Run<'a> {
 
 /// Runs `case` against the target; cleans up whatever it created, also when it fails.
 pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
+    let _turn = env.turn(case).await;
     let mut vars = HashMap::new();
     for (name, p) in &env.session.target().personas {
         vars.insert(name.clone(), p.project_id.clone());

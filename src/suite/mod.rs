@@ -323,10 +323,18 @@ impl Suite {
         preferred: Option<&str>,
     ) -> Option<&Operation> {
         let path = path.split('?').next().unwrap_or(path);
-        let mut matching = self
+        // A literal segment wins over a parameter, as the mock routes (`/v2/cache/clean` is
+        // no image id): only the paths with the fewest parameters count.
+        let params = |o: &&Operation| o.path.matches('{').count();
+        let on_path: Vec<&Operation> = self
             .operations
             .iter()
-            .filter(|o| o.method == method && o.matches_path(path));
+            .filter(|o| o.matches_path(path))
+            .collect();
+        let fewest = on_path.iter().map(params).min()?;
+        let mut matching = on_path
+            .into_iter()
+            .filter(|o| params(o) == fewest && o.method == method);
         let first = matching.next()?;
         Some(
             std::iter::once(first)
@@ -390,6 +398,7 @@ impl Driver {
                 run_id,
                 schemas: suite.schemas.clone(),
                 facts: tokio::sync::OnceCell::new(),
+                turns: tokio::sync::RwLock::new(()),
             },
         }
     }

@@ -70,6 +70,8 @@ pub enum ParamIn {
     Path,
     /// In the query string.
     Query,
+    /// In a request header.
+    Header,
 }
 
 /// Parameter types used by the documentation.

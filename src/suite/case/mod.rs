@@ -65,6 +65,10 @@ pub struct CaseFile {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "schema::needs")]
     pub requires: Vec<String>,
+    /// The case changes what every other case may rely on (it empties the image cache):
+    /// it runs while no other case does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alone: bool,
     /// What must exist before the request.
     #[serde(default, skip_serializing_if = "Setup::is_empty")]
     pub setup: Setup,

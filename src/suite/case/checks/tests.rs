@@ -54,7 +54,7 @@ fn each_check_kind_refuses_what_it_cannot_check() {
         ),
         (
             "  body: {kind: empty, schema: image}\n",
-            "`schema` needs kind: json or error",
+            "`schema` needs kind: json or json_list or error",
         ),
         (
             "  body: {kind: json, schema: imag}\n",
@@ -77,12 +77,16 @@ fn each_check_kind_refuses_what_it_cannot_check() {
             "contains_one `/images`: expected an object",
         ),
         (
+            "  body: {kind: json, lacks: {/images: 3}}\n",
+            "lacks `/images`: expected an object",
+        ),
+        (
             "  body: {kind: json, unique: {images: id}}\n",
             "`images` is not a JSON pointer",
         ),
         (
             "  body: {kind: error, unique: {/images: id}}\n",
-            "`unique` needs kind: json, not error",
+            "`unique` needs kind: json or json_list, not error",
         ),
         (
             "  body: {kind: json, values: {/id: \"{imag}\"}}\n",
@@ -282,6 +286,18 @@ fn each_check_kind_passes_a_fitting_answer_and_words_a_failing_one() {
             json(r#"{"a": [{"d": "t"}]}"#),
             json(r#"{"a": []}"#),
             r#"body /a: no item of 0 has {"d":"t"}, expected exactly one"#,
+        ),
+        (
+            "{status: 200, body: {kind: json, lacks: {/a: {d: \"{member}\"}}}}",
+            json(r#"{"a": [{"d": "x"}, {"d": "y"}]}"#),
+            json(r#"{"a": [{"d": "x"}, {"d": "MEMBER", "y": 1}]}"#),
+            r#"body /a/1: has {"d":"MEMBER"}, expected no item to have it"#,
+        ),
+        (
+            "{status: 200, body: {kind: json, lacks: {/a: {d: t}}}}",
+            json(r#"{"a": []}"#),
+            json(r#"{"b": []}"#),
+            r#"body /a: expected a list with no item holding {"d":"t"}, got none"#,
         ),
         (
             "{status: 200, body: {kind: json, unique: {/a: id}}}",

@@ -17,7 +17,7 @@ use crate::suite::case::validate::{Text, Validation};
 /// held by some item (strings may hold placeholders).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(transparent)]
-#[schemars(extend("propertyNames" = {"pattern": "^/"}))]
+#[schemars(extend("propertyNames" = {"pattern": "^(/|$)"}))]
 pub struct Contains(#[schemars(with = "BTreeMap<String, Wanted>")] pub BTreeMap<String, Value>);
 
 /// What `contains` looks for at one pointer (for the schema only).
@@ -45,7 +45,7 @@ impl BodyCheck for Contains {
     }
 
     fn kinds(&self) -> &'static [BodyKind] {
-        &[BodyKind::Json]
+        &[BodyKind::Json, BodyKind::JsonList]
     }
 
     fn validate(&self, v: &mut Validation, at: &Node) {

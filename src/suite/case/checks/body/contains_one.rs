@@ -16,7 +16,7 @@ use crate::suite::case::validate::{Text, Validation};
 /// placeholders).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(transparent)]
-#[schemars(extend("propertyNames" = {"pattern": "^/"}))]
+#[schemars(extend("propertyNames" = {"pattern": "^(/|$)"}))]
 pub struct ContainsOne(
     #[schemars(with = "BTreeMap<String, serde_json::Map<String, Value>>")]
     pub  BTreeMap<String, Value>,
@@ -28,7 +28,7 @@ impl BodyCheck for ContainsOne {
     }
 
     fn kinds(&self) -> &'static [BodyKind] {
-        &[BodyKind::Json]
+        &[BodyKind::Json, BodyKind::JsonList]
     }
 
     fn validate(&self, v: &mut Validation, at: &Node) {

@@ -1,5 +1,5 @@
-//! `kind`: what sort of body comes back: none, a JSON object, an error in the reference's
-//! format, or image data.
+//! `kind`: what sort of body comes back: none, a JSON object or array, an error in the
+//! reference's format, or image data.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,8 @@ pub enum BodyKind {
     Empty,
     /// A JSON object.
     Json,
+    /// A JSON array (a list at the top: the nodes caching an image).
+    JsonList,
     /// An error in the reference's JSON format: `message`, `code` (`"<status> <reason>"`),
     /// `title`.
     Error,
@@ -31,6 +33,7 @@ impl BodyKind {
         match self {
             BodyKind::Empty => "empty",
             BodyKind::Json => "json",
+            BodyKind::JsonList => "json_list",
             BodyKind::Error => "error",
             BodyKind::Data => "data",
         }
@@ -54,8 +57,8 @@ impl BodyKind {
         })]
     }
 
-    /// Checks the body is of this kind; then `Ok` with the body as a JSON object for `json`
-    /// and `error`, which the other checks read. `Err` when the body is not JSON at all.
+    /// Checks the body is of this kind; then `Ok` with the body as JSON for `json`,
+    /// `json_list` and `error`, which the other checks read. `Err` when the body is not JSON at all.
     pub(super) fn eval(
         self,
         answer: &Answer,
@@ -72,16 +75,21 @@ impl BodyKind {
                 }
                 return Ok(None);
             }
-            BodyKind::Json | BodyKind::Error => {}
+            BodyKind::Json | BodyKind::JsonList | BodyKind::Error => {}
         }
+        let what = match self {
+            BodyKind::JsonList => "a JSON array",
+            _ => "a JSON object",
+        };
         let json = match serde_json::from_slice::<Value>(&answer.body) {
-            Ok(v @ Value::Object(_)) => v,
+            Ok(v @ Value::Array(_)) if self == BodyKind::JsonList => v,
+            Ok(v @ Value::Object(_)) if self != BodyKind::JsonList => v,
             Ok(_) => {
-                problems.push("expected a JSON object body, got other JSON".into());
+                problems.push(format!("expected {what} body, got other JSON"));
                 return Err(());
             }
             Err(_) => {
-                problems.push("expected a JSON object body, got something else".into());
+                problems.push(format!("expected {what} body, got something else"));
                 return Err(());
             }
         };

@@ -14,7 +14,7 @@ use crate::suite::case::validate::Validation;
 /// JSON pointer → the length of the array there.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(transparent)]
-#[schemars(extend("propertyNames" = {"pattern": "^/"}))]
+#[schemars(extend("propertyNames" = {"pattern": "^(/|$)"}))]
 pub struct Lengths(pub BTreeMap<String, usize>);
 
 impl BodyCheck for Lengths {
@@ -23,7 +23,7 @@ impl BodyCheck for Lengths {
     }
 
     fn kinds(&self) -> &'static [BodyKind] {
-        &[BodyKind::Json]
+        &[BodyKind::Json, BodyKind::JsonList]
     }
 
     fn validate(&self, v: &mut Validation, at: &Node) {

@@ -17,6 +17,7 @@ mod contains_one;
 mod equals;
 mod keys;
 mod kind;
+mod lacks;
 mod lengths;
 mod only_keys;
 mod order;
@@ -29,6 +30,7 @@ pub use contains_one::ContainsOne;
 pub use equals::Equals;
 pub use keys::Keys;
 pub use kind::BodyKind;
+pub use lacks::Lacks;
 pub use lengths::Lengths;
 pub use only_keys::OnlyKeys;
 pub use order::Order;
@@ -107,6 +109,9 @@ body_checks! {
     /// JSON pointer → an object whose keys and values exactly one item of the array there
     /// has (kind `json`; placeholders allowed).
     contains_one: ContainsOne,
+    /// JSON pointer → an object whose keys and values no item of the array there has (kind
+    /// `json`; placeholders allowed).
+    lacks: Lacks,
     /// JSON pointer → a key every item of the array there has, with a value no other item
     /// shares (kind `json`).
     unique: Unique,
@@ -186,10 +191,10 @@ fn holds(item: &Value, want: &Value) -> bool {
         .is_some_and(|w| w.iter().all(|(k, v)| item.get(k) == Some(v)))
 }
 
-/// Refuses the keys of a map of checks that are not JSON pointers.
+/// Refuses the keys of a map of checks that are not JSON pointers (`""` is the whole body).
 fn pointers<'a>(keys: impl Iterator<Item = &'a String>, v: &mut Validation, at: &Node) {
     for p in keys {
-        if !p.starts_with('/') {
+        if !(p.is_empty() || p.starts_with('/')) {
             v.bad(
                 &at.key(p),
                 format!("`{p}` is not a JSON pointer (it must start with /)"),

@@ -17,7 +17,7 @@ use crate::suite::case::validate::{Text, Validation};
 /// JSON pointer of a list → the order its named items take.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(transparent)]
-#[schemars(extend("propertyNames" = {"pattern": "^/"}))]
+#[schemars(extend("propertyNames" = {"pattern": "^(/|$)"}))]
 pub struct Order(pub BTreeMap<String, ListOrder>);
 
 /// The order of some items of one list, each named by the string at `by` within it.
@@ -39,7 +39,7 @@ impl BodyCheck for Order {
     }
 
     fn kinds(&self) -> &'static [BodyKind] {
-        &[BodyKind::Json]
+        &[BodyKind::Json, BodyKind::JsonList]
     }
 
     fn validate(&self, v: &mut Validation, at: &Node) {

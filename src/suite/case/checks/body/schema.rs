@@ -19,7 +19,7 @@ impl BodyCheck for SchemaRef {
     }
 
     fn kinds(&self) -> &'static [BodyKind] {
-        &[BodyKind::Json, BodyKind::Error]
+        &[BodyKind::Json, BodyKind::JsonList, BodyKind::Error]
     }
 
     fn validate(&self, v: &mut Validation, at: &Node) {

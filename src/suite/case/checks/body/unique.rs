@@ -15,7 +15,7 @@ use crate::suite::case::validate::Validation;
 /// JSON pointer → the key whose values differ from item to item.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(transparent)]
-#[schemars(extend("propertyNames" = {"pattern": "^/"}))]
+#[schemars(extend("propertyNames" = {"pattern": "^(/|$)"}))]
 pub struct Unique(pub BTreeMap<String, String>);
 
 impl BodyCheck for Unique {
@@ -24,7 +24,7 @@ impl BodyCheck for Unique {
     }
 
     fn kinds(&self) -> &'static [BodyKind] {
-        &[BodyKind::Json]
+        &[BodyKind::Json, BodyKind::JsonList]
     }
 
     fn validate(&self, v: &mut Validation, at: &Node) {

@@ -14,7 +14,7 @@ use crate::suite::case::validate::{Text, Validation};
 /// JSON pointer → the value there (strings may hold placeholders).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(transparent)]
-#[schemars(extend("propertyNames" = {"pattern": "^/"}))]
+#[schemars(extend("propertyNames" = {"pattern": "^(/|$)"}))]
 pub struct Values(pub BTreeMap<String, Value>);
 
 impl BodyCheck for Values {
