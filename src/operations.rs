@@ -186,17 +186,31 @@ pub(crate) fn matching<'p>(
             .map(|op| template_parts(op.path))
             .collect()
     });
-    if std::ptr::eq(table, self::table()) {
-        return table
+    let found: Vec<_> = if std::ptr::eq(table, self::table()) {
+        table
             .iter()
             .zip(SPLIT.iter())
             .filter_map(|(op, parts)| parts_match(parts, segments).map(|p| (op, p)))
-            .collect();
+            .collect()
+    } else {
+        table
+            .iter()
+            .filter_map(|op| op.matches(segments).map(|p| (op, p)))
+            .collect()
+    };
+    most_literal(found)
+}
+
+/// Of the rows a path matches, those that read the fewest segments as parameters: a literal
+/// segment wins over a parameter, as on the reference (`/v2/cache/clean` is the clean call,
+/// not an image id).
+fn most_literal<'p>(
+    mut found: Vec<(&'static Operation, Vec<&'p str>)>,
+) -> Vec<(&'static Operation, Vec<&'p str>)> {
+    if let Some(fewest) = found.iter().map(|(_, p)| p.len()).min() {
+        found.retain(|(_, p)| p.len() == fewest);
     }
-    table
-        .iter()
-        .filter_map(|op| op.matches(segments).map(|p| (op, p)))
-        .collect()
+    found
 }
 
 /// The `Allow` value for a set of matching rows: their methods, in table order, once each.
@@ -694,6 +708,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     info_row(declared::GET_STORES_INFO, |m, _| {
         Ok(Answer::json(&m.stores_info()?))
     }),
+    cache::QUERY_CACHE_STATUS,
+    cache::QUEUE_IMAGE,
+    cache::DELETE_IMAGE_FROM_CACHE,
+    cache::CLEAR_IMAGES_FROM_CACHE,
+    cache::CLEAN_INVALID_CACHED_IMAGES,
+    cache::PRUNE_IMAGE_CACHE_DIRECTORY,
+    cache::GET_CACHED_NODES,
     schema_row(declared::GET_IMAGE_MEMBER_SCHEMA),
     schema_row(declared::GET_IMAGE_MEMBERS_SCHEMA),
     schema_row(declared::GET_IMAGE_SCHEMA),
@@ -761,6 +782,7 @@ const fn document_row(declared: Declared, handler: Handler, says: &'static str) 
 }
 
 mod answer;
+mod cache;
 mod calls;
 mod declare;
 mod metadefs;

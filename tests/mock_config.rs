@@ -69,6 +69,7 @@ stores:
   - {id: backup, description: Backup copies, weight: 50}
 default_store: local
 import_methods: [glance-direct, copy-image]
+image_cache: false
 quotas:
   image_member_quota: 5
 ";
@@ -118,6 +119,13 @@ fn version_ids(doc: &Value) -> Vec<String> {
 }
 
 /// What Glance 33 lists with stores and without the image cache.
+/// Glance 33's list with a cache and stores (the default mock's).
+const WITH_CACHE_AND_STORES: &[&str] = &[
+    "v2.18*", "v2.17", "v2.16", "v2.15", "v2.14", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9",
+    "v2.8", "v2.7", "v2.6", "v2.5", "v2.4", "v2.3", "v2.2", "v2.1", "v2.0",
+];
+
+/// Glance 33's list with stores and no cache.
 const WITH_STORES: &[&str] = &[
     "v2.15", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9", "v2.8", "v2.17*", "v2.7", "v2.6", "v2.5",
     "v2.4", "v2.3", "v2.2", "v2.1", "v2.0",
@@ -380,7 +388,7 @@ fn bad_config_files_name_file_line_and_exit_2() {
 }
 
 #[test]
-fn the_default_mock_lists_sixteen_versions_with_v2_17_current() {
+fn the_default_mock_lists_nineteen_versions_with_v2_18_current() {
     let dir = scratch("mock-default-versions");
     let mock = Mock::start(&dir, &[]);
     let base = mock.uri.clone();
@@ -391,7 +399,7 @@ fn the_default_mock_lists_sixteen_versions_with_v2_17_current() {
     rt.block_on(async move {
         let (code, doc) = call("GET", format!("{base}/"), None, None).await;
         assert_eq!(code, 300);
-        assert_eq!(version_ids(&doc), WITH_STORES);
+        assert_eq!(version_ids(&doc), WITH_CACHE_AND_STORES);
         let (_, stores) = call(
             "GET",
             format!("{base}/v2/info/stores"),
@@ -423,7 +431,7 @@ fn without_stores_the_mock_plays_a_single_store_glance() {
         let base = mock.uri();
         let admin = Some("admin-token");
         let (_, doc) = call("GET", format!("{base}/versions"), None, None).await;
-        let mut expected = vec!["v2.15", "v2.9", "v2.17*"];
+        let mut expected = vec!["v2.18*", "v2.17", "v2.16", "v2.15", "v2.14", "v2.9"];
         expected.extend(&WITH_STORES[8..]);
         assert_eq!(version_ids(&doc), expected);
         let (code, err) = call("GET", format!("{base}/v2/info/stores"), admin, None).await;

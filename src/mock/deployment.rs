@@ -10,7 +10,7 @@ use ini::{Ini, ParseOption};
 use serde::Deserialize;
 
 use crate::error::{DataError, line_of};
-use crate::model::{DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Rules, Store};
+use crate::model::{CacheSettings, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Rules, Store};
 
 /// A deployment read from a file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -68,6 +68,8 @@ struct File {
     #[serde(default)]
     image_cache: Option<bool>,
     #[serde(default)]
+    cache: Option<CacheFile>,
+    #[serde(default)]
     show_multiple_locations: Option<bool>,
     #[serde(default)]
     show_image_direct_url: Option<bool>,
@@ -77,6 +79,37 @@ struct File {
     web_download_timeout: Option<u64>,
     #[serde(default)]
     quotas: Quotas,
+}
+
+/// The `cache:` section: how the image cache is set up.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    max_size: Option<u64>,
+    /// `centralized_db` (the default), `sqlite` or `xattr`.
+    driver: Option<CacheDriver>,
+    node_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum CacheDriver {
+    CentralizedDb,
+    Sqlite,
+    Xattr,
+}
+
+/// The cache settings of a `cache:` section, the defaults where it says nothing.
+fn cache_settings(file: Option<CacheFile>) -> CacheSettings {
+    let base = CacheSettings::default();
+    let file = file.unwrap_or_default();
+    CacheSettings {
+        max_size: file.max_size.unwrap_or(base.max_size),
+        centralized: file
+            .driver
+            .map_or(base.centralized, |d| d == CacheDriver::CentralizedDb),
+        node_url: file.node_url.or(base.node_url),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,6 +140,7 @@ pub fn load_deployment(path: &Path) -> Result<LoadedDeployment, DataError> {
         import_methods: file.import_methods.unwrap_or(base.import_methods),
         import_filter: file.import_filter.unwrap_or(base.import_filter),
         image_cache: file.image_cache.unwrap_or(base.image_cache),
+        cache: cache_settings(file.cache),
         show_multiple_locations: file
             .show_multiple_locations
             .unwrap_or(base.show_multiple_locations),
@@ -284,6 +318,9 @@ const MODELLED: &[(&str, &[&str])] = &[
             "image_size_cap",
             "user_storage_quota",
             "image_cache_dir",
+            "image_cache_max_size",
+            "image_cache_driver",
+            "worker_self_reference_url",
             "show_multiple_locations",
             "show_image_direct_url",
         ],
@@ -338,8 +375,43 @@ pub fn load_glance_config(
     Ok(loaded)
 }
 
+/// The section of most of Glance's options.
+const D: &str = "DEFAULT";
+
+/// The cache settings of `[DEFAULT]`: `image_cache_max_size` (bytes, at least 0),
+/// `image_cache_driver` (`centralized_db`, the default, `sqlite` or `xattr`, without case)
+/// and `worker_self_reference_url`.
+fn glance_cache_settings(conf: &Conf<'_>) -> Result<CacheSettings, DataError> {
+    let base = CacheSettings::default();
+    let max_size = match conf.int(D, "image_cache_max_size")? {
+        None => base.max_size,
+        Some(n) => u64::try_from(n)
+            .map_err(|_| conf.bad(D, "image_cache_max_size", "expected 0 or more bytes"))?,
+    };
+    let centralized = match conf.get(D, "image_cache_driver").map(str::trim) {
+        None => base.centralized,
+        Some(d) if d.eq_ignore_ascii_case("centralized_db") => true,
+        Some(d) if d.eq_ignore_ascii_case("sqlite") || d.eq_ignore_ascii_case("xattr") => false,
+        Some(_) => {
+            return Err(conf.bad(
+                D,
+                "image_cache_driver",
+                "expected centralized_db, sqlite or xattr",
+            ));
+        }
+    };
+    let node_url = conf
+        .get(D, "worker_self_reference_url")
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
+    Ok(CacheSettings {
+        max_size,
+        centralized,
+        node_url,
+    })
+}
+
 fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
-    const D: &str = "DEFAULT";
     let mut stores = Vec::new();
     for entry in conf.list(D, "enabled_backends").unwrap_or_default() {
         let Some((id, kind)) = entry.split_once(':') else {
@@ -428,6 +500,7 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
         image_cache: conf
             .get(D, "image_cache_dir")
             .is_some_and(|d| !d.trim().is_empty()),
+        cache: glance_cache_settings(conf)?,
         show_multiple_locations: conf.bool(D, "show_multiple_locations", false)?,
         show_image_direct_url: conf.bool(D, "show_image_direct_url", false)?,
         // Glance registers it in the `[image_format]` group.

@@ -37,16 +37,7 @@ impl MockServer {
     }
 
     /// Binds and starts serving on the current tokio runtime.
-    pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
-        let mut model = Model::new(config.identities, config.rules);
-        let fixtures = config.fixtures.unwrap_or_else(Snapshot::empty);
-        model
-            .restore(&fixtures)
-            .map_err(|source| MockError::Fixtures { source })?;
-        let store = match &config.state {
-            Some(dir) => Some(open_state(dir, &mut model)?),
-            None => None,
-        };
+    pub async fn start(mut config: MockConfig) -> Result<MockServer, MockError> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| MockError::Bind {
@@ -57,6 +48,20 @@ impl MockServer {
             addr: config.listen,
             source,
         })?;
+        // The cache's node list names this server unless the configuration names a URL.
+        let cache = &mut config.rules.deployment.cache;
+        cache
+            .node_url
+            .get_or_insert_with(|| format!("http://{addr}"));
+        let mut model = Model::new(config.identities, config.rules);
+        let fixtures = config.fixtures.unwrap_or_else(Snapshot::empty);
+        model
+            .restore(&fixtures)
+            .map_err(|source| MockError::Fixtures { source })?;
+        let store = match &config.state {
+            Some(dir) => Some(open_state(dir, &mut model)?),
+            None => None,
+        };
         let app = app::App::new(
             model,
             format!("http://{addr}"),

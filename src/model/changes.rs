@@ -11,6 +11,7 @@ pub(crate) const TOKENS: &str = "tokens";
 pub(crate) const TASKS: &str = "tasks";
 pub(crate) const NAMESPACES: &str = "namespaces";
 pub(crate) const RESOURCE_TYPES: &str = "resource_types";
+pub(crate) const CACHED_IMAGES: &str = "cached_images";
 
 /// The key of a record filed under the record `parent` of another collection.
 pub(crate) fn filed(parent: &str, own: &str) -> String {

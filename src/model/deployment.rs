@@ -5,8 +5,9 @@
 //! property quotas stay in [`Rules`](super::Rules), the one place for them).
 //!
 //! [`Deployment::default`] is the mock as it always was: one file store `fs`, the default,
-//! the three import methods Glance enables by default, Glance's default import filter, no
-//! image cache. Readers of configuration files (`mock/deployment.rs`) build the other ones.
+//! the three import methods Glance enables by default, Glance's default import filter, an
+//! image cache (as the reference the project runs has: `image_cache_dir` set, without the
+//! caching middleware). Readers of configuration files (`mock/deployment.rs`) build the other ones.
 
 use serde::{Deserialize, Serialize};
 
@@ -134,9 +135,11 @@ pub struct Deployment {
     pub import_methods: Vec<String>,
     /// Which sources may be imported from.
     pub import_filter: ImportFilter,
-    /// The image cache is configured (`image_cache_dir`). Not modelled yet: see
-    /// [`Deployment::unmodelled`].
+    /// The image cache is configured (`image_cache_dir`): the cache API is served
+    /// (`cache.rs`) and version discovery lists v2.14 to v2.18.
     pub image_cache: bool,
+    /// How the cache is set up (read only when `image_cache`).
+    pub cache: super::CacheSettings,
     /// `show_multiple_locations`: image objects show `locations`, where each store keeps
     /// the data (a fixed made-up path per store, see [`Deployment::location_of`]), and the
     /// image's locations may be patched (else that is 403).
@@ -175,7 +178,8 @@ impl Default for Deployment {
                 .map(String::from)
                 .to_vec(),
             import_filter: ImportFilter::default(),
-            image_cache: false,
+            image_cache: true,
+            cache: super::CacheSettings::default(),
             show_multiple_locations: false,
             show_image_direct_url: false,
             require_image_format_match: true,
@@ -241,10 +245,9 @@ pub fn glance_versions(image_cache: bool, stores: bool) -> Vec<ApiVersion> {
 }
 
 impl Deployment {
-    /// The versions the mock lists: Glance's list for these stores, always without the
-    /// cache (the mock serves no cache API, so it does not claim the versions that add it).
+    /// The versions the mock lists: Glance's list for this cache and these stores.
     pub fn versions(&self) -> Vec<ApiVersion> {
-        glance_versions(false, !self.stores.is_empty())
+        glance_versions(self.image_cache, !self.stores.is_empty())
     }
 
     /// The store `id`, if configured.
@@ -317,11 +320,6 @@ impl Deployment {
     pub fn unmodelled(&self) -> Vec<String> {
         let d = Deployment::default();
         let mut out = Vec::new();
-        if self.image_cache {
-            out.push(
-                "image cache (image_cache_dir): the cache API is not served, and version discovery lists the versions without it".into(),
-            );
-        }
         if self.import_enabled("glance-download") {
             out.push(
                 "import method glance-download (listed, but refused: the mock fetches from no other Glance)".into(),

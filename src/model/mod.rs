@@ -9,6 +9,7 @@
 //! values or an [`ApiError`] carrying the documented status code. All state lives in
 //! [`State`](state::State), so a persistent store replaces one module.
 
+mod cache;
 mod changes;
 mod collections;
 mod data;
@@ -29,6 +30,7 @@ mod state;
 mod tags;
 mod tasks;
 
+pub use cache::CacheSettings;
 pub use changes::Write;
 pub use collections::{
     DataRecord, FormerMemberRecord, ImageRecord, MemberRecord, SnapshotError, TokenRecord,
@@ -703,6 +705,8 @@ impl Model {
     }
 }
 
+#[cfg(test)]
+mod cache_tests;
 #[cfg(test)]
 mod deployment_tests;
 #[cfg(test)]

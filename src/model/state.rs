@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::changes::{
-    Changes, FORMER_MEMBERS, IMAGES, MEMBERS, NAMESPACES, RESOURCE_TYPES, TASKS, TOKENS, filed,
+    CACHED_IMAGES, Changes, FORMER_MEMBERS, IMAGES, MEMBERS, NAMESPACES, RESOURCE_TYPES, TASKS,
+    TOKENS, filed,
 };
 use super::identity::IssuedToken;
 use super::{Image, Member, MemberStatus};
@@ -64,6 +65,10 @@ pub(crate) struct State {
     namespaces: Vec<super::metadefs::Namespace>,
     /// Resource types namespaces were ever associated with, oldest first.
     resource_types: Vec<super::metadefs::ResourceType>,
+    /// The image cache's copies, oldest first.
+    cached: Vec<super::cache::CachedImage>,
+    /// The last place in the order of cached copies given out.
+    cache_seq: u64,
 }
 
 impl State {
@@ -448,5 +453,48 @@ fn member(image_id: &str, member_id: &str, row: &Row) -> Member {
         status: row.status,
         created_at: row.created_at.to_string(),
         updated_at: row.updated_at.to_string(),
+    }
+}
+
+/// The image cache's copies (collection `cached_images`, keyed by image id).
+impl State {
+    /// The copies, oldest first.
+    pub(crate) fn cached(&self) -> impl Iterator<Item = &super::cache::CachedImage> {
+        self.cached.iter()
+    }
+
+    /// The copy of image `id`, if cached.
+    pub(crate) fn cached_image(&self, id: &str) -> Option<&super::cache::CachedImage> {
+        self.cached.iter().find(|c| c.image_id == id)
+    }
+
+    /// Keeps a new copy, placed after every other.
+    pub(crate) fn insert_cached(&mut self, mut copy: super::cache::CachedImage) {
+        self.cache_seq += 1;
+        copy.seq = self.cache_seq;
+        self.noted.note(CACHED_IMAGES, || copy.image_id.clone());
+        self.cached.push(copy);
+    }
+
+    /// Puts back a copy as it was kept (its place in the order with it).
+    pub(crate) fn restore_cached(&mut self, copy: super::cache::CachedImage) {
+        self.cache_seq = self.cache_seq.max(copy.seq);
+        let at = self.cached.partition_point(|c| c.seq < copy.seq);
+        self.cached.insert(at, copy);
+    }
+
+    /// Drops the copy of image `id`, if any.
+    pub(crate) fn remove_cached(&mut self, id: &str) {
+        if let Some(at) = self.cached.iter().position(|c| c.image_id == id) {
+            self.cached.remove(at);
+            self.noted.note(CACHED_IMAGES, || id.to_string());
+        }
+    }
+
+    /// Drops every copy.
+    pub(crate) fn clear_cached(&mut self) {
+        for copy in std::mem::take(&mut self.cached) {
+            self.noted.note(CACHED_IMAGES, || copy.image_id);
+        }
     }
 }

@@ -700,6 +700,10 @@ fn populated() -> Model {
         .unwrap();
     m.create_association(&admin, "ns", br#"{"name": "OS::Glance::Image"}"#)
         .unwrap();
+    let cached = data_image(&mut m, "raw");
+    let up = m.begin_upload(&owner, &cached, None).unwrap();
+    m.finish_upload(&up, digest(b"cached bytes")).unwrap();
+    m.queue_image(&admin, &cached).unwrap();
     m
 }
 

@@ -157,6 +157,13 @@ impl Facts {
         self.deployment.clone().unwrap_or_default()
     }
 
+    /// Whether the image cache API is served: the target file says so, or discovery lists
+    /// v2.14, which the reference lists only with a cache (with one it lists v2.14 to v2.18,
+    /// without one v2.15 and v2.17 but neither v2.14, v2.16 nor v2.18).
+    pub fn cache(&self) -> bool {
+        self.deployment().cache || self.versions.contains(&14)
+    }
+
     /// A source URL the target's import filter admits (`{import_source}`): the target file's
     /// `import_source`, else one the reference's default filter admits.
     pub fn import_source(&self) -> &str {
@@ -239,8 +246,8 @@ impl Facts {
                 ),
             ),
             Need::Cache => no(
-                self.deployment().cache,
-                deployed("there is no image cache API"),
+                self.cache(),
+                "neither does version discovery list v2.14 nor the target file's deployment say `cache: true`: there is no image cache API".into(),
             ),
             Need::LocationsShown => no(
                 self.deployment().locations_shown,
@@ -335,7 +342,7 @@ impl Facts {
                 "locations shown: {}, image format match: {}, cache: {}, import source: {} ({source})",
                 yes(d.locations_shown),
                 yes(d.image_format_match),
-                yes(d.cache),
+                yes(self.cache()),
                 self.import_source()
             ),
             format!(

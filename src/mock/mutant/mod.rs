@@ -3,6 +3,7 @@
 //! `call` wraps the honest model's answer to one row of the table (`images`, `members`,
 //! `metadefs`, sharing `ctx`), `http` bends the finished response. Neither the model nor the router names a mutant.
 
+mod cache;
 mod call;
 mod ctx;
 mod http;
@@ -138,6 +139,12 @@ mutants! {
     TagsAlwaysAppended = "tags-always-appended", Rules;
     /// The namespace list ignores `sort_dir` (always newest first).
     NamespaceSortDirIgnored = "namespace-sort-dir-ignored", Rules;
+    /// Anyone may manage the image cache (should be admins only).
+    CacheOpenToAll = "cache-open-to-all", Rules;
+    /// Removing an image from the cache answers 204 but keeps the copy.
+    CacheDeleteNoop = "cache-delete-noop", Rules;
+    /// Clearing the cache empties everything whatever the target header names.
+    ClearIgnoresTarget = "clear-ignores-target", Rules;
     /// 405 answers lack the `Allow` header.
     MissingAllow = "missing-allow", Http;
     /// A successful member removal answers 200 with a body instead of 204.

@@ -6,6 +6,7 @@
 //! A collection may be filed under a parent collection (members under images): its keys are
 //! the parent's key, `/`, and its own part, and deleting the parent record deletes them.
 
+mod cache;
 mod images;
 mod metadefs;
 mod tasks;
@@ -100,6 +101,7 @@ pub(crate) const COLLECTIONS: &[Declared] = &[
     declare::<tasks::Tasks>(),
     declare::<metadefs::Namespaces>(),
     declare::<metadefs::ResourceTypes>(),
+    declare::<cache::CachedImages>(),
 ];
 
 /// The declaration of collection `name`.
