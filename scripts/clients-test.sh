@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drive the mock with REAL OpenStack clients, offline, through the whole image-member
 # lifecycle, image data (create --file, save, deactivate and reactivate), properties, tags
-# and protection, and metadata definitions (glanceclient's md-* commands), and check that
+# and protection, metadata definitions (glanceclient's md-* commands) and the image cache
+# (cache-* and `openstack cached image`), and check that
 # they see what the reference (Glance + Keystone) gives them:
 #
 #   - python-glanceclient with a static token and an explicit endpoint
@@ -212,7 +213,7 @@ write_clouds() {
   local cloud user
   {
     echo "clouds:"
-    for cloud in owner member wrong-password; do
+    for cloud in owner member admin wrong-password; do
       user=${cloud/wrong-password/owner}
       local password=$user-secret
       [[ $cloud == wrong-password ]] && password=not-the-password
@@ -391,6 +392,59 @@ metadefs_lifecycle() {
   ok "glance md-namespace-list, md-namespace-delete → gone"
 }
 
+# ----- the image cache (admins only) --------------------------------------------------------
+
+# cache_ids TOKEN: the image ids `glance cache-list` shows as cached, one per line.
+cache_ids() {
+  glance "$1" cache-list | awk -F'|' '$2 ~ /[0-9a-f]+-[0-9a-f]+-/ && $3 ~ /cached/ { gsub(/ /, "", $2); print $2 }'
+}
+
+cache_lifecycle() {
+  info "the image cache with glanceclient's cache-* and openstackclient's cached image"
+  local out img
+  printf 'twelve bytes' >"$WORK/cache.raw"
+  out=$(glance owner-token image-create --name sharecheck-clients-cache --disk-format raw \
+    --container-format bare --file "$WORK/cache.raw")
+  img=$(awk -F'|' '$2 ~ /^ id / { gsub(/ /, "", $3); print $3 }' <<<"$out")
+  [[ $img =~ ^[0-9a-f-]{36}$ ]] || fail "image-create --file printed no id: $out"
+
+  # glanceclient reports the 403 in words ("You are not permitted to queue …").
+  out=$(glance owner-token cache-queue "$img" 2>&1) || true
+  grep -Eq "403|not permitted" <<<"$out" || fail "cache-queue by the owner: $out"
+  grep -qx "$img" < <(cache_ids admin-token) && fail "the owner's cache-queue cached $img"
+  ok "glance cache-queue by the owner → refused (admins only), nothing cached"
+
+  glance admin-token cache-queue "$img" >/dev/null
+  grep -qx "$img" < <(cache_ids admin-token) || fail "cache-list after cache-queue lacks $img"
+  ok "glance cache-queue (admin) → cache-list shows the image cached"
+
+  out=$(glance admin-token cache-nodes-list "$img")
+  grep -q "$URL" <<<"$out" || fail "cache-nodes-list does not name the mock ($URL): $out"
+  ok "glance cache-nodes-list → the node holding it"
+
+  out=$(glance admin-token cache-prune)
+  grep -qi "pruned" <<<"$out" || fail "cache-prune: $out"
+  glance admin-token cache-clean >/dev/null
+  grep -qx "$img" < <(cache_ids admin-token) || fail "cache-prune/clean removed $img"
+  ok "glance cache-prune and cache-clean → the copy (within the maximum) stays"
+
+  glance admin-token cache-delete "$img" >/dev/null
+  grep -qx "$img" < <(cache_ids admin-token) && fail "cache-delete left $img cached"
+  ok "glance cache-delete → gone from cache-list"
+
+  osc admin cached image queue "$img" >/dev/null
+  out=$(osc admin cached image list -f json)
+  [[ $(json "'$img' in [c.get('ID', c.get('id')) for c in d]" <<<"$out") == True ]] \
+    || fail "openstack cached image list after queue: $out"
+  ok "openstack cached image queue → cached image list shows it"
+
+  osc admin cached image clear --cache >/dev/null
+  grep -qx "$img" < <(cache_ids admin-token) && fail "cached image clear --cache left $img"
+  ok "openstack cached image clear --cache → the cache is empty of it"
+
+  glance owner-token image-delete "$img" >/dev/null
+}
+
 # ----- main --------------------------------------------------------------------------------
 
 ensure_venv
@@ -403,5 +457,6 @@ info "mock at $URL"
 write_clouds
 glanceclient_lifecycle
 metadefs_lifecycle
+cache_lifecycle
 openstackclient_lifecycle
 echo "clients-test: $CHECKS checks passed in $(( $(date +%s) - started )) s"
