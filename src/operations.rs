@@ -644,7 +644,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     Operation {
         declared: declared::TASK_TO_IMPORT_IMAGE,
         handler: Handler::Write(|m, c| {
-            let task = m.create_task(c.who, c.body)?;
+            let task = m.create_task(c.who, c.body, c.request_id)?;
             Ok(Answer::Json {
                 body: serde_json::to_vec(&task.to_json()).unwrap_or_default(),
                 location: Some(format!("/v2/tasks/{}", task.id)),

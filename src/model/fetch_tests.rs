@@ -363,18 +363,18 @@ fn a_legacy_import_task_from_a_loopback_host_passes_only_when_allowed_hosts_name
     let admin = who(&local, "admin-token");
     assert!(
         local
-            .create_task(&admin, body("http://127.0.0.1:8099/x").as_bytes())
+            .create_task(&admin, body("http://127.0.0.1:8099/x").as_bytes(), "")
             .is_ok()
     );
     for refused in ["http://127.0.0.2:8099/x", "http://127.0.0.1:8098/x"] {
         let e = local
-            .create_task(&admin, body(refused).as_bytes())
+            .create_task(&admin, body(refused).as_bytes(), "")
             .unwrap_err();
         assert_eq!(e.kind.status(), 400, "{refused}");
     }
     let mut default = model_with(Deployment::default());
     let e = default
-        .create_task(&admin, body("http://127.0.0.1/x").as_bytes())
+        .create_task(&admin, body("http://127.0.0.1/x").as_bytes(), "")
         .unwrap_err();
     assert!(
         e.message.contains("does not pass filtering"),

@@ -75,6 +75,9 @@ mod status_name {
     }
 }
 
+/// The reference's default `task_time_to_live`, in hours.
+pub const TASK_TIME_TO_LIVE_HOURS: u64 = 48;
+
 impl Task {
     /// The task as `GET /v2/tasks/{id}` shows it.
     pub fn to_json(&self) -> Value {
@@ -94,7 +97,7 @@ impl Task {
 
     /// The task as the list shows it: no input, message or result.
     pub fn stub(&self) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id,
             "type": self.kind,
             "status": self.status,
@@ -103,7 +106,22 @@ impl Task {
             "updated_at": self.updated_at,
             "self": format!("/v2/tasks/{}", self.id),
             "schema": "/v2/schemas/task",
-        })
+        });
+        if let Some(at) = self.expires_at() {
+            v["expires_at"] = at.into();
+        }
+        v
+    }
+
+    /// When a finished task (success or failure) is removed: the reference's
+    /// `task_time_to_live` after it finished (its last change); none while it runs.
+    pub fn expires_at(&self) -> Option<String> {
+        if !matches!(self.status, "success" | "failure") {
+            return None;
+        }
+        let finished = humantime::parse_rfc3339_weak(&self.updated_at).ok()?;
+        let at = finished + std::time::Duration::from_secs(TASK_TIME_TO_LIVE_HOURS * 3600);
+        Some(humantime::format_rfc3339_seconds(at).to_string())
     }
 }
 
@@ -272,7 +290,9 @@ impl Model {
     /// `POST /v2/tasks`: an admin creates a task; the answer shows it `pending` (its place
     /// in the order of tasks is set where it is stored), and the mock then fails it at once
     /// ([`NO_FETCH`]).
-    pub fn create_task(&mut self, who: &Identity, body: &[u8]) -> Result<Task> {
+    /// `request_id` is the request's `x-openstack-request-id` (empty: none), which the task
+    /// records, as the reference's do.
+    pub fn create_task(&mut self, who: &Identity, body: &[u8], request_id: &str) -> Result<Task> {
         access(who)?;
         let (kind, input) = parse_create(body)?;
         if kind == "import" {
@@ -288,7 +308,7 @@ impl Model {
             user_id: who.user_id.clone(),
             message: String::new(),
             result: Value::Null,
-            request_id: None,
+            request_id: Some(request_id.to_string()).filter(|r| !r.is_empty()),
             created_at: now.clone(),
             updated_at: now,
             seq: 0,
@@ -486,6 +506,27 @@ mod tests {
         assert_eq!((kind.as_str(), input.len()), ("location_import", 0));
     }
 
+    #[test]
+    fn a_task_records_its_request_and_expires_once_finished() {
+        let (mut m, admin) = admin_model();
+        m.set_clock(|| "2026-01-01T10:00:00Z".into());
+        let body = br#"{"type": "import", "input": {"import_from": "http://192.0.2.1/x", "import_from_format": "raw"}}"#;
+        let created = m.create_task(&admin, body, "req-abc").unwrap();
+        let answer = created.to_json();
+        assert_eq!(answer["request_id"], "req-abc");
+        assert_eq!(answer["user_id"], admin.user_id.as_str());
+        // Pending when answered: no expiry yet.
+        assert!(answer.get("expires_at").is_none());
+        // Failed at once: it expires two days after it finished, in the show and the list.
+        let shown = m.show_task(&admin, &created.id).unwrap().to_json();
+        assert_eq!(shown["status"], "failure");
+        assert_eq!(shown["expires_at"], "2026-01-03T10:00:00Z");
+        let stub = m.show_task(&admin, &created.id).unwrap().stub();
+        assert_eq!(stub["expires_at"], "2026-01-03T10:00:00Z");
+        let none = m.create_task(&admin, body, "").unwrap();
+        assert!(none.to_json().get("request_id").is_none());
+    }
+
     fn admin_model() -> (Model, Identity) {
         let m = Model::new(
             super::super::Identities::builtin(),
@@ -507,7 +548,7 @@ mod tests {
         let (mut m, admin) = admin_model();
         let body = br#"{"type": "import", "input": {"import_from": "http://192.0.2.1/x"}}"#;
         let made: Vec<Task> = (0..3)
-            .map(|_| m.create_task(&admin, body).unwrap())
+            .map(|_| m.create_task(&admin, body, "").unwrap())
             .collect();
         assert!(
             made.iter()

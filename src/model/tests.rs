@@ -695,7 +695,7 @@ fn populated() -> Model {
     };
     m.register_token("t1".into(), issued);
     let task = br#"{"type": "import", "input": {"import_from": "http://192.0.2.1/x", "import_from_format": "raw"}}"#;
-    m.create_task(&admin, task).unwrap();
+    m.create_task(&admin, task, "req-1").unwrap();
     m.create_namespace(&admin, br#"{"namespace": "ns", "visibility": "public"}"#)
         .unwrap();
     m.create_association(&admin, "ns", br#"{"name": "OS::Glance::Image"}"#)
