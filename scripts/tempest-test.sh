@@ -28,10 +28,12 @@
 #   SHARECHECK_BIN           the sharecheck binary (default target/debug/sharecheck)
 #   SHARECHECK_TEMPEST_GLANCE_STATE  state dir of the Glance started with --glance
 #                            (default target/tempest-glance-state)
+#   SHARECHECK_TEMPEST_GLANCE_PORT, SHARECHECK_TEMPEST_SOURCE_PORT  Glance's port (9395)
+#                            and the production profile's import source's (9396)
 set -euo pipefail
 
 TEMPEST_VERSION=47.0.0
-GLANCE_PORT=9395
+GLANCE_PORT=${SHARECHECK_TEMPEST_GLANCE_PORT:-9395}
 RUN_TIMEOUT=1200
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -51,7 +53,7 @@ usage() {
 
 WITH_GLANCE=false
 PROFILE=
-SOURCE_PORT=9396
+SOURCE_PORT=${SHARECHECK_TEMPEST_SOURCE_PORT:-9396}
 OUT=$ROOT/reports
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -196,6 +198,7 @@ EOF
     cat >>"$1/etc/tempest.conf" <<EOF
 [image]
 build_timeout = 30
+image_caching_enabled = true
 http_image = http://127.0.0.1:9/sharecheck-unreachable.img
 http_qcow2_image = http://127.0.0.1:9/sharecheck-unreachable.qcow2
 [image-feature-enabled]
