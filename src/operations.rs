@@ -694,6 +694,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     info_row(declared::GET_STORES_INFO, |m, _| {
         Ok(Answer::json(&m.stores_info()?))
     }),
+    info_row(declared::GET_STORES_DETAIL, |m, c| {
+        Ok(Answer::json(&m.stores_detail(c.who)?))
+    }),
+    info_row(declared::GET_USAGE, |m, c| {
+        Ok(Answer::json(&m.usage(c.who)))
+    }),
+    calls::DELETE_FROM_STORE,
     schema_row(declared::GET_IMAGE_MEMBER_SCHEMA),
     schema_row(declared::GET_IMAGE_MEMBERS_SCHEMA),
     schema_row(declared::GET_IMAGE_SCHEMA),

@@ -23,11 +23,8 @@ const NOT_SPECIFIED_YET: &[&str] = &[
     "api-ref:cache-manage.inc#prune-image-cache-directory",
     "api-ref:cache-manage.inc#query-cache-status",
     "api-ref:cache-manage.inc#queue-image",
-    "api-ref:discovery.inc#quota-usage",
-    "api-ref:discovery.inc#list-stores-detail",
     "api-ref:images-images-v2.inc#add-location",
     "api-ref:images-images-v2.inc#get-location",
-    "api-ref:stores.inc#delete-image-from-store",
 ];
 
 /// A path with its parameters' names left out: documentation sets name them differently.

@@ -10,7 +10,7 @@ use ini::{Ini, ParseOption};
 use serde::Deserialize;
 
 use crate::error::{DataError, line_of};
-use crate::model::{DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Rules, Store};
+use crate::model::{DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Rules, Store, UnifiedLimits};
 
 /// A deployment read from a file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -76,6 +76,8 @@ struct File {
     #[serde(default)]
     web_download_timeout: Option<u64>,
     #[serde(default)]
+    unified_limits: Option<UnifiedLimits>,
+    #[serde(default)]
     quotas: Quotas,
 }
 
@@ -103,7 +105,18 @@ pub fn load_deployment(path: &Path) -> Result<LoadedDeployment, DataError> {
             (true, None) => None,
             (false, None) => base.default_store,
         },
-        stores: file.stores.unwrap_or(base.stores),
+        // A store of type http is read-only, as Glance reads it.
+        stores: file
+            .stores
+            .map(|ss| {
+                ss.into_iter()
+                    .map(|s| Store {
+                        read_only: s.read_only || s.kind.as_deref() == Some("http"),
+                        ..s
+                    })
+                    .collect()
+            })
+            .unwrap_or(base.stores),
         import_methods: file.import_methods.unwrap_or(base.import_methods),
         import_filter: file.import_filter.unwrap_or(base.import_filter),
         image_cache: file.image_cache.unwrap_or(base.image_cache),
@@ -128,12 +141,15 @@ pub fn load_deployment(path: &Path) -> Result<LoadedDeployment, DataError> {
         web_download_timeout: file
             .web_download_timeout
             .unwrap_or(base.web_download_timeout),
+        unified_limits: file.unified_limits,
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let key = if problem.contains("default store") {
             "default_store"
         } else if problem.starts_with("import method") {
             "import_methods"
+        } else if problem.starts_with("unified limit") {
+            "unified_limits"
         } else {
             "stores"
         };
@@ -286,6 +302,7 @@ const MODELLED: &[(&str, &[&str])] = &[
             "image_cache_dir",
             "show_multiple_locations",
             "show_image_direct_url",
+            "use_keystone_limits",
         ],
     ),
     ("image_format", &["require_image_format_match"]),
@@ -361,6 +378,7 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
             // glance_store has no read-only option: Glance treats a backend of type `http`
             // as read-only.
             read_only: kind == "http",
+            kind: Some(kind.to_string()),
         });
     }
     let default_store = conf
@@ -442,6 +460,11 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
         image_size_cap: size_cap,
         user_storage_quota,
         web_download_timeout: base.web_download_timeout,
+        // The limits themselves are Keystone's, which the mock's does not keep: every one
+        // reads as 0 (as oslo.limit reads a missing one) unless the mock's YAML gives them.
+        unified_limits: conf
+            .bool(D, "use_keystone_limits", false)?
+            .then(UnifiedLimits::default),
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let (section, key) =

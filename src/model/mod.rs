@@ -26,8 +26,10 @@ mod metadefs;
 mod patch;
 mod snapshot;
 mod state;
+mod stores;
 mod tags;
 mod tasks;
+mod usage;
 
 pub use changes::Write;
 pub use collections::{
@@ -39,7 +41,9 @@ pub use data::{
 };
 #[cfg(test)]
 use deployment::glance_versions;
-pub use deployment::{ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Store};
+pub use deployment::{
+    ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Store, UnifiedLimits,
+};
 pub use fetch::Fetch;
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};

@@ -42,6 +42,8 @@ pub struct Facts {
     /// What the target file says of the configuration (`None`: it says nothing, and the
     /// reference's defaults hold).
     pub deployment: Option<Deployment>,
+    /// `/v2/info/usage` reports at least one limited resource (unified limits are on).
+    pub unified_limits: bool,
 }
 
 impl Facts {
@@ -70,7 +72,9 @@ impl Facts {
         };
         let (import_status, import) = get("/v2/info/import").await;
         let (stores_status, stores) = get("/v2/info/stores").await;
+        let (_, usage) = get("/v2/info/usage").await;
         let mut facts = Facts::from_documents(versions, import.as_ref(), stores.as_ref());
+        facts.unified_limits = Facts::reports_limits(usage.as_ref());
         facts.import_status = import_status;
         facts.stores_status = stores_status;
         facts.deployment = session.target().deployment.clone();
@@ -130,6 +134,15 @@ impl Facts {
             })
             .filter(|ss| !ss.is_empty());
         facts
+    }
+
+    /// Whether a usage document (`/v2/info/usage`; `None`: not served) reports limits: its
+    /// `usage` is an object with at least one resource.
+    pub fn reports_limits(usage: Option<&Value>) -> bool {
+        usage
+            .and_then(|u| u.get("usage"))
+            .and_then(Value::as_object)
+            .is_some_and(|o| !o.is_empty())
     }
 
     /// The newest `v2.N` the target lists.
@@ -254,6 +267,10 @@ impl Facts {
                 self.deployment().image_format_match,
                 deployed("data need not match its disk format"),
             ),
+            Need::UnifiedLimits => no(
+                self.unified_limits,
+                "GET /v2/info/usage reports no limits (unified limits are off, the reference's default)".into(),
+            ),
             Need::DefaultImportFilter => no(
                 self.deployment().import_source.is_none(),
                 "the target file's deployment names an import_source: its import filter is not the reference's default".into(),
@@ -273,6 +290,7 @@ impl Facts {
                 "id": s.id, "default": s.default, "read_only": s.read_only,
             })).collect::<Vec<_>>()),
             "default_store": self.default_store(),
+            "unified_limits": self.unified_limits,
             "deployment": {
                 "locations_shown": d.locations_shown,
                 "image_format_match": d.image_format_match,
@@ -331,6 +349,14 @@ impl Facts {
             format!("API versions: {versions}"),
             format!("stores: {stores}"),
             format!("import methods: {methods}"),
+            format!(
+                "unified limits: {}",
+                if self.unified_limits {
+                    "reported by /v2/info/usage"
+                } else {
+                    "none reported"
+                }
+            ),
             format!(
                 "locations shown: {}, image format match: {}, cache: {}, import source: {} ({source})",
                 yes(d.locations_shown),

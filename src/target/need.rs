@@ -25,6 +25,7 @@ const WORDS: &[(&str, Need)] = &[
     ("locations-hidden", Need::LocationsHidden),
     ("image-format-match", Need::ImageFormatMatch),
     ("default-import-filter", Need::DefaultImportFilter),
+    ("unified-limits", Need::UnifiedLimits),
 ];
 
 /// One thing a case needs from a target; a case the target cannot satisfy is ignored, with
@@ -60,6 +61,9 @@ pub enum Need {
     /// `default-import-filter`: the import filter is the reference's default (the target
     /// file names no `import_source`), for cases about what that filter refuses.
     DefaultImportFilter,
+    /// `unified-limits`: `/v2/info/usage` reports limits (Keystone's unified limits,
+    /// `use_keystone_limits`; off by default, when it reports none).
+    UnifiedLimits,
 }
 
 impl Need {
