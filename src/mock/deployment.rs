@@ -674,6 +674,51 @@ allowed_ports = [80, 8099]
     }
 
     #[test]
+    fn store_types_and_unified_limits_come_from_either_file() {
+        let p = write(
+            "types.conf",
+            "[DEFAULT]\nenabled_backends = local:file,ceph:rbd,web:http\nuse_keystone_limits = True\n[glance_store]\ndefault_backend = local\n",
+        );
+        let d = load_glance_config(&p, None).unwrap().deployment;
+        let kinds: Vec<&str> = d.stores.iter().map(Store::kind).collect();
+        assert_eq!(kinds, ["file", "rbd", "http"]);
+        assert!(d.stores[2].read_only);
+        assert_eq!(d.unified_limits, Some(UnifiedLimits::default()));
+        let p = write(
+            "types.yaml",
+            "stores: [{id: local}, {id: web, type: http}]\ndefault_store: local\nunified_limits: {limits: {image_count_total: 10}, projects: {p1: {image_count_total: 2}}}\n",
+        );
+        let d = load_deployment(&p).unwrap().deployment;
+        assert!(d.stores[1].read_only, "type http is read-only");
+        assert_eq!(d.stores[0].kind(), "file");
+        let limits = d.unified_limits.unwrap();
+        assert_eq!(
+            (
+                limits.limit("p1", "image_count_total"),
+                limits.limit("p2", "image_count_total")
+            ),
+            (2, 10)
+        );
+        let p = write(
+            "badtype.yaml",
+            "stores: [{id: local, type: floppy}]\ndefault_store: local\n",
+        );
+        let e = load_deployment(&p).unwrap_err().to_string();
+        assert!(e.contains("badtype.yaml:1:") && e.contains("floppy"), "{e}");
+        let p = write(
+            "badlimit.yaml",
+            "stores: [{id: local}]\ndefault_store: local\nunified_limits: {limits: {images: 3}}\n",
+        );
+        let e = load_deployment(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("badlimit.yaml:3:") && e.contains("images"),
+            "{e}"
+        );
+        let p = write("nolimits.conf", "[DEFAULT]\nuse_keystone_limits = maybe\n");
+        assert!(load_glance_config(&p, None).is_err());
+    }
+
+    #[test]
     fn the_yaml_file_keeps_defaults_for_what_it_omits() {
         let p = write("empty.yaml", "{}\n");
         assert_eq!(

@@ -712,6 +712,8 @@ mod deployment_tests;
 #[cfg(test)]
 mod fetch_tests;
 #[cfg(test)]
+mod stores_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;

@@ -350,19 +350,19 @@ impl Facts {
             format!("stores: {stores}"),
             format!("import methods: {methods}"),
             format!(
+                "locations shown: {}, image format match: {}, cache: {}, import source: {} ({source})",
+                yes(d.locations_shown),
+                yes(d.image_format_match),
+                yes(d.cache),
+                self.import_source()
+            ),
+            format!(
                 "unified limits: {}",
                 if self.unified_limits {
                     "reported by /v2/info/usage"
                 } else {
                     "none reported"
                 }
-            ),
-            format!(
-                "locations shown: {}, image format match: {}, cache: {}, import source: {} ({source})",
-                yes(d.locations_shown),
-                yes(d.image_format_match),
-                yes(d.cache),
-                self.import_source()
             ),
             format!(
                 "quotas: member {}, tag {}",
@@ -556,5 +556,30 @@ mod tests {
                 .is_some_and(|r| r.contains("import_source"))
         );
         assert!(f.describe(&t)[3].contains("import source: http://127.0.0.1:9551/img"));
+    }
+
+    #[test]
+    fn unified_limits_are_learned_from_a_usage_document_that_reports_one() {
+        let t = target();
+        assert!(!Facts::reports_limits(None));
+        assert!(!Facts::reports_limits(Some(
+            &serde_json::json!({"usage": {}})
+        )));
+        assert!(!Facts::reports_limits(Some(
+            &serde_json::json!({"usage": []})
+        )));
+        let on = serde_json::json!({"usage": {"image_count_total": {"limit": 5, "usage": 1}}});
+        assert!(Facts::reports_limits(Some(&on)));
+        assert!(
+            Facts::default()
+                .lacks(&t, &Need::UnifiedLimits)
+                .is_some_and(|r| r.contains("/v2/info/usage"))
+        );
+        let f = Facts {
+            unified_limits: true,
+            ..Facts::default()
+        };
+        assert_eq!(f.lacks(&t, &Need::UnifiedLimits), None);
+        assert!(f.describe(&t)[4].contains("reported by /v2/info/usage"));
     }
 }
