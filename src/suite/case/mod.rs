@@ -61,7 +61,7 @@ pub struct CaseFile {
     /// What the target must offer, in the closed vocabulary of needs (docs/cases.md):
     /// a capability (`fault-injection`), an optional persona, a quota, `api:2.N`,
     /// `import-method:<name>`, `stores`, `multiple-stores`, `cache`, `locations-shown`,
-    /// `locations-hidden`, `image-format-match`.
+    /// `locations-hidden`, `image-format-match`, `default-import-filter`, `unified-limits`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "schema::needs")]
     pub requires: Vec<String>,
