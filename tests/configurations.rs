@@ -15,6 +15,7 @@ const DEPLOYMENT: &str = "\
 stores:
   - {id: local, description: Fast local disk}
   - {id: backup, description: Backup copies}
+  - {id: web, type: http}
 default_store: local
 import_methods: [glance-direct, copy-image]
 unified_limits: {limits: {image_count_total: 100, image_size_total: -1}}

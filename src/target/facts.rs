@@ -161,6 +161,15 @@ impl Facts {
         self.writable().find(|s| !s.default).map(|s| s.id.as_str())
     }
 
+    /// A read-only store (`{read_only_store}`).
+    pub fn read_only_store(&self) -> Option<&str> {
+        self.stores
+            .iter()
+            .flatten()
+            .find(|s| s.read_only)
+            .map(|s| s.id.as_str())
+    }
+
     fn writable(&self) -> impl Iterator<Item = &Store> {
         self.stores.iter().flatten().filter(|s| !s.read_only)
     }
@@ -250,6 +259,16 @@ impl Facts {
                             format!("none ({})", answered("/v2/info/stores", self.stores_status)),
                     }
                 ),
+            ),
+            Need::ReadOnlyStore => no(
+                self.read_only_store().is_some(),
+                match &self.stores {
+                    Some(_) => "target lists no read-only store".into(),
+                    None => format!(
+                        "target lists no stores ({})",
+                        answered("/v2/info/stores", self.stores_status)
+                    ),
+                },
             ),
             Need::Cache => no(
                 self.deployment().cache,
@@ -581,5 +600,23 @@ mod tests {
         };
         assert_eq!(f.lacks(&t, &Need::UnifiedLimits), None);
         assert!(f.describe(&t)[4].contains("reported by /v2/info/usage"));
+    }
+
+    #[test]
+    fn a_read_only_store_is_a_fact_of_the_store_list() {
+        let t = target();
+        let doc = serde_json::json!({"stores": [
+            {"id": "local", "default": "true"}, {"id": "web", "read-only": "true"},
+        ]});
+        let f = Facts::from_documents(&Value::Null, None, Some(&doc));
+        assert_eq!(f.read_only_store(), Some("web"));
+        assert_eq!(f.lacks(&t, &Need::ReadOnlyStore), None);
+        let doc = serde_json::json!({"stores": [{"id": "local", "default": "true"}]});
+        let f = Facts::from_documents(&Value::Null, None, Some(&doc));
+        assert_eq!(f.read_only_store(), None);
+        assert_eq!(
+            f.lacks(&t, &Need::ReadOnlyStore).as_deref(),
+            Some("target lists no read-only store")
+        );
     }
 }
