@@ -12,6 +12,11 @@
 #     added by project id (Keystone's default policy keeps project lists from non-admins,
 #     and openstackclient then takes the value as an id, as it does against Keystone).
 #
+# The mock plays several stores (local, the default, backup, and a read-only http store web)
+# and reports unified limits (`--config`), for the stores' details, copies among stores,
+# deleting an image's data from one store, and the quota usage (glance stores-info --detail,
+# stores-delete, usage; openstack image stores list).
+#
 # The mock keeps its state in a directory (`--state`); halfway through it is killed with
 # SIGKILL and restarted on that directory, and the clients must find the image, its member's
 # status and their token as they left them.
@@ -94,7 +99,17 @@ start_mock() {
     info "building $BIN (cargo build)"
     (cd "$ROOT" && cargo build --quiet) || die "cargo build failed"
   fi
-  "$BIN" mock --listen 127.0.0.1:0 --state "$WORK/state" >"$WORK/mock.out" 2>"$WORK/mock.err" &
+  cat >"$WORK/deployment.yaml" <<'EOF'
+stores:
+  - {id: local, description: Fast local disk, weight: 100}
+  - {id: backup, type: file}
+  - {id: web, type: http}
+default_store: local
+unified_limits:
+  limits: {image_size_total: 1000, image_stage_total: 1000, image_count_total: 100, image_count_uploading: 10}
+EOF
+  "$BIN" mock --listen 127.0.0.1:0 --state "$WORK/state" --config "$WORK/deployment.yaml" \
+    >"$WORK/mock.out" 2>"$WORK/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 1 100); do
     URL=$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$WORK/mock.out")
@@ -442,6 +457,60 @@ cache_lifecycle() {
   grep -qx "$img" < <(cache_ids admin-token) && fail "cached image clear --cache left $img"
   ok "openstack cached image clear --cache → the cache is empty of it"
 
+# ----- stores and quota usage ---------------------------------------------------------------
+
+stores_lifecycle() {
+  info "stores and quota usage: glance stores-info --detail, stores-delete, usage; openstack image stores list"
+  local out img
+  out=$(glance admin-token stores-info --detail)
+  for want in '"id": "local"' '"type": "file"' '"weight": 100' '"read-only": "true"' '"type": "http"'; do
+    grep -q "$want" <<<"$out" || fail "stores-info --detail lacks $want: $out"
+  done
+  ok "glance stores-info --detail (admin) → every store with its type, weight and properties"
+  if out=$(glance owner-token stores-info --detail 2>&1); then
+    fail "a non-admin read the store details: $out"
+  fi
+  grep -q 403 <<<"$out" || fail "stores-info --detail by the owner: $out"
+  ok "glance stores-info --detail by a non-admin → 403"
+
+  out=$(osc owner image stores list -f json)
+  [[ $(json '[(r["ID"], r["Default"]) for r in d]' <<<"$out") \
+    == "[('local', True), ('backup', None), ('web', None)]" ]] || fail "image stores list: $out"
+  ok "openstack image stores list → local (default), backup, web"
+  out=$(osc admin --os-image-api-version 2.15 image stores list --detail -f json)
+  [[ $(json '[(r["ID"], type(r["Properties"]).__name__) for r in d]' <<<"$out") \
+    == "[('local', 'dict'), ('backup', 'dict'), ('web', 'dict')]" ]] \
+    || fail "image stores list --detail: $out"
+  ok "openstack image stores list --detail (admin) → each store's properties"
+
+  out=$(glance owner-token image-create --name sharecheck-clients-stores --visibility private \
+    --disk-format raw --container-format bare)
+  img=$(awk -F'|' '$2 ~ /^ id / { gsub(/ /, "", $3); print $3 }' <<<"$out")
+  printf 'sharecheck stores data' >"$WORK/stores.raw"
+  glance owner-token image-upload --file "$WORK/stores.raw" "$img" >/dev/null
+  out=$(glance owner-token usage)
+  grep -Eq '\| image_count_total +\| 100 +\| [1-9]' <<<"$out" || fail "usage: $out"
+  ok "glance usage → each limit with the project's usage (image_count_total 100, at least 1)"
+
+  if out=$(glance admin-token stores-delete --store local "$img" 2>&1); then
+    fail "the only store's data was deleted: $out"
+  fi
+  grep -q 403 <<<"$out" || fail "stores-delete of the only store: $out"
+  ok "glance stores-delete of the only store holding the data → 403"
+  glance admin-token image-import --import-method copy-image --stores backup "$img" >/dev/null
+  out=$(glance owner-token image-show "$img")
+  grep -Eq '\| stores +\| local,backup ' <<<"$out" || fail "copy-image to backup: $out"
+  if out=$(glance owner-token stores-delete --store backup "$img" 2>&1); then
+    fail "the owner deleted data from a store: $out"
+  fi
+  grep -q 403 <<<"$out" || fail "stores-delete by the owner: $out"
+  glance admin-token stores-delete --store local "$img" >/dev/null
+  out=$(glance owner-token image-show "$img")
+  grep -Eq '\| stores +\| backup ' <<<"$out" && grep -Eq '\| status +\| active ' <<<"$out" \
+    || fail "stores-delete --store local: $out"
+  glance owner-token image-download --file "$WORK/stores.out" "$img" >/dev/null
+  cmp -s "$WORK/stores.raw" "$WORK/stores.out" || fail "download after stores-delete: the bytes differ"
+  ok "glance image-import copy-image, stores-delete (admin; the owner 403) → data only in backup, still downloads"
   glance owner-token image-delete "$img" >/dev/null
 }
 
@@ -456,6 +525,7 @@ start_mock
 info "mock at $URL"
 write_clouds
 glanceclient_lifecycle
+stores_lifecycle
 metadefs_lifecycle
 cache_lifecycle
 openstackclient_lifecycle

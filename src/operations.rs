@@ -715,6 +715,13 @@ pub(crate) static OPERATIONS: &[Operation] = &[
     cache::CLEAN_INVALID_CACHED_IMAGES,
     cache::PRUNE_IMAGE_CACHE_DIRECTORY,
     cache::GET_CACHED_NODES,
+    info_row(declared::GET_STORES_DETAIL, |m, c| {
+        Ok(Answer::json(&m.stores_detail(c.who)?))
+    }),
+    info_row(declared::GET_USAGE, |m, c| {
+        Ok(Answer::json(&m.usage(c.who)))
+    }),
+    calls::DELETE_FROM_STORE,
     schema_row(declared::GET_IMAGE_MEMBER_SCHEMA),
     schema_row(declared::GET_IMAGE_MEMBERS_SCHEMA),
     schema_row(declared::GET_IMAGE_SCHEMA),

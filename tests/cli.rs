@@ -16,7 +16,8 @@ fn case_count() -> usize {
     sharecheck::Suite::bundled().unwrap().cases.len()
 }
 
-/// The bundled cases the default mock (one store, locations hidden) cannot run.
+/// The bundled cases the default mock (one store, locations hidden, no unified limits) cannot
+/// run.
 fn one_store_ignores() -> usize {
     common::default_mock_ignores().len()
 }

@@ -1,6 +1,6 @@
 //! The bundled suite against the mock playing another deployment than the default one: two
-//! stores and only the glance-direct and copy-image import methods. Nothing fails; the copy
-//! among stores runs and passes; every case that needs web-download is ignored with the
+//! stores, only the glance-direct and copy-image import methods, and unified limits reported.
+//! Nothing fails; the copy among stores and the usage against limits run and pass; every case that needs web-download is ignored with the
 //! reason naming the method, and so are those needing locations shown (it hides them, as
 //! Glance does by default), and no other.
 
@@ -15,8 +15,10 @@ const DEPLOYMENT: &str = "\
 stores:
   - {id: local, description: Fast local disk}
   - {id: backup, description: Backup copies}
+  - {id: web, type: http}
 default_store: local
 import_methods: [glance-direct, copy-image]
+unified_limits: {limits: {image_count_total: 100, image_size_total: -1}}
 quotas: {image_member_quota: 5}
 ";
 
@@ -73,6 +75,7 @@ fn two_stores_without_web_download_pass_with_the_copy_and_ignore_web_download() 
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(methods, ["glance-direct", "copy-image"]);
+    assert_eq!(facts["unified_limits"], true);
 
     let cases = doc["cases"].as_array().unwrap();
     let result = |name: &str| {
@@ -89,6 +92,14 @@ fn two_stores_without_web_download_pass_with_the_copy_and_ignore_web_download() 
         "{}",
         result(COPY_CASE)
     );
+
+    // So did the usage against unified limits, and the store deletes.
+    for name in needing("unified-limits")
+        .iter()
+        .chain(&needing("multiple-stores"))
+    {
+        assert_eq!(result(name)["result"], "passed", "{}", result(name));
+    }
 
     // The ignored cases are exactly those needing web-download, each saying why.
     let web = needing("import-method:web-download");

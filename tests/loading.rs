@@ -558,8 +558,8 @@ fn every_matrix_cell_is_a_case_or_has_a_reason() {
         .filter(|(_, r)| !r.contains_key("any"))
         .map(|(op, _)| *op)
         .collect();
-    // Every operation on images (or naming one) has its rows in the matrix, one per
-    // visibility; every other
+    // Every operation on images (under /v2/images, or naming one elsewhere: a store's copy of
+    // its data) has its rows in the matrix, one per visibility; every other
     // operation in it has the one row `any`.
     assert_eq!(image_ops, on_images);
     for (op, r) in &rows {

@@ -95,6 +95,7 @@ fn request(step: &Step, image: &dyn Fn(usize) -> String) -> Request {
         project: &whom,
         name: NAME,
         owner: "{owner}",
+        store: "{default_store}",
     };
     let Http {
         method,

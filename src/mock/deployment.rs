@@ -10,7 +10,9 @@ use ini::{Ini, ParseOption};
 use serde::Deserialize;
 
 use crate::error::{DataError, line_of};
-use crate::model::{CacheSettings, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Rules, Store};
+use crate::model::{
+    CacheSettings, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Rules, Store, UnifiedLimits,
+};
 
 /// A deployment read from a file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -78,6 +80,8 @@ struct File {
     #[serde(default)]
     web_download_timeout: Option<u64>,
     #[serde(default)]
+    unified_limits: Option<UnifiedLimits>,
+    #[serde(default)]
     quotas: Quotas,
 }
 
@@ -136,7 +140,18 @@ pub fn load_deployment(path: &Path) -> Result<LoadedDeployment, DataError> {
             (true, None) => None,
             (false, None) => base.default_store,
         },
-        stores: file.stores.unwrap_or(base.stores),
+        // A store of type http is read-only, as Glance reads it.
+        stores: file
+            .stores
+            .map(|ss| {
+                ss.into_iter()
+                    .map(|s| Store {
+                        read_only: s.read_only || s.kind.as_deref() == Some("http"),
+                        ..s
+                    })
+                    .collect()
+            })
+            .unwrap_or(base.stores),
         import_methods: file.import_methods.unwrap_or(base.import_methods),
         import_filter: file.import_filter.unwrap_or(base.import_filter),
         image_cache: file.image_cache.unwrap_or(base.image_cache),
@@ -162,12 +177,15 @@ pub fn load_deployment(path: &Path) -> Result<LoadedDeployment, DataError> {
         web_download_timeout: file
             .web_download_timeout
             .unwrap_or(base.web_download_timeout),
+        unified_limits: file.unified_limits,
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let key = if problem.contains("default store") {
             "default_store"
         } else if problem.starts_with("import method") {
             "import_methods"
+        } else if problem.starts_with("unified limit") {
+            "unified_limits"
         } else {
             "stores"
         };
@@ -323,6 +341,7 @@ const MODELLED: &[(&str, &[&str])] = &[
             "worker_self_reference_url",
             "show_multiple_locations",
             "show_image_direct_url",
+            "use_keystone_limits",
         ],
     ),
     ("image_format", &["require_image_format_match"]),
@@ -433,6 +452,7 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
             // glance_store has no read-only option: Glance treats a backend of type `http`
             // as read-only.
             read_only: kind == "http",
+            kind: Some(kind.to_string()),
         });
     }
     let default_store = conf
@@ -515,6 +535,11 @@ fn read_conf(conf: &Conf<'_>) -> Result<LoadedDeployment, DataError> {
         image_size_cap: size_cap,
         user_storage_quota,
         web_download_timeout: base.web_download_timeout,
+        // The limits themselves are Keystone's, which the mock's does not keep: every one
+        // reads as 0 (as oslo.limit reads a missing one) unless the mock's YAML gives them.
+        unified_limits: conf
+            .bool(D, "use_keystone_limits", false)?
+            .then(UnifiedLimits::default),
     };
     if let Some(problem) = deployment.problems().into_iter().next() {
         let (section, key) =
@@ -721,6 +746,51 @@ allowed_ports = [80, 8099]
             (f.allowed_hosts, f.allowed_ports),
             (vec!["127.0.0.1".to_string()], vec![80, 8099])
         );
+    }
+
+    #[test]
+    fn store_types_and_unified_limits_come_from_either_file() {
+        let p = write(
+            "types.conf",
+            "[DEFAULT]\nenabled_backends = local:file,ceph:rbd,web:http\nuse_keystone_limits = True\n[glance_store]\ndefault_backend = local\n",
+        );
+        let d = load_glance_config(&p, None).unwrap().deployment;
+        let kinds: Vec<&str> = d.stores.iter().map(Store::kind).collect();
+        assert_eq!(kinds, ["file", "rbd", "http"]);
+        assert!(d.stores[2].read_only);
+        assert_eq!(d.unified_limits, Some(UnifiedLimits::default()));
+        let p = write(
+            "types.yaml",
+            "stores: [{id: local}, {id: web, type: http}]\ndefault_store: local\nunified_limits: {limits: {image_count_total: 10}, projects: {p1: {image_count_total: 2}}}\n",
+        );
+        let d = load_deployment(&p).unwrap().deployment;
+        assert!(d.stores[1].read_only, "type http is read-only");
+        assert_eq!(d.stores[0].kind(), "file");
+        let limits = d.unified_limits.unwrap();
+        assert_eq!(
+            (
+                limits.limit("p1", "image_count_total"),
+                limits.limit("p2", "image_count_total")
+            ),
+            (2, 10)
+        );
+        let p = write(
+            "badtype.yaml",
+            "stores: [{id: local, type: floppy}]\ndefault_store: local\n",
+        );
+        let e = load_deployment(&p).unwrap_err().to_string();
+        assert!(e.contains("badtype.yaml:1:") && e.contains("floppy"), "{e}");
+        let p = write(
+            "badlimit.yaml",
+            "stores: [{id: local}]\ndefault_store: local\nunified_limits: {limits: {images: 3}}\n",
+        );
+        let e = load_deployment(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("badlimit.yaml:3:") && e.contains("images"),
+            "{e}"
+        );
+        let p = write("nolimits.conf", "[DEFAULT]\nuse_keystone_limits = maybe\n");
+        assert!(load_glance_config(&p, None).is_err());
     }
 
     #[test]

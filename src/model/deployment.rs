@@ -26,7 +26,14 @@ pub struct Store {
     /// Data can be read from it but never written there (Glance: a backend of type `http`).
     #[serde(default)]
     pub read_only: bool,
+    /// Its driver (the type of `enabled_backends = id:type`: one of [`STORE_TYPES`]); `None`:
+    /// `http` for a read-only store, else `file` (see [`Store::kind`]).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
+
+/// The store drivers whose details Glance 33 can show (`/v2/info/stores/detail`).
+pub const STORE_TYPES: &[&str] = &["file", "http", "rbd", "cinder", "swift", "s3", "vmware"];
 
 impl Store {
     /// A writable store without description or weight.
@@ -36,7 +43,53 @@ impl Store {
             description: None,
             weight: 0,
             read_only: false,
+            kind: None,
         }
+    }
+
+    /// Its driver: the one configured, else `http` for a read-only store and `file` for
+    /// another.
+    pub fn kind(&self) -> &str {
+        match &self.kind {
+            Some(k) => k,
+            None if self.read_only => "http",
+            None => "file",
+        }
+    }
+}
+
+/// The resources Glance 33 counts against Keystone's unified limits, in the order
+/// `/v2/info/usage` reports them: total MiB of image data in the stores, total MiB staged,
+/// images, images being uploaded or imported.
+pub const LIMITED_RESOURCES: &[&str] = &[
+    "image_size_total",
+    "image_stage_total",
+    "image_count_total",
+    "image_count_uploading",
+];
+
+/// Keystone's unified limits for the image service (`use_keystone_limits = True`), as data:
+/// the registered (default) limit of each resource and the limits of particular projects. A
+/// resource neither sets is limited to 0, as oslo.limit reads a missing limit; -1 is
+/// unlimited.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UnifiedLimits {
+    /// The registered limit of each resource (by its name, one of [`LIMITED_RESOURCES`]).
+    pub limits: std::collections::BTreeMap<String, i64>,
+    /// Project limits, by project id, then resource: they replace the registered limit.
+    pub projects: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
+}
+
+impl UnifiedLimits {
+    /// The limit of `resource` for `project`: the project's, else the registered one, else 0.
+    pub fn limit(&self, project: &str, resource: &str) -> i64 {
+        self.projects
+            .get(project)
+            .and_then(|p| p.get(resource))
+            .or_else(|| self.limits.get(resource))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -159,6 +212,10 @@ pub struct Deployment {
     /// How long the mock gives a web-download to fetch its data, in seconds (the mock's
     /// own bound; Glance sets none): past it the import fails as a broken source does.
     pub web_download_timeout: u64,
+    /// Keystone's unified limits (`use_keystone_limits`): `None`, the reference's default,
+    /// and `/v2/info/usage` reports nothing; else it reports each limit with the caller's
+    /// project's usage (the limits are reported, not enforced).
+    pub unified_limits: Option<UnifiedLimits>,
 }
 
 /// The mock's default [`Deployment::web_download_timeout`]: a minute.
@@ -187,6 +244,7 @@ impl Default for Deployment {
             image_size_cap: DEFAULT_IMAGE_SIZE_CAP,
             user_storage_quota: 0,
             web_download_timeout: DEFAULT_WEB_DOWNLOAD_TIMEOUT,
+            unified_limits: None,
         }
     }
 }
@@ -288,6 +346,20 @@ impl Deployment {
             if self.stores[..i].iter().any(|o| o.id == s.id) {
                 out.push(format!("store `{}` is declared twice", s.id));
             }
+            if let Some(k) = &s.kind {
+                if !STORE_TYPES.contains(&k.as_str()) {
+                    out.push(format!(
+                        "store `{}`: type `{k}`: expected one of {}",
+                        s.id,
+                        STORE_TYPES.join(", ")
+                    ));
+                } else if (k == "http") != s.read_only {
+                    out.push(format!(
+                        "store `{}`: a store is read-only exactly when its type is http (Glance's rule)",
+                        s.id
+                    ));
+                }
+            }
         }
         match (&self.default_store, self.stores.is_empty()) {
             (None, false) => out.push("stores are declared but no default store".into()),
@@ -300,6 +372,18 @@ impl Deployment {
             )),
             (Some(_), false) => {}
             (None, true) => {}
+        }
+        for resource in self.unified_limits.iter().flat_map(|u| {
+            u.limits
+                .keys()
+                .chain(u.projects.values().flat_map(|p| p.keys()))
+        }) {
+            if !LIMITED_RESOURCES.contains(&resource.as_str()) {
+                out.push(format!(
+                    "unified limit `{resource}`: expected one of {}",
+                    LIMITED_RESOURCES.join(", ")
+                ));
+            }
         }
         for (i, m) in self.import_methods.iter().enumerate() {
             if !KNOWN_IMPORT_METHODS.contains(&m.as_str()) {
@@ -323,6 +407,12 @@ impl Deployment {
         if self.import_enabled("glance-download") {
             out.push(
                 "import method glance-download (listed, but refused: the mock fetches from no other Glance)".into(),
+            );
+        }
+        if self.unified_limits.is_some() {
+            out.push(
+                "unified limits (use_keystone_limits): reported by /v2/info/usage, never enforced"
+                    .into(),
             );
         }
         if self.image_location_quota != d.image_location_quota {

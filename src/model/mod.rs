@@ -27,8 +27,10 @@ mod metadefs;
 mod patch;
 mod snapshot;
 mod state;
+mod stores;
 mod tags;
 mod tasks;
+mod usage;
 
 pub use cache::CacheSettings;
 pub use changes::Write;
@@ -41,7 +43,9 @@ pub use data::{
 };
 #[cfg(test)]
 use deployment::glance_versions;
-pub use deployment::{ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Store};
+pub use deployment::{
+    ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilter, Store, UnifiedLimits,
+};
 pub use fetch::Fetch;
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
@@ -711,6 +715,8 @@ mod cache_tests;
 mod deployment_tests;
 #[cfg(test)]
 mod fetch_tests;
+#[cfg(test)]
+mod stores_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

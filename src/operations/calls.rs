@@ -130,3 +130,22 @@ pub(super) fn task_page(m: &Model, c: &Call) -> Outcome<Answer> {
     }
     Ok(Answer::json(&body))
 }
+
+/// Taking an image's data out of one store. The fuzzer names the default store, the one every
+/// upload reaches, so its steps meet every refusal before the last: a visible image, who may
+/// see and delete locations, an active image, its only store.
+pub(super) const DELETE_FROM_STORE: Operation = Operation {
+    declared: declared::DELETE_IMAGE_FROM_STORE,
+    handler: Handler::Write(|m, c| {
+        m.delete_from_store(c.who, c.param(0), c.param(1), c.body)?;
+        Ok(Answer::Empty)
+    }),
+    takes: Takes::Nothing,
+    fuzz: Fuzz {
+        weight: 1,
+        bodies: MOSTLY_NO_BODY,
+        queries: &[],
+        compare: Compare::Status,
+        says: "removes the data of image {image} from the default store",
+    },
+};

@@ -204,6 +204,7 @@ pub(crate) async fn run_case(env: &Env, case: &Case) -> CaseRun {
     for (name, value) in [
         ("default_store", facts.default_store()),
         ("other_store", facts.other_store()),
+        ("read_only_store", facts.read_only_store()),
     ] {
         if let Some(v) = value {
             vars.insert(name.into(), v.to_string());

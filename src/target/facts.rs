@@ -42,6 +42,8 @@ pub struct Facts {
     /// What the target file says of the configuration (`None`: it says nothing, and the
     /// reference's defaults hold).
     pub deployment: Option<Deployment>,
+    /// `/v2/info/usage` reports at least one limited resource (unified limits are on).
+    pub unified_limits: bool,
 }
 
 impl Facts {
@@ -70,7 +72,9 @@ impl Facts {
         };
         let (import_status, import) = get("/v2/info/import").await;
         let (stores_status, stores) = get("/v2/info/stores").await;
+        let (_, usage) = get("/v2/info/usage").await;
         let mut facts = Facts::from_documents(versions, import.as_ref(), stores.as_ref());
+        facts.unified_limits = Facts::reports_limits(usage.as_ref());
         facts.import_status = import_status;
         facts.stores_status = stores_status;
         facts.deployment = session.target().deployment.clone();
@@ -132,6 +136,15 @@ impl Facts {
         facts
     }
 
+    /// Whether a usage document (`/v2/info/usage`; `None`: not served) reports limits: its
+    /// `usage` is an object with at least one resource.
+    pub fn reports_limits(usage: Option<&Value>) -> bool {
+        usage
+            .and_then(|u| u.get("usage"))
+            .and_then(Value::as_object)
+            .is_some_and(|o| !o.is_empty())
+    }
+
     /// The newest `v2.N` the target lists.
     pub fn newest(&self) -> Option<u32> {
         self.versions.last().copied().max(self.current)
@@ -146,6 +159,15 @@ impl Facts {
     /// A store that takes data and is not the default (`{other_store}`).
     pub fn other_store(&self) -> Option<&str> {
         self.writable().find(|s| !s.default).map(|s| s.id.as_str())
+    }
+
+    /// A read-only store (`{read_only_store}`).
+    pub fn read_only_store(&self) -> Option<&str> {
+        self.stores
+            .iter()
+            .flatten()
+            .find(|s| s.read_only)
+            .map(|s| s.id.as_str())
     }
 
     fn writable(&self) -> impl Iterator<Item = &Store> {
@@ -245,6 +267,16 @@ impl Facts {
                     }
                 ),
             ),
+            Need::ReadOnlyStore => no(
+                self.read_only_store().is_some(),
+                match &self.stores {
+                    Some(_) => "target lists no read-only store".into(),
+                    None => format!(
+                        "target lists no stores ({})",
+                        answered("/v2/info/stores", self.stores_status)
+                    ),
+                },
+            ),
             Need::Cache => no(
                 self.cache(),
                 "neither does version discovery list v2.14 nor the target file's deployment say `cache: true`: there is no image cache API".into(),
@@ -260,6 +292,10 @@ impl Facts {
             Need::ImageFormatMatch => no(
                 self.deployment().image_format_match,
                 deployed("data need not match its disk format"),
+            ),
+            Need::UnifiedLimits => no(
+                self.unified_limits,
+                "GET /v2/info/usage reports no limits (unified limits are off, the reference's default)".into(),
             ),
             Need::DefaultImportFilter => no(
                 self.deployment().import_source.is_none(),
@@ -280,6 +316,7 @@ impl Facts {
                 "id": s.id, "default": s.default, "read_only": s.read_only,
             })).collect::<Vec<_>>()),
             "default_store": self.default_store(),
+            "unified_limits": self.unified_limits,
             "deployment": {
                 "locations_shown": d.locations_shown,
                 "image_format_match": d.image_format_match,
@@ -344,6 +381,14 @@ impl Facts {
                 yes(d.image_format_match),
                 yes(self.cache()),
                 self.import_source()
+            ),
+            format!(
+                "unified limits: {}",
+                if self.unified_limits {
+                    "reported by /v2/info/usage"
+                } else {
+                    "none reported"
+                }
             ),
             format!(
                 "quotas: member {}, tag {}",
@@ -537,5 +582,48 @@ mod tests {
                 .is_some_and(|r| r.contains("import_source"))
         );
         assert!(f.describe(&t)[3].contains("import source: http://127.0.0.1:9551/img"));
+    }
+
+    #[test]
+    fn unified_limits_are_learned_from_a_usage_document_that_reports_one() {
+        let t = target();
+        assert!(!Facts::reports_limits(None));
+        assert!(!Facts::reports_limits(Some(
+            &serde_json::json!({"usage": {}})
+        )));
+        assert!(!Facts::reports_limits(Some(
+            &serde_json::json!({"usage": []})
+        )));
+        let on = serde_json::json!({"usage": {"image_count_total": {"limit": 5, "usage": 1}}});
+        assert!(Facts::reports_limits(Some(&on)));
+        assert!(
+            Facts::default()
+                .lacks(&t, &Need::UnifiedLimits)
+                .is_some_and(|r| r.contains("/v2/info/usage"))
+        );
+        let f = Facts {
+            unified_limits: true,
+            ..Facts::default()
+        };
+        assert_eq!(f.lacks(&t, &Need::UnifiedLimits), None);
+        assert!(f.describe(&t)[4].contains("reported by /v2/info/usage"));
+    }
+
+    #[test]
+    fn a_read_only_store_is_a_fact_of_the_store_list() {
+        let t = target();
+        let doc = serde_json::json!({"stores": [
+            {"id": "local", "default": "true"}, {"id": "web", "read-only": "true"},
+        ]});
+        let f = Facts::from_documents(&Value::Null, None, Some(&doc));
+        assert_eq!(f.read_only_store(), Some("web"));
+        assert_eq!(f.lacks(&t, &Need::ReadOnlyStore), None);
+        let doc = serde_json::json!({"stores": [{"id": "local", "default": "true"}]});
+        let f = Facts::from_documents(&Value::Null, None, Some(&doc));
+        assert_eq!(f.read_only_store(), None);
+        assert_eq!(
+            f.lacks(&t, &Need::ReadOnlyStore).as_deref(),
+            Some("target lists no read-only store")
+        );
     }
 }

@@ -20,11 +20,13 @@ const WORDS: &[(&str, Need)] = &[
     ("tag-quota", Need::TagQuota),
     ("stores", Need::Stores),
     ("multiple-stores", Need::MultipleStores),
+    ("read-only-store", Need::ReadOnlyStore),
     ("cache", Need::Cache),
     ("locations-shown", Need::LocationsShown),
     ("locations-hidden", Need::LocationsHidden),
     ("image-format-match", Need::ImageFormatMatch),
     ("default-import-filter", Need::DefaultImportFilter),
+    ("unified-limits", Need::UnifiedLimits),
 ];
 
 /// One thing a case needs from a target; a case the target cannot satisfy is ignored, with
@@ -47,6 +49,8 @@ pub enum Need {
     Stores,
     /// `multiple-stores`: at least two stores that take data, for copies among stores.
     MultipleStores,
+    /// `read-only-store`: the stores listed include a read-only one (Glance: an http store).
+    ReadOnlyStore,
     /// `cache`: the image cache API (the target file's `deployment.cache`).
     Cache,
     /// `locations-shown`: images list their locations and patches of `/locations` are judged
@@ -60,6 +64,9 @@ pub enum Need {
     /// `default-import-filter`: the import filter is the reference's default (the target
     /// file names no `import_source`), for cases about what that filter refuses.
     DefaultImportFilter,
+    /// `unified-limits`: `/v2/info/usage` reports limits (Keystone's unified limits,
+    /// `use_keystone_limits`; off by default, when it reports none).
+    UnifiedLimits,
 }
 
 impl Need {

@@ -89,12 +89,14 @@ pub(crate) struct Http {
 pub(crate) const FUZZ_TAG: &str = "sharecheck-tag";
 
 /// How a step's templates are filled: `image` renders an image counted back from the newest,
-/// `project` a member, `name` the sequence's image name, `owner` the owner's project.
+/// `project` a member, `name` the sequence's image name, `owner` the owner's project,
+/// `store` the default store (`{store_id}`).
 pub(crate) struct Fill<'a> {
     pub(crate) image: &'a dyn Fn(usize) -> String,
     pub(crate) project: &'a dyn Fn(Whom) -> String,
     pub(crate) name: &'a str,
     pub(crate) owner: &'a str,
+    pub(crate) store: &'a str,
 }
 
 impl Fill<'_> {
@@ -111,6 +113,7 @@ impl Fill<'_> {
         out.replace("{name}", self.name)
             .replace("{owner}", self.owner)
             .replace("{tag}", FUZZ_TAG)
+            .replace("{store_id}", self.store)
     }
 }
 
@@ -203,6 +206,12 @@ impl<'a> Sequence<'a> {
             project: &|w| self.project(w),
             name: &self.name,
             owner: &self.target.personas["owner"].project_id,
+            store: self
+                .model
+                .deployment()
+                .default_store
+                .as_deref()
+                .unwrap_or(""),
         };
         http_of(step, &fill)
     }

@@ -60,8 +60,9 @@ pub struct CaseFile {
     pub purpose: String,
     /// What the target must offer, in the closed vocabulary of needs (docs/cases.md):
     /// a capability (`fault-injection`), an optional persona, a quota, `api:2.N`,
-    /// `import-method:<name>`, `stores`, `multiple-stores`, `cache`, `locations-shown`,
-    /// `locations-hidden`, `image-format-match`.
+    /// `import-method:<name>`, `stores`, `multiple-stores`, `read-only-store`, `cache`,
+    /// `locations-shown`, `locations-hidden`, `image-format-match`, `default-import-filter`,
+    /// `unified-limits`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "schema::needs")]
     pub requires: Vec<String>,
@@ -292,12 +293,13 @@ pub const PSEUDO_CALLERS: &[&str] = &["anonymous", "empty_token", "bad_token"];
 /// `{tags_past_quota}`, as a whole JSON string value, becomes a list of one tag more than
 /// the target's tag quota; `{uuid_1}` < `{uuid_2}` < `{uuid_3}` are ids in ascending order.
 /// The target's facts fill `{default_store}`, `{other_store}` (a store that takes data and is
-/// not the default), `{import_methods}` (as a whole JSON string value: the list of
+/// not the default), `{read_only_store}` (a store that takes none), `{import_methods}` (as a whole JSON string value: the list of
 /// import methods the target offers) and `{import_source}` (a source URL its import filter
 /// admits).
 pub const SPECIAL_PLACEHOLDERS: &[&str] = &[
     "default_store",
     "other_store",
+    "read_only_store",
     "import_methods",
     "import_source",
     "random_uuid",
