@@ -457,6 +457,9 @@ cache_lifecycle() {
   grep -qx "$img" < <(cache_ids admin-token) && fail "cached image clear --cache left $img"
   ok "openstack cached image clear --cache → the cache is empty of it"
 
+  glance owner-token image-delete "$img" >/dev/null
+}
+
 # ----- stores and quota usage ---------------------------------------------------------------
 
 stores_lifecycle() {
