@@ -129,6 +129,7 @@ impl Ctx {
                 member_quota: i64::from(quota),
                 tag_quota: target.tag_quota.map_or(128, i64::from),
                 property_quota: 128,
+                deployment: deployment_of(target),
                 ..Rules::default()
             },
             prefix,
@@ -258,6 +259,7 @@ pub fn predictions(
                 member_quota,
                 tag_quota: target.tag_quota.map_or(128, i64::from),
                 property_quota: 128,
+                deployment: deployment_of(target),
                 ..Rules::default()
             },
         ),
@@ -297,4 +299,15 @@ pub async fn run_script(
     }
     seq.teardown().await;
     Ok((ctx.requests.load(Ordering::SeqCst), mismatches))
+}
+
+/// The deployment the model plays for `target`: the mock's default, without the image cache
+/// when the target file's `deployment:` section says there is none (the predictions of the
+/// cache rows follow it).
+fn deployment_of(target: &Target) -> crate::model::Deployment {
+    let mut d = crate::model::Deployment::default();
+    if let Some(declared) = &target.deployment {
+        d.image_cache = declared.cache;
+    }
+    d
 }
