@@ -375,6 +375,21 @@ fn spec_problems_are_refused() {
         )),
         "{err}"
     );
+
+    let s = Scratch::new("spec-follows");
+    let p = s.0.join("specs/update_image.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let start = text
+        .find("follows: >-\n")
+        .expect("update_image says what it follows");
+    let end = start + text[start..].find("\nmethod:").unwrap() + 1;
+    std::fs::write(
+        &p,
+        format!("{}follows: reference\n{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    let err = s.errors();
+    assert!(err.contains("follows needs a sentence"), "{err}");
 }
 
 #[test]

@@ -22,6 +22,11 @@ pub struct Operation {
     /// `api-ref:FILE#SLUG` of Glance's api-ref), each listed in `docs/citations.yaml`.
     #[serde(default)]
     pub cites: Vec<String>,
+    /// Where the cited documentation sets list different codes: which set the cases follow
+    /// for those codes and why (in our words; the reference's behaviour decides). Present
+    /// exactly when the spec cites both sets and their codes differ (`tests/citations.rs`).
+    #[serde(default)]
+    pub follows: Option<String>,
     /// HTTP method.
     pub method: String,
     /// Path on the wire, with `{parameters}`, e.g. `/v2/images/{image_id}/members`.
@@ -216,6 +221,14 @@ impl Operation {
                     ),
                 );
             }
+        }
+        if op.follows.as_ref().is_some_and(|s| s.trim().len() < 20) {
+            bad(
+                "follows",
+                "follows needs a sentence saying which documentation set the cases follow \
+                 and why"
+                    .into(),
+            );
         }
         if op.responses.is_empty() {
             bad("responses", "the response-code table is empty".into());
