@@ -127,9 +127,21 @@ impl Operation {
         self.path.contains("{member_id}")
     }
 
+    /// 400 for a body sent to a GET that declares none (`request_body: none`), before
+    /// anything else, as the reference's request reader refuses it.
+    fn refuse_body(&self, call: &Call) -> Outcome<()> {
+        if self.method == "GET" && self.body == Body::None && !call.body.is_empty() {
+            return Err(crate::model::ApiError::bad_request(
+                "A body is not expected with this request.",
+            ));
+        }
+        Ok(())
+    }
+
     /// The row's answer to `call`: the one entry every caller of a row goes through (the
     /// mock, its mutants, the fuzzer's predictions).
     pub(crate) fn answer(&self, model: &mut Model, call: &Call) -> Outcome<Answer> {
+        self.refuse_body(call)?;
         match self.handler {
             Handler::Write(f) => f(model, call),
             Handler::Read(f) => f(model, call),
@@ -140,9 +152,10 @@ impl Operation {
     /// The answer of a row that only reads, which needs no write lock; `None` for a row
     /// that writes.
     pub(crate) fn answer_read(&self, model: &Model, call: &Call) -> Option<Outcome<Answer>> {
+        let refused = self.refuse_body(call);
         match self.handler {
-            Handler::Read(f) => Some(f(model, call)),
-            Handler::Document(name) => Some(Ok(Answer::Schema(name))),
+            Handler::Read(f) => Some(refused.and_then(|()| f(model, call))),
+            Handler::Document(name) => Some(refused.map(|()| Answer::Schema(name))),
             Handler::Write(_) => None,
         }
     }

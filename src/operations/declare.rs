@@ -12,8 +12,12 @@
 /// The request body a spec declares: `none`, `data` or a JSON document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Body {
-    /// `request_body: none`.
+    /// `request_body: none`: a GET with a body is refused (400) before anything is looked
+    /// up, as the reference's request reader refuses it.
     None,
+    /// `request_body: ignored`: no body is read, and one sent is ignored (the reference's
+    /// list calls).
+    Ignored,
     /// `request_body: data`: image data.
     Data,
     /// `request_body: {json: …}`.
@@ -81,6 +85,7 @@ pub(crate) fn read(src: &str) -> Result<Read, String> {
                 body_line = Some(i + 1);
                 out.body = match value {
                     "none" => "None",
+                    "ignored" => "Ignored",
                     "data" => "Data",
                     "" | "{json:" => "Json",
                     _ if value.starts_with("{json") => "Json",

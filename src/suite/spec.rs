@@ -213,6 +213,7 @@ impl Operation {
             if let BodyShape::Keyword(k) = shape
                 && k != "none"
                 && k != "data"
+                && !(k == "ignored" && key == "request_body")
             {
                 bad(
                     key,

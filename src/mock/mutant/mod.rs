@@ -139,6 +139,8 @@ mutants! {
     TagsAlwaysAppended = "tags-always-appended", Rules;
     /// The namespace list ignores `sort_dir` (always newest first).
     NamespaceSortDirIgnored = "namespace-sort-dir-ignored", Rules;
+    /// A GET ignores a body it does not take (should be 400).
+    GetBodyIgnored = "get-body-ignored", Rules;
     /// Anyone may manage the image cache (should be admins only).
     CacheOpenToAll = "cache-open-to-all", Rules;
     /// Removing an image from the cache answers 204 but keeps the copy.
