@@ -19,8 +19,6 @@ struct Page {
 const NOT_SPECIFIED_YET: &[&str] = &[
     "api-ref:discovery.inc#quota-usage",
     "api-ref:discovery.inc#list-stores-detail",
-    "api-ref:images-images-v2.inc#add-location",
-    "api-ref:images-images-v2.inc#get-location",
     "api-ref:stores.inc#delete-image-from-store",
 ];
 

@@ -21,6 +21,7 @@ mod image;
 mod import;
 mod landing;
 mod listing;
+mod location_api;
 mod locations;
 mod member;
 mod metadefs;
@@ -45,6 +46,8 @@ pub use deployment::{ApiVersion, DEFAULT_IMAGE_SIZE_CAP, Deployment, ImportFilte
 pub use fetch::Fetch;
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
+pub use location_api::Fetched;
+pub use locations::Heads;
 pub use member::{Member, MemberStatus};
 pub use patch::PATCH_MEDIA_TYPES;
 pub use snapshot::Snapshot;

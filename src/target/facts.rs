@@ -234,6 +234,16 @@ impl Facts {
                     ),
                 },
             ),
+            Need::HttpStore => no(
+                self.stores.iter().flatten().any(|s| s.read_only),
+                format!(
+                    "needs an http store (a read-only store in /v2/info/stores); {}",
+                    match &self.stores {
+                        Some(_) => "the target lists none".to_string(),
+                        None => format!("no stores ({})", answered("/v2/info/stores", self.stores_status)),
+                    }
+                ),
+            ),
             Need::MultipleStores => no(
                 self.default_store().is_some() && self.writable().count() >= 2,
                 format!(
