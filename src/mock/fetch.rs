@@ -16,8 +16,12 @@ use super::app::App;
 use super::blobs::Blobs;
 use crate::model::{Digester, Fetch, Fetched, Heads, Received};
 
-/// How long the mock waits for the size of a location a patch adds.
+/// How long the mock waits for the sizes of the locations a patch adds, all of them
+/// together: past it, the URLs not answered yet count as unreadable (the patch is 400).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// At most this many distinct URLs of one patch are probed; the others count as unreadable.
+const MAX_HEADS: usize = 16;
 
 /// Fetches `job` in the background and ends it in the model.
 pub(super) fn spawn(app: Arc<App>, job: Fetch) {
@@ -63,28 +67,37 @@ fn pinned(host: &str, port: u16, addresses: &[IpAddr]) -> Result<reqwest::Client
     builder.build().map_err(|e| crate::error::chain(&e))
 }
 
-/// The sizes the http store finds at the location URLs the patch in `body` adds (a `HEAD`
-/// each, within [`HEAD_TIMEOUT`]; a URL that answers no size above zero is left out).
+/// The sizes the http store finds at the location URLs the patch in `body` adds: a `HEAD`
+/// each (at most [`MAX_HEADS`] distinct URLs), pinned to the addresses the import filter
+/// admits (the model's [`head_targets`](crate::model::Model::head_targets) leaves out any
+/// URL it refuses), all within [`HEAD_TIMEOUT`]; a URL that answers no size above zero, or
+/// too late, is left out.
 pub(super) async fn heads(app: &App, content_type: Option<&str>, body: &[u8]) -> Heads {
-    let targets = app.model.read().head_targets(content_type, body);
+    let mut targets = app.model.read().head_targets(content_type, body);
+    let mut seen = std::collections::BTreeSet::new();
+    targets.retain(|t| seen.insert(t.url.clone()));
+    targets.truncate(MAX_HEADS);
     let mut found = Heads::new();
-    for t in targets {
-        let Ok(client) = pinned(&t.host, t.port, &t.addresses) else {
-            continue;
-        };
-        let ask = client.head(&t.url).send();
-        let Ok(Ok(answer)) = tokio::time::timeout(HEAD_TIMEOUT, ask).await else {
-            continue;
-        };
-        let size = answer
-            .headers()
-            .get(reqwest::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if let (true, Some(n)) = (answer.status().is_success(), size.filter(|n| *n > 0)) {
-            found.insert(t.url, n);
+    let probe = async {
+        for t in targets {
+            let Ok(client) = pinned(&t.host, t.port, &t.addresses) else {
+                continue;
+            };
+            let Ok(answer) = client.head(&t.url).send().await else {
+                continue;
+            };
+            let size = answer
+                .headers()
+                .get(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if let (true, Some(n)) = (answer.status().is_success(), size.filter(|n| *n > 0)) {
+                found.insert(t.url, n);
+            }
         }
-    }
+    };
+    // Past the limit the probe is dropped (its connection with it): what was found stays.
+    let _ = tokio::time::timeout(HEAD_TIMEOUT, probe).await;
     found
 }
 

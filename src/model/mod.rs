@@ -715,6 +715,8 @@ mod deployment_tests;
 #[cfg(test)]
 mod fetch_tests;
 #[cfg(test)]
+mod location_api_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;

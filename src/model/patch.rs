@@ -74,7 +74,6 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError::bad_request(msg)
 }
 
-/// The draft `content_type` names (parameters ignored), or 415.
 /// The location URLs a patch document adds or replaces with (none if it cannot be read):
 /// those the mock reads the size of before the patch is applied.
 pub(crate) fn patched_location_urls(content_type: Option<&str>, body: &[u8]) -> Vec<String> {
@@ -98,6 +97,7 @@ pub(crate) fn patched_location_urls(content_type: Option<&str>, body: &[u8]) -> 
     urls
 }
 
+/// The draft `content_type` names (parameters ignored), or 415.
 pub(crate) fn draft_of(content_type: Option<&str>) -> Result<Draft> {
     let essence = content_type
         .and_then(|c| c.split(';').next())
