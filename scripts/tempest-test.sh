@@ -104,6 +104,8 @@ trap cleanup EXIT
 # start_mock IDENTITIES [ARGS...]: a mock on a free loopback port; sets URL.
 start_mock() {
   local ids=$1; shift
+  # Emptied first: a second mock must not be found at the address the first one printed.
+  : >"$WORK/mock.out"
   "$BIN" mock --listen 127.0.0.1:0 --identities "$ids" "$@" >"$WORK/mock.out" 2>"$WORK/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 1 100); do
