@@ -8,8 +8,8 @@
 #
 # With --profile production, Glance runs in reference-glance.sh's production profile (four
 # stores, locations shown, three import methods, a loopback import source served here,
-# Glance's metadata definitions), Tempest is told so (multi-store, locations, os_glance
-# reserved, a reachable http_image), and the mock is started with the same glance-api.conf
+# Glance's metadata definitions), Tempest is told so (multi-store, locations, the http store,
+# os_glance reserved, a reachable http_image), and the mock is started with the same glance-api.conf
 # (`mock --glance-config`): Glance runs first, as its configuration is written when it starts.
 #
 # Against Glance the mock still serves Keystone: its identities file names Glance as the
@@ -193,6 +193,7 @@ http_qcow2_image = http://127.0.0.1:$SOURCE_PORT/sharecheck.qcow2
 import_image = true
 os_glance_reserved = true
 manage_locations = true
+http_store_enabled = true
 EOF
   else
     cat >>"$1/etc/tempest.conf" <<EOF
