@@ -164,8 +164,8 @@ pub async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
         .to_string()
 }
 
-/// The needs the default mock (one store, locations hidden) does not meet.
-pub const DEFAULT_MOCK_LACKS: &[&str] = &["multiple-stores", "locations-shown"];
+/// The needs the default mock (one store, no http store, locations hidden) does not meet.
+pub const DEFAULT_MOCK_LACKS: &[&str] = &["multiple-stores", "http-store", "locations-shown"];
 
 /// The names of the bundled cases the default mock ignores (they need what it lacks).
 pub fn default_mock_ignores() -> Vec<String> {
