@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Drive the mock with REAL OpenStack clients, offline, through the whole image-member
 # lifecycle, image data (create --file, save, deactivate and reactivate), properties, tags
-# and protection, metadata definitions (glanceclient's md-* commands) and the image cache
-# (cache-* and `openstack cached image`), and check that
-# they see what the reference (Glance + Keystone) gives them:
+# and protection, metadata definitions (glanceclient's md-* commands), the image cache
+# (cache-* and `openstack cached image`), stores and usage, and locations given by URL
+# (glanceclient's add-location, location-add, location-update, location-delete, against a
+# second mock with an http store reading a loopback source), and check that they see what
+# the reference (Glance + Keystone) gives them:
 #
 #   - python-glanceclient with a static token and an explicit endpoint
 #     (glance --os-image-url URL --os-auth-token TOKEN ...);
@@ -83,13 +85,21 @@ ensure_venv() {
 # ----- the mock ----------------------------------------------------------------------------
 
 MOCK_PID=
+LOC_PID=
+SRC_PID=
 WORK=
+# stop PID: TERM, up to 5 s, then KILL.
+stop() {
+  local pid=$1
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
 cleanup() {
-  if [[ -n $MOCK_PID ]] && kill -0 "$MOCK_PID" 2>/dev/null; then
-    kill -TERM "$MOCK_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$MOCK_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$MOCK_PID" 2>/dev/null || true
-  fi
+  stop "$MOCK_PID"
+  stop "$LOC_PID"
+  stop "$SRC_PID"
   [[ -n $WORK ]] && rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -517,6 +527,134 @@ stores_lifecycle() {
   glance owner-token image-delete "$img" >/dev/null
 }
 
+# ----- locations by URL (a second mock, with an http store) ---------------------------------
+
+# listening_on FILE PATTERN: waits (10 s) for sed PATTERN to print something from FILE.
+listening_on() {
+  local file=$1 pattern=$2 found
+  for _ in $(seq 1 100); do
+    found=$(sed -n "$pattern" "$file" 2>/dev/null | head -1)
+    [[ -n $found ]] && { echo "$found"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_location_mock: a loopback source (python's http.server on a free port: GET and HEAD
+# with Content-Length) serving $WORK/src, and a mock whose deployment has an http store
+# (`web`, read-only) and an import filter admitting that source only; sets LOC_URL and SRC.
+start_location_mock() {
+  mkdir -p "$WORK/src"
+  head -c 300000 /dev/urandom >"$WORK/src/disk.img"
+  cp "$WORK/src/disk.img" "$WORK/src/copy.img"
+  (cd "$WORK/src" && exec "$VENV/bin/python" -u -m http.server 0 --bind 127.0.0.1) \
+    >"$WORK/src.out" 2>"$WORK/src.err" &
+  SRC_PID=$!
+  local port
+  port=$(listening_on "$WORK/src.out" 's/^Serving HTTP on [0-9.]* port \([0-9]*\).*/\1/p') \
+    || die "the loopback source did not start: $(cat "$WORK/src.err")"
+  SRC=http://127.0.0.1:$port
+  cat >"$WORK/locations.yaml" <<EOF
+stores: [{id: local}, {id: web, read_only: true}]
+default_store: local
+show_multiple_locations: true
+import_filter: {allowed_schemes: [http], allowed_hosts: [127.0.0.1], allowed_ports: [$port]}
+EOF
+  "$BIN" mock --listen 127.0.0.1:0 --config "$WORK/locations.yaml" \
+    >"$WORK/loc-mock.out" 2>"$WORK/loc-mock.err" &
+  LOC_PID=$!
+  LOC_URL=$(listening_on "$WORK/loc-mock.out" 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p') \
+    || die "the mock with an http store did not start: $(cat "$WORK/loc-mock.err")"
+}
+
+# field NAME < table: the value of row NAME of a glanceclient table.
+field() { awk -F'|' -v n="$1" '{ k = $2; gsub(/ /, "", k) } k == n { v = $3; gsub(/^ +| +$/, "", v); print v }'; }
+
+# lglance TOKEN ARGS...: glanceclient against the mock with an http store.
+lglance() { URL=$LOC_URL glance "$@"; }
+
+# new_image NAME: a raw/bare image of the owner's on that mock; its id.
+new_image() {
+  lglance owner-token image-create --name "$1" --disk-format raw --container-format bare \
+    | awk -F'|' '$2 ~ /^ id / { gsub(/ /, "", $3); print $3 }'
+}
+
+# wait_task IMAGE: waits (10 s) for the image's first task to end; its status.
+wait_task() {
+  local out status=
+  for _ in $(seq 1 50); do
+    out=$(curl -fsS -H 'x-auth-token: owner-token' "$LOC_URL/v2/images/$1/tasks")
+    status=$(json "d['tasks'][0]['status'] if d['tasks'] else ''" <<<"$out")
+    [[ $status == success || $status == failure ]] && break
+    sleep 0.2
+  done
+  echo "$status"
+}
+
+locations_lifecycle() {
+  start_location_mock
+  info "locations: a mock with an http store at $LOC_URL, the source at $SRC"
+  local out img size md5 sha256
+  size=$(stat -c %s "$WORK/src/disk.img")
+  md5=$(md5sum "$WORK/src/disk.img" | cut -d' ' -f1)
+  sha256=$(sha256sum "$WORK/src/disk.img" | cut -d' ' -f1)
+  # The locations API (v2.17): POST /v2/images/{id}/locations, read by a task.
+  img=$(new_image sharecheck-clients-add-location)
+  [[ $img =~ ^[0-9a-f-]{36}$ ]] || fail "image-create printed no id"
+  lglance owner-token add-location "$img" --url "$SRC/disk.img" \
+    --validation-data "{\"os_hash_algo\": \"sha256\", \"os_hash_value\": \"$sha256\"}" >/dev/null \
+    || fail "glance add-location"
+  [[ $(wait_task "$img") == success ]] || fail "add-location: the task did not succeed"
+  out=$(lglance owner-token image-show "$img")
+  [[ $(field status <<<"$out") == active && $(field size <<<"$out") == "$size" \
+    && $(field checksum <<<"$out") == "$md5" && $(field os_hash_value <<<"$out") == "$sha256" ]] \
+    || fail "glance add-location: not active with the source's size and digests: $out"
+  out=$(curl -fsS -H 'x-auth-token: admin-token' "$LOC_URL/v2/images/$img/locations")
+  [[ $(json "[l['url'] for l in d]" <<<"$out") == "['$SRC/disk.img']" ]] \
+    || fail "add-location: GET /v2/images/$img/locations: $out"
+  ok "glance add-location --validation-data (sha256) → active, the source's size, MD5 and SHA-256"
+  # A hash that is not the data's: the task fails, the image stays queued.
+  img=$(new_image sharecheck-clients-add-location-bad)
+  lglance owner-token add-location "$img" --url "$SRC/disk.img" \
+    --validation-data "{\"os_hash_algo\": \"sha256\", \"os_hash_value\": \"${sha256//?/0}\"}" >/dev/null \
+    || fail "glance add-location (a wrong hash)"
+  [[ $(wait_task "$img") == failure ]] || fail "add-location of a wrong hash: the task did not fail"
+  out=$(lglance owner-token image-show "$img")
+  [[ $(field status <<<"$out") == queued ]] || fail "a wrong hash made the image: $out"
+  ok "glance add-location with a hash not the data's → the task fails, the image stays queued"
+  # The patch of /locations (glanceclient's location-add): the mock asks the size (HEAD).
+  img=$(new_image sharecheck-clients-location-add)
+  out=$(lglance owner-token location-add "$img" --url "$SRC/disk.img") \
+    || fail "glance location-add: $out"
+  [[ $(field status <<<"$out") == active && $(field size <<<"$out") == "$size" ]] \
+    || fail "glance location-add: $out"
+  ok "glance location-add (PATCH) → active with the size the source gives"
+  if out=$(lglance owner-token location-add "$img" --url "$SRC/missing.img" 2>&1); then
+    fail "a location with nothing behind it was added: $out"
+  fi
+  grep -q 400 <<<"$out" || fail "location-add of a missing URL: $out"
+  ok "glance location-add of a URL with nothing behind it → 400"
+  out=$(lglance owner-token location-add "$img" --url "$SRC/copy.img" \
+    --metadata '{"copy": "yes"}') || fail "glance location-add (a second URL): $out"
+  out=$(lglance owner-token location-update "$img" --url "$SRC/disk.img" \
+    --metadata '{"tier": "gold"}') || fail "glance location-update: $out"
+  out=$(curl -fsS -H 'x-auth-token: owner-token' "$LOC_URL/v2/images/$img")
+  [[ $(json "[l['metadata'] for l in d['locations']] \
+    == [{'tier': 'gold', 'store': 'web'}, {'copy': 'yes', 'store': 'web'}]" <<<"$out") == True ]] \
+    || fail "location-update: $out"
+  ok "glance location-add (a second URL) and location-update --metadata"
+  if out=$(lglance owner-token location-delete "$img" --url "$SRC/disk.img" 2>&1); then
+    fail "the owner removed a location: $out"
+  fi
+  grep -q 403 <<<"$out" || fail "location-delete by the owner: $out"
+  lglance admin-token location-delete "$img" --url "$SRC/disk.img" >/dev/null \
+    || fail "glance location-delete (admin)"
+  out=$(curl -fsS -H 'x-auth-token: owner-token' "$LOC_URL/v2/images/$img")
+  [[ $(json "[l['url'] for l in d['locations']]" <<<"$out") == "['$SRC/copy.img']" ]] \
+    || fail "location-delete: $out"
+  ok "glance location-delete: 403 for the owner; an admin removes one, the other stays"
+}
+
 # ----- main --------------------------------------------------------------------------------
 
 ensure_venv
@@ -532,4 +670,5 @@ stores_lifecycle
 metadefs_lifecycle
 cache_lifecycle
 openstackclient_lifecycle
+locations_lifecycle
 echo "clients-test: $CHECKS checks passed in $(( $(date +%s) - started )) s"

@@ -8,8 +8,8 @@
 #
 # With --profile production, Glance runs in reference-glance.sh's production profile (four
 # stores, locations shown, three import methods, a loopback import source served here,
-# Glance's metadata definitions), Tempest is told so (multi-store, locations, os_glance
-# reserved, a reachable http_image), and the mock is started with the same glance-api.conf
+# Glance's metadata definitions), Tempest is told so (multi-store, locations, the http store,
+# os_glance reserved, a reachable http_image), and the mock is started with the same glance-api.conf
 # (`mock --glance-config`): Glance runs first, as its configuration is written when it starts.
 #
 # Against Glance the mock still serves Keystone: its identities file names Glance as the
@@ -106,6 +106,8 @@ trap cleanup EXIT
 # start_mock IDENTITIES [ARGS...]: a mock on a free loopback port; sets URL.
 start_mock() {
   local ids=$1; shift
+  # Emptied first: a second mock must not be found at the address the first one printed.
+  : >"$WORK/mock.out"
   "$BIN" mock --listen 127.0.0.1:0 --identities "$ids" "$@" >"$WORK/mock.out" 2>"$WORK/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 1 100); do
@@ -193,6 +195,7 @@ http_qcow2_image = http://127.0.0.1:$SOURCE_PORT/sharecheck.qcow2
 import_image = true
 os_glance_reserved = true
 manage_locations = true
+http_store_enabled = true
 EOF
   else
     cat >>"$1/etc/tempest.conf" <<EOF

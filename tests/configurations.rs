@@ -111,6 +111,12 @@ fn two_stores_without_web_download_pass_with_the_copy_and_ignore_web_download() 
         .collect();
     let shown = needing("locations-shown");
     assert!(!shown.is_empty(), "a bundled case needs locations shown");
+    // Its read-only store `web` is an http store: the locations API's cases ran and passed.
+    let http = needing("http-store");
+    assert!(!http.is_empty(), "a bundled case needs an http store");
+    for name in &http {
+        assert_eq!(result(name)["result"], "passed", "{}", result(name));
+    }
     assert_eq!(ignored, &web | &shown, "{all}");
     for name in &web {
         let reason = result(name)["reason"].as_str().unwrap_or("");
@@ -125,7 +131,7 @@ fn two_stores_without_web_download_pass_with_the_copy_and_ignore_web_download() 
         .find(|u| u["need"] == "import-method:web-download")
         .unwrap_or_else(|| panic!("web-download is not an unmet need: {unmet:?}"));
     assert_eq!(entry["cases"].as_u64(), Some(web.len() as u64));
-    assert_eq!(unmet.len(), 2, "{unmet:?}");
+    assert_eq!(unmet.len(), 2, "web-download, locations-shown: {unmet:?}");
     assert!(
         all.contains(&format!(
             "{} case(s) need import-method:web-download and are ignored: target does not offer import method `web-download` (it offers glance-direct, copy-image)",

@@ -48,6 +48,9 @@ pub(crate) struct RequestContext<'a> {
     /// Who the token stands for, once [`RequestContext::authenticate`] ran (only when a fault
     /// rule names a persona: the router reuses it).
     pub(crate) caller: Option<Result<Identity, ApiError>>,
+    /// The sizes the http store found at the location URLs a patch names (read by the edge
+    /// before the patch is answered: `fetch::heads`).
+    pub(crate) heads: crate::model::Heads,
 }
 
 impl<'a> RequestContext<'a> {
@@ -71,6 +74,7 @@ impl<'a> RequestContext<'a> {
             segments,
             rows,
             token: headers.get("x-auth-token").and_then(|v| v.to_str().ok()),
+            heads: crate::model::Heads::new(),
             out: out_for(headers),
             caller: None,
         }

@@ -204,6 +204,7 @@ pub(crate) fn handle_traced(
         content_type,
         headers: ctx.headers,
         request_id: ctx.request_id(),
+        heads: &ctx.heads,
     };
     let rules_mutant = app.mutant.filter(|m| m.layer() == Layer::Rules);
     trace.read_of = match (rules_mutant, op.handler) {
@@ -231,6 +232,7 @@ pub(crate) fn handle_traced(
                 content_type,
                 headers: ctx.headers,
                 request_id: ctx.request_id(),
+                heads: &ctx.heads,
             };
             match rules_mutant {
                 Some(m) => mutant::answer(m, op, &mut model, &call),

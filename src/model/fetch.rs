@@ -46,6 +46,8 @@ pub struct Fetch {
     pub limit: u64,
     /// How long the fetch may take, in seconds.
     pub timeout_secs: u64,
+    /// A location's job (`POST /v2/images/{id}/locations`) rather than a web-download's.
+    pub location: Option<super::location_api::LocationJob>,
 }
 
 /// Where a web-download source may be fetched from.
@@ -189,6 +191,7 @@ impl Model {
             blob: self.state.new_blob(),
             limit: d.image_size_cap,
             timeout_secs: d.web_download_timeout,
+            location: None,
         }
     }
 
@@ -324,6 +327,7 @@ impl Model {
                 blob: 0,
                 limit: 0,
                 timeout_secs: 0,
+                location: None,
             };
             self.finish_fetch(&job, Err("the server restarted".into()));
             // A lock naming no running task: the image goes back all the same.
@@ -336,6 +340,30 @@ impl Model {
                 self.end_import(image_id, None, &[], &now);
             }
         }
-        running.len()
+        let locating: Vec<(String, String)> = self
+            .state
+            .tasks()
+            .filter(|t| t.kind == "location_import" && t.status == "processing")
+            .filter_map(|t| Some((t.id.clone(), t.input.get("image_id")?.as_str()?.to_string())))
+            .collect();
+        for (task_id, image_id) in &locating {
+            let job = Fetch {
+                image_id: image_id.clone(),
+                task_id: task_id.clone(),
+                url: String::new(),
+                host: String::new(),
+                port: 0,
+                addresses: Vec::new(),
+                blob: 0,
+                limit: 0,
+                timeout_secs: 0,
+                location: Some(super::location_api::LocationJob {
+                    hash_algo: String::new(),
+                    expected: None,
+                }),
+            };
+            self.finish_location(&job, Err("the server restarted".into()));
+        }
+        running.len() + locating.len()
     }
 }

@@ -309,6 +309,7 @@ fn locations_show_only_when_the_deployment_says_and_patches_follow() {
             image,
             Some("application/openstack-images-v2.1-json-patch"),
             doc.to_string().as_bytes(),
+            &crate::model::Heads::new(),
         )
         .map(|_| ())
         .map_err(|e| (e.kind.status(), e.message))

@@ -79,6 +79,10 @@ pub struct Image {
     pub status: ImageStatus,
     /// Size, digests and blob of the data, once uploaded.
     pub data: Option<ImageData>,
+    /// Locations clients gave (data an http store reads at a URL), after the stores' own.
+    pub links: Vec<super::locations::Link>,
+    /// What the image records of data it has only at `links` (no `data`): `active` then.
+    pub link_data: Option<super::locations::LinkData>,
     /// Place in the order images were created: the reference keeps times to the microsecond,
     /// so images of one second are listed in the order they were made.
     pub(crate) created_seq: u64,
@@ -95,6 +99,7 @@ impl Image {
             .data
             .as_ref()
             .filter(|_| self.status != ImageStatus::Uploading);
+        let linked = self.link_data.as_ref().filter(|_| self.data.is_none());
         let fixed = json!({
             "id": self.id,
             "name": self.name,
@@ -105,11 +110,11 @@ impl Image {
             "os_hidden": self.os_hidden,
             "disk_format": self.disk_format,
             "container_format": self.container_format,
-            "size": self.data.as_ref().map(|d| d.size),
+            "size": self.data.as_ref().map(|d| d.size).or(linked.and_then(|l| l.size)),
             "virtual_size": data.and_then(|d| d.virtual_size),
-            "checksum": data.map(|d| &d.checksum),
-            "os_hash_algo": data.map(|_| HASH_ALGO),
-            "os_hash_value": data.map(|d| &d.os_hash_value),
+            "checksum": data.map(|d| d.checksum.clone()).or(linked.and_then(|l| l.checksum.clone())),
+            "os_hash_algo": data.map(|_| HASH_ALGO.to_string()).or(linked.and_then(|l| l.os_hash_algo.clone())),
+            "os_hash_value": data.map(|d| d.os_hash_value.clone()).or(linked.and_then(|l| l.os_hash_value.clone())),
             "min_ram": self.min_ram,
             "min_disk": self.min_disk,
             "tags": self.tags,
@@ -122,8 +127,12 @@ impl Image {
         if let Value::Object(fixed) = fixed {
             obj.extend(fixed);
         }
-        if let Some(d) = data.filter(|d| !d.stores.is_empty()) {
-            obj.insert("stores".into(), d.stores.join(",").into());
+        let mut stores: Vec<&str> = data
+            .map(|d| d.stores.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        stores.extend(self.links.iter().filter_map(|l| l.store()));
+        if !stores.is_empty() {
+            obj.insert("stores".into(), stores.join(",").into());
         }
         Value::Object(obj)
     }
@@ -309,6 +318,8 @@ impl CreateRequest {
             extra: self.extra,
             status: ImageStatus::Queued,
             data: None,
+            links: Vec::new(),
+            link_data: None,
             created_at: now.clone(),
             updated_at: now,
             created_seq: 0,

@@ -398,15 +398,18 @@ impl Model {
         Ok(json!({"stores": stores}))
     }
 
-    /// `GET /v2/images/{image_id}/tasks`: the import tasks of a visible image (404), oldest
-    /// first; readers too may list them.
+    /// `GET /v2/images/{image_id}/tasks`: the import and location-import tasks of a visible
+    /// image (404), oldest first; readers too may list them.
     pub fn image_tasks(&self, who: &Identity, image_id: &str) -> Result<Vec<&Task>> {
         let image = self.visible_image(who, image_id)?;
         let mut tasks: Vec<&Task> = self
             .state
             .tasks()
             .filter(|t| t.input.get("image_id").and_then(Value::as_str) == Some(&image.id))
-            .filter(|t| t.kind == "api_image_import")
+            .filter(|t| {
+                t.kind == "api_image_import"
+                    || (t.kind == "location_import" && t.input.get("loc_url").is_some())
+            })
             .collect();
         tasks.sort_by_key(|t| t.seq);
         Ok(tasks)

@@ -21,6 +21,7 @@ mod image;
 mod import;
 mod landing;
 mod listing;
+mod location_api;
 mod locations;
 mod member;
 mod metadefs;
@@ -49,6 +50,8 @@ pub use deployment::{
 pub use fetch::Fetch;
 pub use identity::{DEFAULT_DOMAIN, Identities, Identity, IssuedToken, Project, User};
 pub use image::{CONTAINER_FORMATS, DISK_FORMATS, Image, Visibility};
+pub use location_api::Fetched;
+pub use locations::Heads;
 pub use member::{Member, MemberStatus};
 pub use patch::PATCH_MEDIA_TYPES;
 pub use snapshot::Snapshot;
@@ -715,6 +718,8 @@ mod cache_tests;
 mod deployment_tests;
 #[cfg(test)]
 mod fetch_tests;
+#[cfg(test)]
+mod location_api_tests;
 #[cfg(test)]
 mod stores_tests;
 #[cfg(test)]

@@ -74,6 +74,29 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError::bad_request(msg)
 }
 
+/// The location URLs a patch document adds or replaces with (none if it cannot be read):
+/// those the mock reads the size of before the patch is applied.
+pub(crate) fn patched_location_urls(content_type: Option<&str>, body: &[u8]) -> Vec<String> {
+    let Ok(changes) = draft_of(content_type).and_then(|d| parse(d, body)) else {
+        return Vec::new();
+    };
+    let mut urls = Vec::new();
+    for c in changes {
+        if let Change::Locations { value: Some(v), .. } = c {
+            let items = match v {
+                Value::Array(items) => items,
+                one => vec![one],
+            };
+            urls.extend(
+                items
+                    .iter()
+                    .filter_map(|i| i.get("url").and_then(Value::as_str).map(str::to_string)),
+            );
+        }
+    }
+    urls
+}
+
 /// The draft `content_type` names (parameters ignored), or 415.
 pub(crate) fn draft_of(content_type: Option<&str>) -> Result<Draft> {
     let essence = content_type
@@ -275,12 +298,13 @@ impl Model {
         image_id: &str,
         content_type: Option<&str>,
         body: &[u8],
+        heads: &super::locations::Heads,
     ) -> Result<Image> {
         let draft = draft_of(content_type)?;
         let changes = parse(draft, body)?;
         let mut image = self.visible_image(who, image_id)?.clone();
         for c in &changes {
-            self.apply(who, &mut image, draft, c)?;
+            self.apply(who, &mut image, draft, c, heads)?;
         }
         super::tags::check_tag_quota(image.tags.len(), self.rules.tag_quota)?;
         if self.rules.property_quota >= 0 && image.extra.len() as i64 > self.rules.property_quota {
@@ -305,7 +329,14 @@ impl Model {
     }
 
     /// One operation on `image` (a copy: kept only if all succeed).
-    fn apply(&self, who: &Identity, image: &mut Image, draft: Draft, c: &Change) -> Result<()> {
+    fn apply(
+        &self,
+        who: &Identity,
+        image: &mut Image,
+        draft: Draft,
+        c: &Change,
+        heads: &super::locations::Heads,
+    ) -> Result<()> {
         let attr = match c {
             Change::Add(a, _) | Change::Replace(a, _) | Change::Remove(a) => a.as_str(),
             Change::Locations { .. } => "locations",
@@ -314,7 +345,7 @@ impl Model {
         let exists = is_base_attribute(attr) || image.extra.contains_key(attr);
         match c {
             Change::Locations { op, pos, value } => {
-                self.change_locations(who, image, op, pos.as_deref(), value.as_ref())
+                self.change_locations(who, image, op, pos.as_deref(), value.as_ref(), heads)
             }
             Change::Add(..) if exists && draft == Draft::Old => Err(ApiError::new(
                 ErrorKind::Conflict,

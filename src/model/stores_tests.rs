@@ -144,8 +144,14 @@ fn a_public_image_of_another_project_hides_its_locations_and_a_queued_one_confli
     let two = image_in(&mut m, &["backup"]);
     let admin = who(&m, "admin-token");
     let patch = br#"[{"op": "replace", "path": "/visibility", "value": "public"}]"#;
-    m.update_image(&admin, &two, Some(PATCH_MEDIA_TYPES[1].0), patch)
-        .expect("publish");
+    m.update_image(
+        &admin,
+        &two,
+        Some(PATCH_MEDIA_TYPES[1].0),
+        patch,
+        &crate::model::Heads::new(),
+    )
+    .expect("publish");
     let (code, message) = delete(&mut m, "stranger-token", "backup", &two);
     assert_eq!((code, message.contains("get_image_location")), (403, true));
     let owner = who(&m, "owner-token");

@@ -56,6 +56,16 @@ pub(super) fn receive(m: &mut Model, c: &Call, staging: bool) -> Outcome<Answer>
     Ok(Answer::Upload(up))
 }
 
+/// Location bodies the fuzzer sends: refused ones only (a `file://` URL, a missing URL, a
+/// malformed hash, a source no filter admits, not JSON), whose answers the model predicts.
+pub(super) const LOCATION_BODIES: &[&str] = &[
+    r#"{"url": "file:///etc/passwd"}"#,
+    r#"{}"#,
+    r#"{"url": "http://127.0.0.1:1/x", "validation_data": {"os_hash_algo": "sha512"}}"#,
+    r#"{"url": "http://127.0.0.1:1/x", "validation_data": {"os_hash_algo": "sha512", "os_hash_value": "zz"}}"#,
+    "!not json",
+];
+
 /// Import bodies the fuzzer sends: each method, one unknown, and none.
 pub(super) const IMPORT_BODIES: &[&str] = &[
     r#"{"method": {"name": "glance-direct"}}"#,

@@ -256,6 +256,16 @@ impl Facts {
                     ),
                 },
             ),
+            Need::HttpStore => no(
+                self.stores.iter().flatten().any(|s| s.read_only),
+                format!(
+                    "needs an http store (a read-only store in /v2/info/stores); {}",
+                    match &self.stores {
+                        Some(_) => "the target lists none".to_string(),
+                        None => format!("no stores ({})", answered("/v2/info/stores", self.stores_status)),
+                    }
+                ),
+            ),
             Need::MultipleStores => no(
                 self.default_store().is_some() && self.writable().count() >= 2,
                 format!(
@@ -266,16 +276,6 @@ impl Facts {
                             format!("none ({})", answered("/v2/info/stores", self.stores_status)),
                     }
                 ),
-            ),
-            Need::ReadOnlyStore => no(
-                self.read_only_store().is_some(),
-                match &self.stores {
-                    Some(_) => "target lists no read-only store".into(),
-                    None => format!(
-                        "target lists no stores ({})",
-                        answered("/v2/info/stores", self.stores_status)
-                    ),
-                },
             ),
             Need::Cache => no(
                 self.cache(),
@@ -617,13 +617,15 @@ mod tests {
         ]});
         let f = Facts::from_documents(&Value::Null, None, Some(&doc));
         assert_eq!(f.read_only_store(), Some("web"));
-        assert_eq!(f.lacks(&t, &Need::ReadOnlyStore), None);
+        assert_eq!(f.lacks(&t, &Need::HttpStore), None);
         let doc = serde_json::json!({"stores": [{"id": "local", "default": "true"}]});
         let f = Facts::from_documents(&Value::Null, None, Some(&doc));
         assert_eq!(f.read_only_store(), None);
         assert_eq!(
-            f.lacks(&t, &Need::ReadOnlyStore).as_deref(),
-            Some("target lists no read-only store")
+            f.lacks(&t, &Need::HttpStore).as_deref(),
+            Some(
+                "needs an http store (a read-only store in /v2/info/stores); the target lists none"
+            )
         );
     }
 }

@@ -20,7 +20,7 @@ const WORDS: &[(&str, Need)] = &[
     ("tag-quota", Need::TagQuota),
     ("stores", Need::Stores),
     ("multiple-stores", Need::MultipleStores),
-    ("read-only-store", Need::ReadOnlyStore),
+    ("http-store", Need::HttpStore),
     ("cache", Need::Cache),
     ("locations-shown", Need::LocationsShown),
     ("locations-hidden", Need::LocationsHidden),
@@ -49,8 +49,9 @@ pub enum Need {
     Stores,
     /// `multiple-stores`: at least two stores that take data, for copies among stores.
     MultipleStores,
-    /// `read-only-store`: the stores listed include a read-only one (Glance: an http store).
-    ReadOnlyStore,
+    /// `http-store`: `/v2/info/stores` lists a read-only store (the reference marks its http
+    /// stores so), which reads image data at URLs clients give (the locations API).
+    HttpStore,
     /// `cache`: the image cache API (the target file's `deployment.cache`).
     Cache,
     /// `locations-shown`: images list their locations and patches of `/locations` are judged

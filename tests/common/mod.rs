@@ -164,11 +164,11 @@ pub async fn create(http: &reqwest::Client, base: &str, name: &str) -> String {
         .to_string()
 }
 
-/// The needs the default mock (one writable store, locations hidden, no unified limits) does
-/// not meet.
+/// The needs the default mock (one writable store, no http store, locations hidden, no
+/// unified limits) does not meet.
 pub const DEFAULT_MOCK_LACKS: &[&str] = &[
     "multiple-stores",
-    "read-only-store",
+    "http-store",
     "locations-shown",
     "unified-limits",
 ];

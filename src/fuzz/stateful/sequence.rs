@@ -242,6 +242,7 @@ impl<'a> Sequence<'a> {
             content_type: sends_body.then(|| crate::operations::media_type(step.op)),
             headers: &http::HeaderMap::new(),
             request_id: "",
+            heads: &crate::operations::NO_HEADS,
         };
         // An upload's data is all there at once: the model ends it (other answers stay).
         let answer = step

@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use super::ctx::Ctx;
-use super::{Mutant, cache, images, members, metadefs};
+use super::{Mutant, cache, images, locations, members, metadefs};
 use crate::model::{Identity, Model, Outcome};
 use crate::operations::{Answer, Call, Operation};
 
@@ -50,6 +50,7 @@ pub(crate) fn answer(m: Mutant, op: &Operation, model: &mut Model, call: &Call) 
         | "delete_image_member" => members::answer(m, &ctx, model),
         _ if op.path.starts_with("/v2/metadefs/") => metadefs::answer(m, &ctx, model),
         _ if op.path.starts_with("/v2/cache") => cache::answer(m, &ctx, model),
+        "get_image_locations" | "add_image_location" => locations::answer(m, &ctx, model),
         _ => images::answer(m, &ctx, model),
     }
 }

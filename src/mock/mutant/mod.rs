@@ -1,13 +1,14 @@
 //! Deliberately broken rules, so the self-test can prove that some case notices each. A mutant
 //! breaks exactly one rule, of the model or of the mock's HTTP layer, and lives behind one seam:
 //! `call` wraps the honest model's answer to one row of the table (`images`, `members`,
-//! `metadefs`, sharing `ctx`), `http` bends the finished response. Neither the model nor the router names a mutant.
+//! `metadefs`, `cache`, `locations`, sharing `ctx`), `http` bends the finished response. Neither the model nor the router names a mutant.
 
 mod cache;
 mod call;
 mod ctx;
 mod http;
 mod images;
+mod locations;
 mod members;
 mod metadefs;
 
@@ -147,6 +148,11 @@ mutants! {
     CacheDeleteNoop = "cache-delete-noop", Rules;
     /// Clearing the cache empties everything whatever the target header names.
     ClearIgnoresTarget = "clear-ignores-target", Rules;
+    /// Anyone who sees an image may list its locations (admins and the service role only).
+    LocationsOpenToAll = "locations-open-to-all", Rules;
+    /// A location no http store serves (a `file` URL) is added for anyone allowed to add
+    /// one, as if the caller had the service role (should be 403).
+    LocationStoreUnchecked = "location-store-unchecked", Rules;
     /// 405 answers lack the `Allow` header.
     MissingAllow = "missing-allow", Http;
     /// A successful member removal answers 200 with a body instead of 204.

@@ -73,6 +73,13 @@ pub struct ImageRecord {
     /// A web-download was fetching its data (no data yet).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub importing: bool,
+    /// Locations clients gave (an http store reads the data there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<crate::model::locations::Link>,
+    /// What an image whose data is only at its links records of it (such an image is
+    /// `active`, or `deactivated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_data: Option<crate::model::locations::LinkData>,
 }
 
 /// What an image records of its uploaded data.
@@ -214,6 +221,8 @@ fn image_record(img: &Image) -> ImageRecord {
         deactivated: img.status == ImageStatus::Deactivated,
         staged: img.status == ImageStatus::Uploading,
         importing: img.status == ImageStatus::Importing,
+        links: img.links.clone(),
+        link_data: img.link_data.clone(),
     }
 }
 
@@ -248,7 +257,12 @@ fn image_of(at: &str, rec: ImageRecord, seq: u64) -> Result<Image, SnapshotError
         d.stores.clear();
     }
     Ok(Image {
-        status: match status_of(at, data.is_some(), rec.deactivated, rec.staged)? {
+        status: match status_of(
+            at,
+            data.is_some() || rec.link_data.is_some(),
+            rec.deactivated,
+            rec.staged,
+        )? {
             ImageStatus::Queued if rec.importing => ImageStatus::Importing,
             _ if rec.importing => {
                 return Err(refuse(
@@ -259,6 +273,8 @@ fn image_of(at: &str, rec: ImageRecord, seq: u64) -> Result<Image, SnapshotError
             status => status,
         },
         data,
+        links: rec.links,
+        link_data: rec.link_data,
         id: rec.id,
         name: rec.name,
         owner: rec.owner,

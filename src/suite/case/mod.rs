@@ -60,7 +60,7 @@ pub struct CaseFile {
     pub purpose: String,
     /// What the target must offer, in the closed vocabulary of needs (docs/cases.md):
     /// a capability (`fault-injection`), an optional persona, a quota, `api:2.N`,
-    /// `import-method:<name>`, `stores`, `multiple-stores`, `read-only-store`, `cache`,
+    /// `import-method:<name>`, `stores`, `multiple-stores`, `http-store`, `cache`,
     /// `locations-shown`, `locations-hidden`, `image-format-match`, `default-import-filter`,
     /// `unified-limits`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -17,7 +17,7 @@ use crate::target::Need;
 const FACT_NEEDS: &[(&str, Need)] = &[
     ("default_store", Need::Stores),
     ("other_store", Need::MultipleStores),
-    ("read_only_store", Need::ReadOnlyStore),
+    ("read_only_store", Need::HttpStore),
 ];
 
 impl Validation<'_> {
