@@ -43,11 +43,13 @@
 #               copy-image; an import filter admitting http://127.0.0.1:SOURCE_PORT only
 #               (--source-port, default PORT+1); Glance's shipped metadata definitions loaded
 #               with glance-manage db_load_metadefs
+#   production-lax  production with [image_format] require_image_format_match = False
+#               (image_format_match: false)
 set -euo pipefail
 
 GLANCE_VERSION=33.0.0
 RELEASES="33.0.0 30.2.0 28.2.0"
-PROFILES="default|two-stores|fs2|locations|methods|production"
+PROFILES="default|two-stores|fs2|locations|methods|production|production-lax"
 PSYCOPG2_VERSION=2.9.10
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -227,7 +229,7 @@ ensure_venv() {
 profile_settings() {
   local profile=$1 source_port=$2
   BACKENDS=fs:file DEFAULT_BACKEND=fs DEFAULT_EXTRA= SECTIONS_EXTRA= LOCATIONS_SHOWN=false
-  METADEFS=no IMPORT_SOURCE=
+  METADEFS=no IMPORT_SOURCE= FORMAT_MATCH=true
   # each store: "id|description|weight" (file stores; an http store is named in BACKENDS only)
   local stores=("fs||") entry id desc weight
   case $profile in
@@ -242,7 +244,7 @@ profile_settings() {
       LOCATIONS_SHOWN=true
       ;;
     methods) DEFAULT_EXTRA=$'enabled_import_methods = [glance-direct,web-download]\n' ;;
-    production)
+    production | production-lax)
       BACKENDS=local:file,backup:file,archive:file,web:http DEFAULT_BACKEND=local
       stores=("local|Fast local disk|100" "backup|Backup copies|50" "archive|Archive|10")
       DEFAULT_EXTRA=$'show_multiple_locations = True\n'
@@ -253,6 +255,10 @@ profile_settings() {
       SECTIONS_EXTRA+="allowed_ports = [$source_port]"$'\n\n'
       LOCATIONS_SHOWN=true METADEFS=yes
       IMPORT_SOURCE=http://127.0.0.1:$source_port/sharecheck.img
+      if [[ $profile == production-lax ]]; then
+        SECTIONS_EXTRA+=$'[image_format]\nrequire_image_format_match = False\n\n'
+        FORMAT_MATCH=false
+      fi
       ;;
     *) die "--profile must be one of $PROFILES, got '$profile'" ;;
   esac
@@ -377,7 +383,7 @@ capabilities: []
 EOF
   # What discovery cannot tell. Glance before 30.0.0 has no format check of uploaded data:
   # say so, and the cases that need it stand aside with that reason.
-  local format_match=true
+  local format_match=$FORMAT_MATCH
   [[ $GLANCE_VERSION == 28.* ]] && format_match=false
   {
     echo "deployment:"

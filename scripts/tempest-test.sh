@@ -4,9 +4,10 @@
 # with --glance, against the reference Glance as well, and require that every test passing
 # on Glance passes on the mock.
 #
-#   scripts/tempest-test.sh [--glance [--profile production]] [--out DIR]
+#   scripts/tempest-test.sh [--glance [--profile production|production-lax]] [--out DIR]
 #
-# With --profile production, Glance runs in reference-glance.sh's production profile (four
+# With --profile production (or production-lax, the same with require_image_format_match
+# off), Glance runs in reference-glance.sh's profile of that name (four
 # stores, locations shown, three import methods, a loopback import source served here,
 # Glance's metadata definitions), Tempest is told so (multi-store, locations, the http store,
 # os_glance reserved, a reachable http_image), and the mock is started with the same glance-api.conf
@@ -47,7 +48,7 @@ die() { echo "tempest-test: error: $*" >&2; exit 1; }
 info() { echo "tempest-test: $*" >&2; }
 
 usage() {
-  echo "usage: $0 [--glance [--profile production]] [--out DIR]" >&2
+  echo "usage: $0 [--glance [--profile production|production-lax]] [--out DIR]" >&2
   exit 2
 }
 
@@ -64,8 +65,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "tempest-test: unknown option '$1'" >&2; usage ;;
   esac
 done
-[[ -z $PROFILE || ($PROFILE == production && $WITH_GLANCE == true) ]] \
-  || die "--profile takes production, with --glance"
+[[ -z $PROFILE || ($PROFILE == production* && $WITH_GLANCE == true) ]] \
+  || die "--profile takes production or production-lax, with --glance"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -184,7 +185,7 @@ swift = false
 [oslo_concurrency]
 lock_path = $1/locks
 EOF
-  if [[ $PROFILE == production ]]; then
+  if [[ $PROFILE == production* ]]; then
     cat >>"$1/etc/tempest.conf" <<EOF
 [image]
 build_timeout = 60
@@ -197,6 +198,10 @@ os_glance_reserved = true
 manage_locations = true
 http_store_enabled = true
 EOF
+    # production-lax: Glance takes data whatever its format (require_image_format_match off).
+    if [[ $PROFILE == production-lax ]]; then
+      echo "image_format_enforcement = false" >>"$1/etc/tempest.conf"
+    fi
   else
     cat >>"$1/etc/tempest.conf" <<EOF
 [image]
