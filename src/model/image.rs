@@ -91,6 +91,16 @@ pub struct Image {
 }
 
 impl Image {
+    /// The size the image shows: its data's, else the one found at its links (a location
+    /// given by URL); none without either. Lists sort and filter on it too.
+    pub fn size(&self) -> Option<u64> {
+        let linked = self.link_data.as_ref().filter(|_| self.data.is_none());
+        self.data
+            .as_ref()
+            .map(|d| d.size)
+            .or(linked.and_then(|l| l.size))
+    }
+
     /// The image object as the reference returns it; unset values are `null`.
     pub fn to_json(&self) -> Value {
         let mut obj = self.extra.clone();
@@ -110,7 +120,7 @@ impl Image {
             "os_hidden": self.os_hidden,
             "disk_format": self.disk_format,
             "container_format": self.container_format,
-            "size": self.data.as_ref().map(|d| d.size).or(linked.and_then(|l| l.size)),
+            "size": self.size(),
             "virtual_size": data.and_then(|d| d.virtual_size),
             "checksum": data.map(|d| d.checksum.clone()).or(linked.and_then(|l| l.checksum.clone())),
             "os_hash_algo": data.map(|_| HASH_ALGO.to_string()).or(linked.and_then(|l| l.os_hash_algo.clone())),

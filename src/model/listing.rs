@@ -68,10 +68,7 @@ impl SortKey {
             SortKey::Status => SortValue::Text(img.status.as_str()),
             SortKey::ContainerFormat => text(&img.container_format),
             SortKey::DiskFormat => text(&img.disk_format),
-            SortKey::Size => img
-                .data
-                .as_ref()
-                .map_or(SortValue::Unset, |d| SortValue::Seq(d.size)),
+            SortKey::Size => img.size().map_or(SortValue::Unset, SortValue::Seq),
             SortKey::Id => SortValue::Text(&img.id),
             SortKey::CreatedAt => SortValue::Seq(img.created_seq),
             SortKey::UpdatedAt => SortValue::Seq(img.updated_seq),
@@ -412,7 +409,7 @@ fn numeric(img: &Image, attr: &str) -> Option<u64> {
     match attr {
         "min_ram" => Some(img.min_ram),
         "min_disk" => Some(img.min_disk),
-        "size" => img.data.as_ref().map(|d| d.size),
+        "size" => img.size(),
         _ => None,
     }
 }
@@ -429,10 +426,10 @@ fn attribute(img: &Image, key: &str) -> Option<String> {
         "owner" => Some(img.owner.clone()),
         "min_ram" => Some(img.min_ram.to_string()),
         "min_disk" => Some(img.min_disk.to_string()),
-        "size" | "virtual_size" | "checksum" | "os_hash_algo" | "os_hash_value" => {
+        "size" => img.size().map(|n| n.to_string()),
+        "virtual_size" | "checksum" | "os_hash_algo" | "os_hash_value" => {
             let d = img.data.as_ref()?;
             match key {
-                "size" => Some(d.size.to_string()),
                 "virtual_size" => d.virtual_size.map(|v| v.to_string()),
                 "checksum" => Some(d.checksum.clone()),
                 "os_hash_algo" => Some(super::data::HASH_ALGO.to_string()),

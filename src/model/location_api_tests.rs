@@ -494,3 +494,39 @@ fn a_replace_sets_locations_with_their_validation_data_on_a_queued_image() {
         409
     );
 }
+
+#[test]
+fn an_image_sized_by_its_link_sorts_and_filters_by_that_size() {
+    let mut m = model_with(with_http_store());
+    let linked = queued(&mut m, "owner-token");
+    let doc =
+        json!([{"op": "add", "path": "/locations/-", "value": {"url": SOURCE, "metadata": {}}}]);
+    let found: Heads = [(SOURCE.to_string(), 4096)].into_iter().collect();
+    assert_eq!(patch(&mut m, "owner-token", &linked, doc, &found).0, 200);
+    let owner = who(&m, "owner-token");
+    let small = m
+        .create_image(
+            &owner,
+            br#"{"disk_format": "raw", "container_format": "bare"}"#,
+        )
+        .unwrap()
+        .id;
+    let up = m.begin_upload(&owner, &small, None).unwrap();
+    let mut d = super::data::Digester::default();
+    d.update(b"tiny");
+    m.finish_upload(&up, d.finish()).unwrap();
+    let ids = |q: &[(&str, &str)]| -> Vec<String> {
+        let query: Vec<(String, String)> = q
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let page = m.list_images(&owner, &query).unwrap();
+        page.images.iter().map(|i| i.id.clone()).collect()
+    };
+    assert_eq!(
+        ids(&[("sort", "size:desc")])[..2],
+        [linked.clone(), small.clone()]
+    );
+    assert_eq!(ids(&[("size_min", "1000")]), vec![linked.clone()]);
+    assert_eq!(ids(&[("size", "4096")]), [linked]);
+}
